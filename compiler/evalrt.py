@@ -1,0 +1,215 @@
+"""Evaluation runtime shared by the tree-walking interpreter and the generated evaluators.
+
+Standard library only: `codegen` copies this module's source (below the marker) into every
+generated module, so input checking, date arithmetic and money rounding have one implementation
+and the generated evaluator still imports nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+# --- runtime: inlined into generated modules from here on ---
+
+RESULT_FORMAT = "policyc-result/1"
+CENT = Decimal("0.01")
+
+# FactSpec: (kind, unit name, {accepted unit: scale to base}, values or None,
+#            has_default, default (already in base units), optional)
+FactSpec = tuple[str, str | None, dict[str, Decimal] | None, frozenset[str] | None, bool, Any, bool]
+
+
+class FactsError(Exception):
+    """The application's facts are incomplete or invalid: nothing was evaluated."""
+
+    def __init__(
+        self,
+        missing: list[str],
+        invalid: list[tuple[str, str]],
+        unknown: list[tuple[str, str | None]],
+    ) -> None:
+        self.missing = missing
+        self.invalid = invalid
+        self.unknown = unknown
+        parts = []
+        if missing:
+            parts.append("缺少必需的事实：" + "、".join(missing))
+        for name, why in invalid:
+            parts.append(f"事实「{name}」{why}")
+        for name, guess in unknown:
+            parts.append(f"未知的事实「{name}」" + (f"（你是不是想写「{guess}」？）" if guess else ""))
+        super().__init__("；".join(parts))
+
+
+class EvaluationError(Exception):
+    """A rule could not be evaluated (e.g. an optional fact was empty, or division by zero)."""
+
+    def __init__(self, cite: str, message: str) -> None:
+        super().__init__(f"{cite}：{message}")
+        self.cite = cite
+        self.message = message
+
+
+_DATE_RE = re.compile(r"(\d{4})(?:-|年)(\d{1,2})(?:-|月)(\d{1,2})日?")
+_NUM_RE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(\S*)\s*")
+
+
+def parse_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    m = _DATE_RE.fullmatch(str(value).strip())
+    if not m:
+        raise ValueError(f"「{value}」不是日期（应写作 2026-06-01 或 2026年6月1日）")
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise ValueError(f"「{value}」不是有效的日期") from None
+
+
+def _coerce_one(spec: FactSpec, value: Any) -> Any:
+    kind, unit_name, units, values, _, _, optional = spec
+    if value is None:
+        if optional:
+            return None
+        raise ValueError("不能为空")
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if value in ("是", "否"):
+            return value == "是"
+        raise ValueError(f"应为 true/false（是/否），实际是「{value}」")
+    if kind == "num":
+        if isinstance(value, bool) or isinstance(value, float):
+            raise ValueError(f"应为数值（写成整数、小数字符串或带单位的「20万元」），实际是 {value!r}")
+        if isinstance(value, int | Decimal):
+            number, unit = Decimal(value), unit_name
+        else:
+            m = _NUM_RE.fullmatch(str(value))
+            if not m:
+                raise ValueError(f"应为数值（如 20{unit_name or ''}），实际是「{value}」")
+            try:
+                number = Decimal(m.group(1))
+            except InvalidOperation:  # pragma: no cover - the regex admits only numbers
+                raise ValueError(f"「{value}」不是数值") from None
+            unit = m.group(2) or unit_name
+        assert units is not None
+        if unit not in units:
+            raise ValueError(f"单位「{unit}」不适用；可用：{'、'.join(units)}")
+        return number * units[unit]
+    if kind == "date":
+        return parse_date(value)
+    if kind == "text":
+        text = str(value)
+        if values is not None and text not in values:
+            raise ValueError(f"取值「{text}」无效；可选：{'、'.join(sorted(values))}")
+        return text
+    if kind == "set":
+        if isinstance(value, str) or not hasattr(value, "__iter__"):
+            raise ValueError("应为列表")
+        items = [str(v) for v in value]
+        if values is not None:
+            bad = [v for v in items if v not in values]
+            if bad:
+                guess = difflib.get_close_matches(bad[0], sorted(values), n=1, cutoff=0.5)
+                tip = f"（你是不是想写「{guess[0]}」？）" if guess else ""
+                raise ValueError(f"包含无效的取值「{bad[0]}」{tip}")
+        return frozenset(items)
+    raise ValueError(f"未知的事实类型 {kind}")  # pragma: no cover
+
+
+def coerce_facts(spec: Mapping[str, FactSpec], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check and convert an application's facts into base units; raises FactsError listing
+    every missing, invalid and unknown fact at once."""
+    out: dict[str, Any] = {}
+    missing: list[str] = []
+    invalid: list[tuple[str, str]] = []
+    for name, fact in spec.items():
+        if name in raw:
+            try:
+                out[name] = _coerce_one(fact, raw[name])
+            except ValueError as exc:
+                invalid.append((name, str(exc)))
+        elif fact[4]:
+            out[name] = fact[5]
+        elif fact[6]:
+            out[name] = None
+        else:
+            missing.append(name)
+    unknown = [
+        (name, (difflib.get_close_matches(name, list(spec), n=1, cutoff=0.5) or [None])[0])
+        for name in raw
+        if name not in spec
+    ]
+    if missing or invalid or unknown:
+        raise FactsError(missing, invalid, unknown)
+    return out
+
+
+def add_years(day: dt.date, years: Decimal) -> dt.date:
+    """Calendar years; 29 February becomes 28 February in a common year (rounded down)."""
+    n = int(years)
+    if n != years:
+        raise ValueError("年数必须是整数")
+    try:
+        return day.replace(year=day.year + n)
+    except ValueError:
+        return day.replace(year=day.year + n, day=28)
+
+
+def add_months(day: dt.date, months: Decimal) -> dt.date:
+    """Calendar months; a day past the end of the target month becomes its last day."""
+    n = int(months)
+    if n != months:
+        raise ValueError("月数必须是整数")
+    index = day.year * 12 + day.month - 1 + n
+    year, month = divmod(index, 12)
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError("invalid date")  # pragma: no cover
+
+
+def add_days(day: dt.date, days: Decimal) -> dt.date:
+    n = int(days)
+    if n != days:
+        raise ValueError("天数必须是整数")
+    return day + dt.timedelta(days=n)
+
+
+def money(value: Decimal) -> Decimal:
+    """Round an amount in 元 to 分, half up (四舍五入)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money_text(value: Decimal) -> str:
+    """600000 → 60万元; 3000 → 3000元; 12.5 → 12.50元."""
+    if value != 0 and value % 10000 == 0:
+        return f"{value / 10000:f}".rstrip("0").rstrip(".") + "万元"
+    if value == value.to_integral_value():
+        return f"{int(value)}元"
+    return f"{value.quantize(CENT)}元"
+
+
+def amount_json(value: Decimal) -> str:
+    """An amount in 元 for JSON: integers without decimals, otherwise two decimals."""
+    if value == value.to_integral_value():
+        return str(int(value))
+    return str(value.quantize(CENT))
+
+
+def step(
+    trace: list[dict[str, Any]], kind: str, rule: str, clause: str, cite: str, result: Any, detail: str
+) -> None:
+    trace.append(
+        {"kind": kind, "rule": rule, "clause": clause, "cite": cite, "result": result, "detail": detail}
+    )

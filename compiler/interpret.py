@@ -1,0 +1,368 @@
+"""Reference evaluator: walks the checked model and its expression trees at run time.
+
+It defines the decision procedure that generated evaluators must reproduce, and is what the
+generated code is tested (and benchmarked) against:
+
+1. claims — an award is claimed when its qualification is in the claims fact, or (without a
+   qualification) when its `when` holds;
+2. validity — the 办法 must be in force on the as-of date (施行日期 … 有效期至);
+3. eligibility (申报对象), then exclusions (不予奖励情形): the first failing rule refuses every claim;
+4. per award: its `when` (for a qualification claim) and 首次;
+5. amounts, rounded to 分;
+6. combination rules: 就高不就低 and 不得重复享受 in document order, then 用完即止 (budget),
+   then 一次性拨付.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, DivisionByZero, InvalidOperation
+from typing import Any
+
+from . import evalrt
+from .check import Type
+from .expr import ast
+from .model import Award, Expr, Policy, Tiers
+from .units import DURATION_DIMS
+
+FACT_KINDS = {"bool": "bool", "number": "num", "date": "date", "text": "text", "enum": "text", "set": "set"}
+
+
+def fact_specs(policy: Policy) -> dict[str, evalrt.FactSpec]:
+    """The input specification of a policy's facts, as used by `evalrt.coerce_facts`."""
+    from .units import SIMPLE_UNIT_NAMES, parse_unit
+
+    specs: dict[str, evalrt.FactSpec] = {}
+    for name, fact in policy.facts.items():
+        kind = FACT_KINDS[fact.type]
+        units: dict[str, Decimal] | None = None
+        if fact.unit is not None:
+            units = {fact.unit.name: fact.unit.scale}
+            for u in SIMPLE_UNIT_NAMES:
+                unit = parse_unit(u)
+                if unit.dims == fact.unit.dims and u not in units:
+                    units[u] = unit.scale
+        values: frozenset[str] | None = None
+        if fact.values_from_qualifications:
+            values = frozenset(policy.qualifications())
+        elif fact.values is not None:
+            values = frozenset(fact.values)
+        default: Any = None
+        if fact.has_default:
+            default = evalrt._coerce_one((kind, fact.unit.name if fact.unit else None, units, values,
+                                          False, None, True), fact.default)
+        specs[name] = (kind, fact.unit.name if fact.unit else None, units, values,
+                       fact.has_default, default, fact.optional)
+    return specs
+
+
+class _Null(Exception):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class Interpreter:
+    """Evaluates one policy; build once, call `evaluate` per application."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.p = policy
+        self.specs = fact_specs(policy)
+        self.types: dict[ast.Node, Type] = policy.node_types
+        self.phase_rules = (
+            [r for r in policy.combine if r.rule in ("highest_per_group", "no_repeat")]
+            + [r for r in policy.combine if r.rule == "until_budget_exhausted"]
+            + [r for r in policy.combine if r.rule == "one_payment"]
+        )
+
+    # -- expressions ----------------------------------------------------------------------
+    def ev(self, node: ast.Node, env: dict[str, Any]) -> Any:
+        match node:
+            case ast.Quantity(value=v):
+                return v
+            case ast.DateLit(value=v):
+                return v
+            case ast.Text(value=v):
+                return v
+            case ast.Bool(value=v):
+                return v
+            case ast.Name(name=name):
+                if name not in env:
+                    env[name] = self.parameter(name, env)
+                return env[name]
+            case ast.ListLit(items=items):
+                return tuple(self.ev(i, env) for i in items)
+            case ast.Negate(operand=o):
+                return -self.num(o, env)
+            case ast.Not(operand=o):
+                return not self.ev(o, env)
+            case ast.Logic(op="and", left=a, right=b):
+                return bool(self.ev(a, env)) and bool(self.ev(b, env))
+            case ast.Logic(left=a, right=b):
+                return bool(self.ev(a, env)) or bool(self.ev(b, env))
+            case ast.Binary(op=op, left=a, right=b):
+                x, y = self.num(a, env), self.num(b, env)
+                if isinstance(x, dt.date) and not isinstance(y, dt.date):
+                    kind = DURATION_DIMS[self.types[b].dims]
+                    n = y if op == "+" else -y
+                    if kind == "years":
+                        return evalrt.add_years(x, n)
+                    if kind == "months":
+                        return evalrt.add_months(x, n)
+                    return evalrt.add_days(x, n)
+                if op == "+":
+                    return x + y
+                if op == "-":
+                    if isinstance(x, dt.date):
+                        return Decimal((x - y).days)
+                    return x - y
+                if op == "*":
+                    return x * y
+                try:
+                    return x / y
+                except (DivisionByZero, InvalidOperation):
+                    raise ZeroDivisionError from None
+            case ast.Compare(op=op, left=a, right=b):
+                x, y = self.num(a, env), self.num(b, env)
+                if op == ">=":
+                    return x >= y
+                if op == "<=":
+                    return x <= y
+                if op == ">":
+                    return x > y
+                if op == "<":
+                    return x < y
+                if op == "==":
+                    return x == y
+                return x != y
+            case ast.Member(item=item, collection=coll, negated=neg):
+                found = self.num(item, env) in self.num(coll, env)
+                return not found if neg else found
+            case ast.IsNull(operand=o, negated=neg):
+                empty = self.ev(o, env) is None
+                return not empty if neg else empty
+            case ast.Call(func=func, args=args):
+                values = [self.num(a, env) for a in args]
+                return min(values) if func == "min" else max(values)
+            case ast.Conditional(test=t, then=a, otherwise=b):
+                return self.ev(a, env) if self.ev(t, env) else self.ev(b, env)
+        raise TypeError(node)  # pragma: no cover
+
+    def num(self, node: ast.Node, env: dict[str, Any]) -> Any:
+        """Evaluate an operand that must not be empty."""
+        value = self.ev(node, env)
+        if value is None:
+            raise _Null(node.name if isinstance(node, ast.Name) else "")
+        return value
+
+    def parameter(self, name: str, env: dict[str, Any]) -> Any:
+        param = self.p.parameters[name]
+        on = env[param.date_fact] if param.date_fact else env["评价日期"]
+        if on is None:
+            raise _Null(param.date_fact or name)
+        chosen = None
+        for v in param.values:
+            if v.start <= on:
+                chosen = v
+        if chosen is None:
+            raise evalrt.EvaluationError(
+                param.clause or name, f"参数「{name}」在 {on.isoformat()} 尚无适用的值"
+            )
+        assert chosen.value.node is not None
+        return self.ev(chosen.value.node, env)
+
+    def run(self, expr: Expr, env: dict[str, Any], cite: str) -> Any:
+        assert expr.node is not None
+        try:
+            return self.ev(expr.node, env)
+        except _Null as exc:
+            raise evalrt.EvaluationError(cite, f"事实「{exc.name}」为空，无法计算「{expr.text}」") from None
+        except ZeroDivisionError:
+            raise evalrt.EvaluationError(cite, f"「{expr.text}」中出现除以零") from None
+
+    def amount(self, award: Award, env: dict[str, Any]) -> Decimal:
+        cite = award.clause.cite
+        if isinstance(award.amount, Tiers):
+            tiers = award.amount
+            basis = self.run(tiers.of, env, cite)
+            for band in tiers.bands:
+                assert band.band is not None
+                if band.band.contains(basis):
+                    return Decimal(self.run(band.value, env, cite))
+            if tiers.otherwise is None:
+                raise evalrt.EvaluationError(cite, f"「{tiers.of.text}」的值不落入任何一档")
+            return Decimal(self.run(tiers.otherwise, env, cite))
+        return Decimal(self.run(award.amount, env, cite))
+
+    # -- the decision procedure -----------------------------------------------------------
+    def evaluate(self, raw_facts: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+        p = self.p
+        facts = evalrt.coerce_facts(self.specs, raw_facts)
+        env: dict[str, Any] = dict(facts)
+        env["评价日期"] = as_of
+        trace: list[dict[str, Any]] = []
+        step = evalrt.step
+        claims = facts[p.evaluation.claims] if p.evaluation.claims else frozenset()
+        active: list[Award] = []
+        refused: list[dict[str, Any]] = []
+
+        def refuse(award: Award, rule: str, clause: str, cite: str, reason: str) -> None:
+            refused.append({"award": award.id, "name": award.name, "rule": rule, "clause": clause,
+                            "cite": cite, "reason": reason})
+
+        for award in p.awards:
+            if award.qualification is not None:
+                if award.qualification not in claims:
+                    continue
+                claimed = True
+            else:
+                assert award.when is not None
+                claimed = bool(self.run(award.when, env, award.clause.cite))
+            if claimed:
+                active.append(award)
+                step(trace, "claim", award.id, award.clause.address, award.clause.cite, True,
+                     f"申报「{award.name}」")
+        if not active:
+            step(trace, "claim", "", "", "", False, "未申报任何奖励事项")
+
+        m = p.meta
+        if active and m.effective_date is not None:
+            in_force = m.effective_date <= as_of and (m.valid_until is None or as_of <= m.valid_until)
+            clause = p.clauses[m.effective_clause] if m.effective_clause else None
+            address = clause.address if clause else ""
+            cite = clause.cite if clause else ""
+            until = m.valid_until.isoformat() if m.valid_until else "长期"
+            step(trace, "validity", "in-force", address, cite, in_force,
+                 f"评价日期 {as_of.isoformat()}；施行日期 {m.effective_date.isoformat()}，有效期至 {until}")
+            if not in_force:
+                reason = (f"评价日期 {as_of.isoformat()} 不在本办法有效期内"
+                          f"（{m.effective_date.isoformat()} 起施行，有效期至 {until}）")
+                for award in active:
+                    refuse(award, "in-force", address, cite, reason)
+                active = []
+
+        for rule in p.eligibility:
+            if not active:
+                break
+            ok = bool(self.run(rule.when, env, rule.clause.cite))
+            step(trace, "eligibility", rule.id, rule.clause.address, rule.clause.cite, ok,
+                 f"{rule.when.text}：{'符合' if ok else '不符合'}")
+            if not ok:
+                for award in active:
+                    refuse(award, rule.id, rule.clause.address, rule.clause.cite, rule.reason)
+                active = []
+
+        if active:
+            first_hit = None
+            for rule in p.exclusions:
+                hit = bool(self.run(rule.when, env, rule.clause.cite))
+                step(trace, "exclusion", rule.id, rule.clause.address, rule.clause.cite, hit,
+                     f"{rule.reason}：{'是' if hit else '否'}")
+                if hit and first_hit is None:
+                    first_hit = rule
+            if first_hit is not None:
+                for award in active:
+                    refuse(award, first_hit.id, first_hit.clause.address, first_hit.clause.cite,
+                           first_hit.reason)
+                active = []
+
+        candidates: list[tuple[Award, Decimal]] = []
+        previously = facts[p.evaluation.previously_obtained] if p.evaluation.previously_obtained else frozenset()
+        for award in active:
+            c = award.clause
+            if award.qualification is not None and award.when is not None:
+                ok = bool(self.run(award.when, env, c.cite))
+                step(trace, "condition", award.id, c.address, c.cite, ok, f"{award.when.text}：{'符合' if ok else '不符合'}")
+                if not ok:
+                    refuse(award, award.id, c.address, c.cite, f"不符合本项条件：{award.when.text}")
+                    continue
+            if award.first_time:
+                first = award.qualification not in previously
+                step(trace, "first_time", award.id, c.address, c.cite, first,
+                     f"「{award.qualification}」{'此前未取得，属首次' if first else '此前已取得'}")
+                if not first:
+                    refuse(award, award.id, c.address, c.cite,
+                           f"「{award.qualification}」此前已经取得，不属于首次获得")
+                    continue
+            amount = evalrt.money(self.amount(award, env))
+            if amount < 0:
+                raise evalrt.EvaluationError(c.cite, f"「{award.name}」的金额为负数")
+            step(trace, "amount", award.id, c.address, c.cite, evalrt.amount_json(amount),
+                 f"「{award.name}」{evalrt.money_text(amount)}")
+            candidates.append((award, amount))
+
+        deferred: list[dict[str, Any]] = []
+        rewarded = facts[p.evaluation.previously_rewarded] if p.evaluation.previously_rewarded else frozenset()
+        for rule in self.phase_rules:
+            c = rule.clause
+            if rule.rule == "highest_per_group":
+                keep: list[tuple[Award, Decimal]] = []
+                best: dict[str, tuple[Award, Decimal]] = {}
+                for award, amount in candidates:
+                    if award.group is not None and (award.group not in best or amount > best[award.group][1]):
+                        best[award.group] = (award, amount)
+                for award, amount in candidates:
+                    winner = best.get(award.group) if award.group is not None else None
+                    if winner is not None and winner[0] is not award:
+                        refuse(award, rule.id, c.address, c.cite,
+                               f"与「{winner[0].name}」属于同一资格认定（{award.group}），"
+                               f"按“就高不就低”只奖励金额较高的一项")
+                        step(trace, "combine", rule.id, c.address, c.cite, False,
+                             f"「{award.name}」与「{winner[0].name}」同组，就高不就低")
+                    else:
+                        keep.append((award, amount))
+                candidates = keep
+            elif rule.rule == "no_repeat":
+                keep = []
+                for award, amount in candidates:
+                    if award.qualification is not None and award.qualification in rewarded:
+                        refuse(award, rule.id, c.address, c.cite,
+                               f"「{award.qualification}」已经获得过本专项资金奖励，不得重复享受")
+                        step(trace, "combine", rule.id, c.address, c.cite, False,
+                             f"「{award.name}」已获奖励，不得重复享受")
+                    else:
+                        keep.append((award, amount))
+                candidates = keep
+            elif rule.rule == "until_budget_exhausted":
+                budget = facts.get(rule.budget or "")
+                if budget is None:
+                    continue
+                keep, used, exhausted = [], Decimal(0), False
+                for award, amount in candidates:
+                    if not exhausted and used + amount <= budget:
+                        used += amount
+                        keep.append((award, amount))
+                        continue
+                    exhausted = True
+                    deferred.append({"award": award.id, "name": award.name, "amount": amount, "unit": "元",
+                                     "rule": rule.id, "clause": c.address, "cite": c.cite,
+                                     "reason": f"年度预算剩余{evalrt.money_text(budget)}，用完即止；"
+                                               f"超出部分列入下一年度奖励预算"})
+                    step(trace, "budget", rule.id, c.address, c.cite, False,
+                         f"「{award.name}」{evalrt.money_text(amount)}超出年度剩余预算，列入下一年度")
+                candidates = keep
+            elif rule.rule == "one_payment" and candidates:
+                step(trace, "payment", rule.id, c.address, c.cite, True, "奖励资金在公示无异议后一次性拨付")
+
+        granted = [
+            {"award": a.id, "name": a.name, "amount": amount, "unit": "元", "clause": a.clause.address,
+             "cite": a.clause.cite, "one_time": a.one_time}
+            for a, amount in candidates
+        ]
+        total = sum((g["amount"] for g in granted), Decimal(0))
+        return {
+            "format": evalrt.RESULT_FORMAT,
+            "policy": p.policy_id,
+            "version": p.version,
+            "doc_number": p.meta.doc_number,
+            "as_of": as_of.isoformat(),
+            "granted": granted,
+            "refused": refused,
+            "deferred": deferred,
+            "total": total,
+            "unit": "元",
+            "trace": trace,
+        }
+
+
+def evaluate(policy: Policy, facts: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+    return Interpreter(policy).evaluate(facts, as_of)

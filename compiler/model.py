@@ -1,0 +1,598 @@
+"""Stage 3, model: a schema-valid located tree → `Policy` (clauses, facts, rules), pure conversion.
+
+Dates become `datetime.date`, amounts stay expression sources (parsed in the next stage), and
+every clause gets its address (`article` or `article.sub`), derived printed numbers and its
+citation (第十一条第（一）项). Structural problems the schema cannot see (an article with both
+`text` and `paragraphs`, duplicate ids) are reported here, all at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from . import numbering
+from .diagnostics import Collector, Span
+from .expr import ast
+from .units import Unit, parse_unit
+from .yamlsrc import YList, YMap, YStr, locate
+
+NATURE_ZH = {
+    "procedural": "程序性",
+    "discretionary": "裁量性",
+    "declaratory": "宣示性",
+    "definitional": "定义性",
+    "organisational": "职责分工",
+}
+RULE_KEYS = (
+    "awards", "eligibility", "exclusions", "combine", "procedure", "sanctions", "caps", "quota",
+    "bans", "obligations", "budget",
+)  # fmt: skip
+
+
+@dataclass
+class Expr:
+    """An expression as written in YAML; `node` is filled by the expressions stage."""
+
+    src: YStr
+    node: ast.Node | None = None
+
+    @property
+    def text(self) -> str:
+        return str(self.src)
+
+
+@dataclass
+class Band:
+    range_src: YStr
+    value: Expr
+    band: ast.Band | None = None
+
+
+@dataclass
+class Tiers:
+    of: Expr
+    bands: list[Band]
+    otherwise: Expr | None
+    span: Span
+
+
+Amount = Expr | Tiers
+
+
+@dataclass
+class Award:
+    id: str
+    name: str
+    amount: Amount
+    clause: Clause
+    span: Span
+    qualification: str | None = None
+    first_time: bool = False
+    one_time: bool = False
+    when: Expr | None = None
+    group: str | None = None
+    evidence: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass
+class ConditionRule:
+    """An eligibility rule (must hold) or an exclusion (must not hold)."""
+
+    id: str
+    kind: str  # "eligibility" | "exclusion"
+    when: Expr
+    reason: str
+    clause: Clause
+    span: Span
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass
+class CombineRule:
+    id: str
+    rule: str
+    clause: Clause
+    span: Span
+    budget: str | None = None
+
+
+@dataclass
+class ProcedureStep:
+    id: str
+    step: str
+    clause: Clause
+    span: Span
+    duration: Expr | None = None
+    where: str | None = None
+    by: str | None = None
+
+
+@dataclass
+class Clause:
+    """An article, a 款 or a 项. Leaves carry the text that is printed after the number."""
+
+    kind: str  # "article" | "paragraph" | "item"
+    id: str
+    address: str
+    text: str
+    span: Span
+    text_span: Span | None
+    article_no: int
+    paragraph_no: int | None  # printed only when the article has several 款
+    item_no: int | None
+    cite: str
+    nature: str | None = None
+    note: str | None = None
+    inline_items: bool = False
+    children: list[Clause] = field(default_factory=list)
+    rule_keys: tuple[str, ...] = ()
+    raw: YMap | None = None
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+
+@dataclass
+class Chapter:
+    id: str
+    number: int
+    title: str
+    articles: list[Clause]
+    span: Span
+
+
+@dataclass
+class Fact:
+    name: str
+    type: str
+    span: Span
+    unit: Unit | None = None
+    values: tuple[str, ...] | None = None
+    values_from_qualifications: bool = False
+    has_default: bool = False
+    default: Any = None
+    default_span: Span | None = None
+    optional: bool = False
+    label: str | None = None
+    clause: str | None = None
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass
+class ParamValue:
+    start: dt.date
+    value: Expr
+    clause: str | None
+
+
+@dataclass
+class Parameter:
+    name: str
+    unit: Unit | None
+    values: list[ParamValue]
+    span: Span
+    date_fact: str | None = None
+    clause: str | None = None
+
+
+@dataclass
+class Meta:
+    title: str
+    issuer: str
+    status: str
+    source_file: str
+    doc_number: str | None = None
+    published: dt.date | None = None
+    effective_date: dt.date | None = None
+    effective_text: str | None = None
+    effective_clause: str | None = None
+    after_publication_days: int | None = None
+    validity_text: str | None = None
+    validity_years: int | None = None
+    valid_until: dt.date | None = None
+    repeals: tuple[tuple[str, str | None], ...] = ()
+    document_title: str | None = None
+    document_kind: str | None = None
+    consultation: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Evaluation:
+    claims: str | None = None
+    previously_obtained: str | None = None
+    previously_rewarded: str | None = None
+
+
+@dataclass
+class Policy:
+    file: str
+    policy_id: str
+    version: str
+    meta: Meta
+    facts: dict[str, Fact]
+    parameters: dict[str, Parameter]
+    evaluation: Evaluation
+    chapters: list[Chapter]
+    clauses: dict[str, Clause]  # by address, in document order
+    awards: list[Award]
+    eligibility: list[ConditionRule]
+    exclusions: list[ConditionRule]
+    combine: list[CombineRule]
+    procedure: list[ProcedureStep]
+    tree: YMap
+    spans: dict[str, Span] = field(default_factory=dict)  # span of each `meta` field etc.
+    node_types: dict[Any, Any] = field(default_factory=dict)  # expression node → check.Type
+
+    @property
+    def articles(self) -> list[Clause]:
+        return [a for ch in self.chapters for a in ch.articles]
+
+    def qualifications(self) -> list[str]:
+        seen: list[str] = []
+        for award in self.awards:
+            if award.qualification and award.qualification not in seen:
+                seen.append(award.qualification)
+        return seen
+
+
+def _date(value: Any, span: Span | None, where: str, errors: Collector) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        errors.error("E104", f"{where} 的日期「{value}」无效", span, hint="日期写作 YYYY-MM-DD，如 2026-05-19")
+        return None
+
+
+def _evidence(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (str(value),)
+    return tuple(str(v) for v in value)
+
+
+def _unit(value: Any, span: Span | None, where: str, errors: Collector) -> Unit | None:
+    if value is None:
+        return None
+    try:
+        return parse_unit(str(value))
+    except ValueError as exc:
+        errors.error(
+            "E303", f"{where} 的单位「{value}」无法识别（「{exc}」不是已知单位）", span,
+            hint="已知单位如：元、万元、%、元/吨、人、年、个自然日",
+        )
+        return None
+
+
+class _Builder:
+    def __init__(self, tree: YMap, file: str) -> None:
+        self.tree = tree
+        self.file = file
+        self.errors = Collector()
+        self.clauses: dict[str, Clause] = {}
+        self.awards: list[Award] = []
+        self.eligibility: list[ConditionRule] = []
+        self.exclusions: list[ConditionRule] = []
+        self.combine: list[CombineRule] = []
+        self.procedure: list[ProcedureStep] = []
+        self.rule_ids: dict[str, Span] = {}
+
+    # -- structure -----------------------------------------------------------------------
+    def build_structure(self) -> list[Chapter]:
+        chapters: list[Chapter] = []
+        article_no = 0
+        chapter_ids: dict[str, Span] = {}
+        article_ids: dict[str, Span] = {}
+        for ci, ch in enumerate(self.tree["structure"]):
+            cid = str(ch["chapter"])
+            cspan = ch.value_spans["chapter"]
+            if cid in chapter_ids:
+                self.errors.error(
+                    "E304", f"章编号「{cid}」重复（第一次在第 {chapter_ids[cid].line} 行）", cspan,
+                    hint="每一章的 chapter 编号必须唯一",
+                )
+            chapter_ids.setdefault(cid, cspan)
+            arts: list[Clause] = []
+            for art in ch["articles"]:
+                article_no += 1
+                arts.append(self.build_article(art, article_no, article_ids))
+            chapters.append(Chapter(cid, ci + 1, str(ch["title"]), arts, ch.span))
+        return chapters
+
+    def build_article(self, art: YMap, number: int, seen: dict[str, Span]) -> Clause:
+        aid = str(art["id"])
+        id_span = art.value_spans["id"]
+        if aid in seen:
+            self.errors.error(
+                "E304", f"条编号「{aid}」重复（第一次在第 {seen[aid].line} 行）", id_span,
+                numbering.cite(number), "每一条的 id 必须在整个文件中唯一",
+            )
+        seen.setdefault(aid, id_span)
+        has_text, has_paras = "text" in art, "paragraphs" in art
+        if has_text == has_paras:
+            self.errors.error(
+                "E102" if not has_text else "E106",
+                f"条「{aid}」必须有 text 或 paragraphs 之一" if not has_text
+                else f"条「{aid}」不能同时有 text 和 paragraphs",
+                art.span, numbering.cite(number),
+                "只有一款且没有项时用 text；否则用 paragraphs 列出各款",
+            )
+        clause = Clause(
+            "article", aid, aid, str(art.get("text", "")), art.span,
+            art["text"].span if isinstance(art.get("text"), YStr) else None,
+            number, None, None, numbering.cite(number), raw=art,
+        )
+        self._common(clause, art)
+        self._register(clause, aid, id_span)
+        paras = art.get("paragraphs") or []
+        many = len(paras) > 1
+        sub_ids: dict[str, Span] = {}
+        for pi, para in enumerate(paras):
+            clause.children.append(self.build_paragraph(clause, para, pi + 1, many, sub_ids))
+        self._rules(clause, art)
+        return clause
+
+    def build_paragraph(
+        self, article: Clause, para: YMap, number: int, many: bool, sub_ids: dict[str, Span]
+    ) -> Clause:
+        pid = str(para["id"]) if "id" in para else None
+        if many and pid is None:
+            self.errors.error(
+                "E102", f"{article.cite} 有多款，第{numbering.zh_number(number)}款缺少 id", para.span,
+                numbering.cite(article.article_no, number), "有多款时每一款都需要稳定编号 id，例如 id: p2",
+            )
+        pid = pid or f"p{number}"
+        pno = number if many else None
+        address = f"{article.id}.{pid}" if many or "id" in para else article.id
+        text = para.get("text", "")
+        clause = Clause(
+            "paragraph", pid, address, str(text), para.span,
+            text.span if isinstance(text, YStr) else None,
+            article.article_no, pno, None, numbering.cite(article.article_no, pno),
+            inline_items=bool(para.get("inline_items", False)), raw=para,
+        )
+        self._common(clause, para)
+        if "id" in para:
+            self._sub_id(article, pid, para.value_spans["id"], sub_ids, clause.cite)
+            self._register(clause, address, para.value_spans["id"])
+        for ii, item in enumerate(para.get("items") or []):
+            iid = str(item["id"])
+            ispan = item.value_spans["id"]
+            self._sub_id(article, iid, ispan, sub_ids, numbering.cite(article.article_no, pno, ii + 1))
+            child = Clause(
+                "item", iid, f"{article.id}.{iid}", str(item["text"]), item.span, item["text"].span,
+                article.article_no, pno, ii + 1, numbering.cite(article.article_no, pno, ii + 1),
+                raw=item,
+            )
+            self._common(child, item)
+            self._register(child, child.address, ispan)
+            self._rules(child, item)
+            clause.children.append(child)
+        self._rules(clause, para)
+        return clause
+
+    def _sub_id(self, article: Clause, sid: str, span: Span, seen: dict[str, Span], cite: str) -> None:
+        if sid in seen:
+            self.errors.error(
+                "E304", f"{article.cite}内的编号「{sid}」重复（第一次在第 {seen[sid].line} 行）", span,
+                cite, "同一条内各款、各项的 id 必须互不相同",
+            )
+        seen.setdefault(sid, span)
+
+    def _register(self, clause: Clause, address: str, span: Span) -> None:
+        if address not in self.clauses:
+            self.clauses[address] = clause
+
+    def _common(self, clause: Clause, node: YMap) -> None:
+        clause.nature = str(node["nature"]) if "nature" in node else None
+        clause.note = str(node["note"]) if "note" in node else None
+        clause.rule_keys = tuple(k for k in RULE_KEYS if k in node)
+
+    def _rule_id(self, rid: str, span: Span, clause: Clause) -> None:
+        if rid in self.rule_ids:
+            self.errors.error(
+                "E304", f"规则编号「{rid}」重复（第一次在第 {self.rule_ids[rid].line} 行）", span,
+                clause.cite, "awards、exclusions、eligibility、combine、procedure 等规则的 id 在整个文件中必须唯一",
+            )
+        self.rule_ids.setdefault(rid, span)
+
+    def _expr(self, value: Any) -> Expr:
+        assert isinstance(value, YStr)
+        return Expr(value)
+
+    def _rules(self, clause: Clause, node: YMap) -> None:
+        for raw in node.get("awards") or []:
+            self._rule_id(str(raw["id"]), raw.value_spans["id"], clause)
+            amount_raw = raw["amount"]
+            amount: Amount
+            if isinstance(amount_raw, YMap):
+                t = amount_raw["tiers"]
+                amount = Tiers(
+                    self._expr(t["of"]),
+                    [Band(b["range"], self._expr(b["value"])) for b in t["bands"]],
+                    self._expr(t["otherwise"]) if "otherwise" in t else None,
+                    amount_raw.span,
+                )
+            else:
+                amount = self._expr(amount_raw)
+            self.awards.append(
+                Award(
+                    str(raw["id"]), str(raw["name"]), amount, clause, raw.span,
+                    str(raw["qualification"]) if "qualification" in raw else None,
+                    bool(raw.get("first_time", False)), bool(raw.get("one_time", False)),
+                    self._expr(raw["when"]) if "when" in raw else None,
+                    str(raw["group"]) if "group" in raw else None,
+                    _evidence(raw.get("evidence")), str(raw["note"]) if "note" in raw else None,
+                )
+            )
+        for kind, target in (("eligibility", self.eligibility), ("exclusion", self.exclusions)):
+            key = "eligibility" if kind == "eligibility" else "exclusions"
+            for raw in node.get(key) or []:
+                self._rule_id(str(raw["id"]), raw.value_spans["id"], clause)
+                target.append(
+                    ConditionRule(
+                        str(raw["id"]), kind, self._expr(raw["when"]), str(raw["reason"]), clause,
+                        raw.span, _evidence(raw.get("evidence")),
+                    )
+                )
+        for raw in node.get("combine") or []:
+            self._rule_id(str(raw["id"]), raw.value_spans["id"], clause)
+            self.combine.append(
+                CombineRule(
+                    str(raw["id"]), str(raw["rule"]), clause, raw.span,
+                    str(raw["budget"]) if "budget" in raw else None,
+                )
+            )
+        for raw in node.get("procedure") or []:
+            self._rule_id(str(raw["id"]), raw.value_spans["id"], clause)
+            self.procedure.append(
+                ProcedureStep(
+                    str(raw["id"]), str(raw["step"]), clause, raw.span,
+                    self._expr(raw["duration"]) if "duration" in raw else None,
+                    str(raw["where"]) if "where" in raw else None,
+                    str(raw["by"]) if "by" in raw else None,
+                )
+            )
+
+    # -- facts, parameters, meta ---------------------------------------------------------
+    def build_facts(self) -> dict[str, Fact]:
+        out: dict[str, Fact] = {}
+        raw_facts = self.tree.get("facts") or YMap()
+        for name, raw in raw_facts.items():
+            span = raw_facts.key_spans[name]
+            values = raw.get("values")
+            fact = Fact(
+                str(name), str(raw["type"]), span,
+                _unit(raw.get("unit"), locate(raw_facts, [name, "unit"]), f"事实「{name}」", self.errors),
+                tuple(str(v) for v in values) if isinstance(values, list) else None,
+                values == "qualifications",
+                "default" in raw, raw.get("default"),
+                raw.value_spans.get("default"),
+                bool(raw.get("optional", False)),
+                str(raw["label"]) if "label" in raw else None,
+                str(raw["clause"]) if "clause" in raw else None,
+                _evidence(raw.get("evidence")),
+            )
+            out[str(name)] = fact
+        return out
+
+    def build_parameters(self) -> dict[str, Parameter]:
+        out: dict[str, Parameter] = {}
+        raw_params = self.tree.get("parameters") or YMap()
+        for name, raw in raw_params.items():
+            span = raw_params.key_spans[name]
+            values: list[ParamValue] = []
+            for i, v in enumerate(raw["values"]):
+                start = _date(v["from"], locate(raw, ["values", i, "from"]), f"参数「{name}」", self.errors)
+                if start is not None:
+                    values.append(ParamValue(start, self._expr(v["value"]), str(v["clause"]) if "clause" in v else None))
+            out[str(name)] = Parameter(
+                str(name),
+                _unit(raw.get("unit"), locate(raw, ["unit"]), f"参数「{name}」", self.errors),
+                values, span,
+                str(raw["date"]) if "date" in raw else None,
+                str(raw["clause"]) if "clause" in raw else None,
+            )
+        return out
+
+    def build_meta(self) -> tuple[Meta, dict[str, Span]]:
+        m = self.tree["meta"]
+        spans: dict[str, Span] = {}
+
+        def d(path: list[str]) -> dt.date | None:
+            node: Any = m
+            for p in path:
+                if not isinstance(node, dict) or p not in node:
+                    return None
+                node = node[p]
+            span = locate(m, path)
+            if span:
+                spans[".".join(path)] = span
+            return _date(node, span, "meta." + ".".join(path), self.errors)
+
+        eff = m.get("effective") or {}
+        val = m.get("validity") or {}
+        if "clause" in eff:
+            spans["effective.clause"] = eff.value_spans["clause"]
+        meta = Meta(
+            str(m["title"]), str(m["issuer"]), str(m["status"]), str(m["source"]["file"]),
+            str(m["doc_number"]) if "doc_number" in m else None,
+            d(["published"]), d(["effective", "date"]),
+            str(eff["text"]) if "text" in eff else None,
+            str(eff["clause"]) if "clause" in eff else None,
+            int(eff["after_publication_days"]) if "after_publication_days" in eff else None,
+            str(val["text"]) if "text" in val else None,
+            int(val["years"]) if "years" in val else None,
+            d(["validity", "until"]),
+            tuple((str(r["doc_number"]), str(r["title"]) if "title" in r else None) for r in m.get("repeals") or []),
+            str(m["source"]["document_title"]) if "document_title" in m["source"] else None,
+            str(m["document_kind"]) if "document_kind" in m else None,
+            dict(m.get("consultation") or {}),
+        )
+        return meta, spans
+
+
+def build(tree: YMap, file: str) -> tuple[Policy, Collector]:
+    """Convert a schema-valid tree into a Policy; returns the diagnostics found on the way."""
+    b = _Builder(tree, file)
+    chapters = b.build_structure()
+    facts = b.build_facts()
+    params = b.build_parameters()
+    meta, spans = b.build_meta()
+    ev = tree.get("evaluation") or {}
+    evaluation = Evaluation(
+        str(ev["claims"]) if "claims" in ev else None,
+        str(ev["previously_obtained"]) if "previously_obtained" in ev else None,
+        str(ev["previously_rewarded"]) if "previously_rewarded" in ev else None,
+    )
+    for key in ("claims", "previously_obtained", "previously_rewarded"):
+        if key in ev:
+            spans[f"evaluation.{key}"] = ev.value_spans[key]
+    policy = Policy(
+        file, str(tree["policy"]), str(tree["version"]), meta, facts, params, evaluation,
+        chapters, b.clauses, b.awards, b.eligibility, b.exclusions, b.combine, b.procedure,
+        tree, spans,
+    )
+    return policy, b.errors
+
+
+def leaves(clause: Clause) -> list[Clause]:
+    if clause.is_leaf:
+        return [clause]
+    out: list[Clause] = []
+    for child in clause.children:
+        out.extend(leaves(child))
+    return out
+
+
+def walk(policy: Policy) -> list[Clause]:
+    """Every clause in document order (article, its 款, their 项)."""
+    out: list[Clause] = []
+
+    def rec(c: Clause) -> None:
+        out.append(c)
+        for ch in c.children:
+            rec(ch)
+
+    for art in policy.articles:
+        rec(art)
+    return out
+
+
+def money_text(value: Decimal) -> str:
+    """600000 → 60万元, 5000 → 5000元, 12345.5 → 12345.50元 (how Chinese guides write amounts)."""
+    if value != 0 and value % 10000 == 0:
+        return f"{value / 10000:f}".rstrip("0").rstrip(".") + "万元"
+    if value == value.to_integral_value():
+        return f"{int(value)}元"
+    return f"{value.quantize(Decimal('0.01'))}元"
+
+
+_unused = (YList,)

@@ -1,0 +1,63 @@
+"""Wires the stages: load → schema → model → expressions/checks. Stops between stages.
+
+Each stage returns all of its diagnostics; the pipeline raises `PolicyError` with every error
+of the first failing stage, so a drafter sees all problems of a file in one run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import check as check_stage
+from . import model, schema, yamlsrc
+from .diagnostics import Diagnostic, PolicyError
+from .yamlsrc import YMap
+
+
+def display_path(path: Path) -> str:
+    """A path as users see it in messages: relative to the working directory when possible."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+
+
+def load_policy(path: Path) -> model.Policy:
+    """Load, validate, build and check one policy file; raises PolicyError."""
+    name = display_path(path)
+    tree = yamlsrc.load_yaml(path, name)
+    return policy_from_tree(tree, name)
+
+
+def policy_from_tree(tree: object, name: str) -> model.Policy:
+    diags = schema.validate(tree, name, "policy")
+    if diags:
+        raise PolicyError(diags)
+    assert isinstance(tree, YMap)
+    policy, collector = model.build(tree, name)
+    collector.extend(check_stage.check(policy).items)
+    collector.raise_if_any()
+    return policy
+
+
+def load_policies(paths: list[Path]) -> tuple[list[model.Policy], list[Diagnostic]]:
+    """Load several policies, collecting the errors of every file rather than stopping."""
+    policies: list[model.Policy] = []
+    errors: list[Diagnostic] = []
+    for path in paths:
+        try:
+            policies.append(load_policy(path))
+        except PolicyError as exc:
+            errors.extend(exc.diagnostics)
+    return policies, errors
+
+
+def find_policy_files(root: Path) -> list[Path]:
+    """Every policy version under policies/ (YAML files that are not cases or year parameters)."""
+    out = []
+    for path in sorted(root.glob("*/*.yaml")):
+        if path.name.endswith((".cases.yaml", ".facts.yaml")) or path.parent.name == "sources":
+            continue
+        out.append(path)
+    return out

@@ -1,0 +1,239 @@
+"""Stage 1, load: YAML text → a located tree (dicts, lists and strings that know their spans).
+
+A private SafeLoader subclass composes the node graph; we build the values ourselves so that
+every mapping, list and string carries its position, duplicate keys are refused, dates stay
+strings (the model converts them) and non-integer numbers become `Decimal`, never float.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic, PolicyError, Span, remember_source
+
+
+class _Loader(yaml.SafeLoader):
+    """Private loader: nothing is registered on PyYAML's global classes."""
+
+
+class YStr(str):
+    """A string scalar with the span of its value and the information needed to map an offset
+    inside the string back to a line and column of the file (for expression errors)."""
+
+    span: Span
+    style: str | None
+    block_indent: int
+
+    def __new__(cls, value: str, span: Span, style: str | None = None, block_indent: int = 0) -> YStr:
+        obj = super().__new__(cls, value)
+        obj.span = span
+        obj.style = style
+        obj.block_indent = block_indent
+        return obj
+
+    def offset_span(self, start: int, end: int) -> Span:
+        """Span of characters [start, end) of this string's value inside the YAML file."""
+        value = str(self)
+        line_delta = value.count("\n", 0, start)
+        if self.style in ("|", ">"):
+            line_start = value.rfind("\n", 0, start) + 1
+            col = self.block_indent + 1 + (start - line_start)
+            return self.span.shifted(1 + line_delta, col, end - start)
+        quote = 1 if self.style in ("'", '"') else 0
+        if line_delta == 0:
+            return self.span.shifted(0, self.span.col + quote + start, end - start)
+        line_start = value.rfind("\n", 0, start) + 1
+        return self.span.shifted(line_delta, 1 + (start - line_start), end - start)
+
+
+class YMap(dict[str, Any]):
+    """A mapping with the span of the whole mapping, of each key and of each value."""
+
+    span: Span
+    key_spans: dict[str, Span]
+    value_spans: dict[str, Span]
+
+
+class YList(list[Any]):
+    span: Span
+    item_spans: list[Span]
+
+
+def _span(file: str, node: yaml.Node) -> Span:
+    s, e = node.start_mark, node.end_mark
+    return Span(file, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
+def _scalar(file: str, node: yaml.ScalarNode, text_lines: list[str]) -> Any:
+    span = _span(file, node)
+    tag = node.tag
+    value = node.value
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:bool":
+        return value.lower() in ("true", "yes", "on")
+    if tag == "tag:yaml.org,2002:int":
+        try:
+            return int(value.replace("_", ""), 0)
+        except ValueError:
+            return YStr(value, span, node.style)
+    if tag == "tag:yaml.org,2002:float":
+        try:
+            return Decimal(value.replace("_", ""))
+        except InvalidOperation:
+            return YStr(value, span, node.style)
+    indent = 0
+    if node.style in ("|", ">"):
+        for raw in text_lines[node.start_mark.line + 1 :]:
+            if raw.strip():
+                indent = len(raw) - len(raw.lstrip(" "))
+                break
+    return YStr(value, span, node.style, indent)
+
+
+def _build(file: str, node: yaml.Node, text_lines: list[str], errors: list[Diagnostic]) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(file, node, text_lines)
+    if isinstance(node, yaml.SequenceNode):
+        out_list = YList()
+        out_list.span = _span(file, node)
+        out_list.item_spans = []
+        for child in node.value:
+            out_list.append(_build(file, child, text_lines, errors))
+            out_list.item_spans.append(_span(file, child))
+        return out_list
+    if isinstance(node, yaml.MappingNode):
+        out = YMap()
+        out.span = _span(file, node)
+        out.key_spans = {}
+        out.value_spans = {}
+        for key_node, value_node in node.value:
+            key = _build(file, key_node, text_lines, errors)
+            key_span = _span(file, key_node)
+            if not isinstance(key, str):
+                errors.append(Diagnostic("E004", f"键必须是文字，这里是 {key!r}", key_span))
+                continue
+            key = str(key)
+            if key in out:
+                first = out.key_spans[key]
+                errors.append(
+                    Diagnostic(
+                        "E004",
+                        f"键「{key}」重复出现（第一次在第 {first.line} 行）",
+                        key_span,
+                        hint="YAML 中同一映射的键不能重复；删除或合并其中一个",
+                    )
+                )
+                continue
+            out[key] = _build(file, value_node, text_lines, errors)
+            out.key_spans[key] = key_span
+            out.value_spans[key] = _span(file, value_node)
+        return out
+    raise TypeError(f"unexpected YAML node {node!r}")  # pragma: no cover - composer guarantees
+
+
+def read_text(path: Path, display: str | None = None) -> str:
+    """Read a UTF-8 file (a BOM is accepted); a missing or undecodable file is a PolicyError."""
+    name = display or str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PolicyError([Diagnostic("E001", f"找不到文件 {name}", hint="检查路径是否拼写正确")]) from None
+    except IsADirectoryError:
+        raise PolicyError([Diagnostic("E001", f"{name} 是目录，不是文件")]) from None
+    except OSError as exc:
+        raise PolicyError([Diagnostic("E001", f"无法读取 {name}：{exc.strerror}")]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise PolicyError(
+            [
+                Diagnostic(
+                    "E002",
+                    f"文件不是 UTF-8 编码（第 {exc.start} 字节无法解码）",
+                    Span(name, line, col),
+                    hint="用 UTF-8 重新保存该文件（GBK/GB18030 文本请先转换）",
+                )
+            ]
+        ) from None
+    remember_source(name, text)
+    return text
+
+
+def parse_yaml(text: str, name: str) -> Any:
+    """Parse YAML text into a located tree; syntax errors and duplicate keys raise PolicyError."""
+    remember_source(name, text)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = Span(name, mark.line + 1, mark.column + 1) if mark else None
+        problem = exc.problem or exc.context or "YAML 语法错误"
+        raise PolicyError(
+            [
+                Diagnostic(
+                    "E003",
+                    f"YAML 语法错误：{_zh_yaml_problem(problem)}",
+                    span,
+                    hint="检查缩进（只能用空格）、冒号后的空格，以及引号是否成对",
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as exc:  # reader errors, e.g. control characters
+        raise PolicyError([Diagnostic("E003", f"YAML 无法读取：{exc}", Span(name, 1, 1))]) from None
+    if node is None:
+        return None
+    errors: list[Diagnostic] = []
+    tree = _build(name, node, text.splitlines(), errors)
+    if errors:
+        raise PolicyError(errors)
+    return tree
+
+
+def load_yaml(path: Path, display: str | None = None) -> Any:
+    name = display or str(path)
+    return parse_yaml(read_text(path, name), name)
+
+
+_PROBLEMS = {
+    "mapping values are not allowed here": "此处不能出现映射值（冒号后缺少空格，或缩进不对）",
+    "could not find expected ':'": "找不到应有的冒号「:」",
+    "found character '\\t' that cannot start any token": "出现了制表符（Tab）；YAML 只能用空格缩进",
+    "expected <block end>, but found '<block mapping start>'": "缩进不一致",
+    "did not find expected key": "缩进不一致或缺少键",
+    "found unexpected end of stream": "文件意外结束（引号未闭合？）",
+    "found undefined alias": "使用了未定义的别名",
+}
+
+
+def _zh_yaml_problem(problem: str) -> str:
+    for en, zh in _PROBLEMS.items():
+        if problem.startswith(en):
+            return zh
+    return problem
+
+
+def locate(tree: Any, path: list[Any] | tuple[Any, ...], key: bool = False) -> Span | None:
+    """Span of the value at `path` in a located tree (or of its key when `key` is true);
+    falls back to the nearest enclosing node that exists."""
+    node = tree
+    best: Span | None = getattr(tree, "span", None)
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(node, YMap) and isinstance(part, str) and part in node:
+            best = node.key_spans[part] if (key and last) else node.value_spans[part]
+            node = node[part]
+        elif isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node):
+            best = node.item_spans[part]
+            node = node[part]
+        else:
+            break
+    if isinstance(node, YStr) and not key:
+        return node.span
+    return best
