@@ -186,6 +186,11 @@ def add_days(day: dt.date, days: Decimal) -> dt.date:
     return day + dt.timedelta(days=n)
 
 
+def zh_date(day: dt.date) -> str:
+    """2026-06-01 → 2026年6月1日 (how Chinese documents write dates)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def money(value: Decimal) -> Decimal:
     """Round an amount in 元 to 分, half up (四舍五入)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -230,12 +230,12 @@ class Interpreter:
             clause = p.clauses[m.effective_clause] if m.effective_clause else None
             address = clause.address if clause else ""
             cite = clause.cite if clause else ""
-            until = m.valid_until.isoformat() if m.valid_until else "长期"
+            until = evalrt.zh_date(m.valid_until) if m.valid_until else "长期"
+            effective = evalrt.zh_date(m.effective_date)
             step(trace, "validity", "in-force", address, cite, in_force,
-                 f"评价日期 {as_of.isoformat()}；施行日期 {m.effective_date.isoformat()}，有效期至 {until}")
+                 f"评价日期{evalrt.zh_date(as_of)}；本办法{effective}起施行，有效期至{until}")
             if not in_force:
-                reason = (f"评价日期 {as_of.isoformat()} 不在本办法有效期内"
-                          f"（{m.effective_date.isoformat()} 起施行，有效期至 {until}）")
+                reason = f"评价日期{evalrt.zh_date(as_of)}不在本办法有效期内（{effective}起施行，有效期至{until}）"
                 for award in active:
                     refuse(award, "in-force", address, cite, reason)
                 active = []

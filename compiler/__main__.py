@@ -1,0 +1,7 @@
+"""`python -m compiler` is the same as `policyc`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

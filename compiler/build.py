@@ -1,0 +1,98 @@
+"""Stage 6, build: every policy under policies/ → generated/ (evaluators, rebuilt text, coverage).
+
+Everything is computed in memory first; only when every policy compiles are files written, each
+atomically (temporary file + rename). `stale()` is the `--check` comparison used by CI.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from . import codegen, reports, text
+from .diagnostics import Diagnostic, PolicyError
+from .pipeline import find_policy_files, load_policies
+
+GENERATED = "generated"
+
+
+def build_all(root: Path) -> dict[str, bytes]:
+    """Compile every policy; returns {path relative to generated/: content}."""
+    files = find_policy_files(root / "policies")
+    policies, errors = load_policies(files)
+    if errors:
+        raise PolicyError(errors)
+    outputs: dict[str, bytes] = {}
+    seen: dict[tuple[str, str], str] = {}
+    for path, policy in zip(files, policies, strict=True):
+        rel_source = path.relative_to(root).as_posix()
+        key = (policy.policy_id, policy.version)
+        if key in seen:
+            raise PolicyError([Diagnostic(
+                "E304", f"政策 {policy.policy_id} 的版本 {policy.version} 在 {seen[key]} 与 {rel_source} 中重复",
+                hint="同一政策的每个版本的 version 必须不同",
+            )])
+        seen[key] = rel_source
+        source_text = path.read_text(encoding="utf-8-sig")
+        base = f"{policy.policy_id}/{policy.version}"
+        outputs[f"{base}.py"] = codegen.generate(policy, source_text, rel_source).encode("utf-8")
+        outputs[f"{base}.txt"] = text.rebuild(policy).encode("utf-8")
+        outputs[f"{base}.coverage.md"] = reports.coverage_markdown(policy, rel_source).encode("utf-8")
+    return dict(sorted(outputs.items()))
+
+
+def _existing(out_dir: Path) -> dict[str, Path]:
+    if not out_dir.is_dir():
+        return {}
+    return {
+        p.relative_to(out_dir).as_posix(): p
+        for p in sorted(out_dir.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def stale(root: Path, outputs: dict[str, bytes]) -> list[str]:
+    """What differs between generated/ and a fresh build (empty when up to date)."""
+    out_dir = root / GENERATED
+    existing = _existing(out_dir)
+    problems = []
+    for rel, content in outputs.items():
+        if rel not in existing:
+            problems.append(f"缺少 {GENERATED}/{rel}")
+        elif existing[rel].read_bytes() != content:
+            problems.append(f"已过期 {GENERATED}/{rel}")
+    for rel in existing:
+        if rel not in outputs:
+            problems.append(f"多余 {GENERATED}/{rel}（没有对应的政策文件）")
+    return problems
+
+
+def atomic_write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write(root: Path, outputs: dict[str, bytes]) -> int:
+    """Write the outputs (only files whose content changed) and remove stale ones."""
+    out_dir = root / GENERATED
+    existing = _existing(out_dir)
+    changed = 0
+    for rel, content in outputs.items():
+        target = out_dir / rel
+        if rel in existing and existing[rel].read_bytes() == content:
+            continue
+        atomic_write(target, content)
+        changed += 1
+    for rel, path in existing.items():
+        if rel not in outputs:
+            path.unlink()
+            changed += 1
+    return changed

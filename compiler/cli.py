@@ -1,0 +1,247 @@
+"""Stage 7, cli: `policyc validate | build | eval | test`.
+
+Exit codes: 0 ok, 1 policy or input errors (all reported, with file:line:column and clause),
+2 usage errors. No traceback reaches the user for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import __version__, build, evalrt, reports, schema, yamlsrc
+from .cases import compile_evaluator, find_case_files, plain, run_file
+from .diagnostics import Diagnostic, PolicyError, UsageError, did_you_mean, render_all, render_json
+from .interpret import Interpreter
+from .pipeline import display_path, find_policy_files, load_policies, load_policy
+from .yamlsrc import YMap, locate
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise UsageError(_zh_usage(message))
+
+
+def _zh_usage(message: str) -> str:
+    replacements = {
+        "the following arguments are required": "缺少必需的参数",
+        "unrecognized arguments": "无法识别的参数",
+        "invalid choice": "无效的选项",
+        "argument": "参数",
+        "expected one argument": "需要一个值",
+    }
+    for en, zh in replacements.items():
+        message = message.replace(en, zh)
+    return message
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="policyc", description="政策即数据（policy-as-data）编译器：把办法的 YAML 编译为求值器与申报指南。")
+    p.add_argument("--version", action="version", version=f"policyc {__version__}")
+    p.add_argument("--root", type=Path, default=None, help="项目根目录（含 policies/ 与 generated/）；默认从当前目录向上查找")
+    sub = p.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
+
+    v = sub.add_parser("validate", help="检查政策文件（格式、表达式、名称、类型、单位、引用、覆盖）")
+    v.add_argument("paths", nargs="*", type=Path, help="政策文件或目录；默认 policies/ 下全部")
+    v.add_argument("--coverage", action="store_true", help="同时输出逐条覆盖报告（哪些条款已编码、哪些标明不可计算）")
+    v.add_argument("--format", choices=["text", "json"], default="text")
+
+    b = sub.add_parser("build", help="把 policies/ 下全部政策编译到 generated/")
+    b.add_argument("--check", action="store_true", help="只检查 generated/ 是否最新；过期时退出码为 1")
+
+    e = sub.add_parser("eval", help="按政策评价一件申请")
+    e.add_argument("policy", type=Path, help="政策文件（.yaml）")
+    e.add_argument("facts", type=Path, help="申报信息文件（.yaml）：as_of 与 facts")
+    e.add_argument("--as-of", dest="as_of", help="评价日期（YYYY-MM-DD）；优先于文件中的 as_of")
+    e.add_argument("--format", choices=["text", "json"], default="text")
+    e.add_argument("--engine", choices=["generated", "interpreter"], default="generated",
+                   help="求值方式：生成的代码（默认）或参考解释器")
+
+    t = sub.add_parser("test", help="运行政策的测试用例（生成代码与参考解释器都要通过且一致）")
+    t.add_argument("paths", nargs="*", type=Path, help="用例文件；默认 policies/ 下全部 *.cases.yaml")
+    return p
+
+
+def find_root(start: Path | None) -> Path:
+    if start is not None:
+        if not (start / "policies").is_dir():
+            raise UsageError(f"{start} 下没有 policies/ 目录")
+        return start
+    here = Path.cwd()
+    for candidate in (here, *here.parents):
+        if (candidate / "policies").is_dir():
+            return candidate
+    raise UsageError("找不到 policies/ 目录：请在项目目录中运行，或用 --root 指定")
+
+
+def _expand(paths: Sequence[Path], root_policies: Path) -> list[Path]:
+    if not paths:
+        return find_policy_files(root_policies)
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = find_policy_files(path) or [
+                q for q in sorted(path.glob("*.yaml")) if not q.name.endswith(".cases.yaml")
+            ]
+            out.extend(found)
+        else:
+            out.append(path)
+    return out
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    root_policies = find_root(args.root).joinpath("policies") if not args.paths else Path("policies")
+    files = _expand(args.paths, root_policies)
+    policies, errors = load_policies(files)
+    if args.format == "json":
+        print(json.dumps({
+            "files": [display_path(f) for f in files],
+            "errors": [d.to_json() for d in errors],
+            "coverage": [reports.coverage(p) for p in policies] if args.coverage else None,
+        }, ensure_ascii=False, indent=2))
+        return 1 if errors else 0
+    if errors:
+        print(render_all(errors), file=sys.stderr)
+    for policy in policies:
+        print(f"✓ {policy.file}：{policy.meta.title}（{len(policy.articles)} 条，{len(policy.awards)} 个奖励事项）")
+        if args.coverage:
+            print(reports.coverage_text(policy))
+    return 1 if errors else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    root = find_root(args.root)
+    outputs = build.build_all(root)
+    if args.check:
+        problems = build.stale(root, outputs)
+        if problems:
+            print("generated/ 不是最新的：", file=sys.stderr)
+            for line in problems:
+                print(f"  {line}", file=sys.stderr)
+            print("运行 policyc build 重新生成，并提交 generated/。", file=sys.stderr)
+            return 1
+        print(f"generated/ 是最新的（{len(outputs)} 个文件）。")
+        return 0
+    written = build.write(root, outputs)
+    print(f"已生成 {len(outputs)} 个文件（更新 {written} 个）到 generated/。")
+    return 0
+
+
+def load_facts_file(path: Path) -> tuple[dict[str, Any], dt.date | None, YMap]:
+    name = display_path(path)
+    tree = yamlsrc.load_yaml(path, name)
+    diags = schema.validate(tree, name, "facts")
+    if diags:
+        raise PolicyError(diags)
+    assert isinstance(tree, YMap)
+    as_of = dt.date.fromisoformat(str(tree["as_of"])) if "as_of" in tree else None
+    return plain(tree["facts"]), as_of, tree
+
+
+def facts_diagnostics(exc: evalrt.FactsError, tree: YMap, file: str) -> list[Diagnostic]:
+    facts = tree["facts"]
+    out: list[Diagnostic] = []
+    if exc.missing:
+        out.append(Diagnostic(
+            "E401", "申报信息缺少必需的事实：" + "、".join(exc.missing), tree.key_spans.get("facts"),
+            hint="在 facts 下补上这些事实；不适用的是否题也要如实填写 true 或 false",
+        ))
+    for name, why in exc.invalid:
+        out.append(Diagnostic("E402", f"事实「{name}」{why}", locate(tree, ["facts", name])))
+    for name, guess in exc.unknown:
+        out.append(Diagnostic(
+            "E403", f"未知的事实「{name}」", locate(tree, ["facts", name], key=True),
+            hint=f"你是不是想写「{guess}」？" if guess else "政策中没有声明这个事实",
+        ))
+    del facts
+    return out
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    facts, as_of, tree = load_facts_file(args.facts)
+    if args.as_of:
+        try:
+            as_of = dt.date.fromisoformat(args.as_of)
+        except ValueError:
+            raise UsageError(f"--as-of 的日期「{args.as_of}」无效，应写作 YYYY-MM-DD") from None
+    if as_of is None:
+        raise PolicyError([Diagnostic(
+            "E102", "申报信息缺少评价日期 as_of", tree.span,
+            hint="在文件中写 as_of: 2026-06-01，或在命令行用 --as-of 指定",
+        )])
+    evaluate = (compile_evaluator(policy, args.policy) if args.engine == "generated"
+                else Interpreter(policy).evaluate)
+    try:
+        result = evaluate(facts, as_of)
+    except evalrt.FactsError as exc:
+        raise PolicyError(facts_diagnostics(exc, tree, display_path(args.facts))) from None
+    except evalrt.EvaluationError as exc:
+        raise PolicyError([Diagnostic("E404", f"无法计算：{exc.message}", None, exc.cite)]) from None
+    if args.format == "json":
+        print(json.dumps(reports.result_json(result), ensure_ascii=False, indent=2))
+    else:
+        print(reports.result_text(policy, result))
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    files = list(args.paths) or find_case_files(find_root(args.root) / "policies")
+    if not files:
+        print("没有找到测试用例文件（*.cases.yaml）。", file=sys.stderr)
+        return 1
+    failed = total = 0
+    errors: list[Diagnostic] = []
+    for path in files:
+        try:
+            results = run_file(path)
+        except PolicyError as exc:
+            errors.extend(exc.diagnostics)
+            continue
+        for r in results:
+            total += 1
+            if not r.ok:
+                failed += 1
+                print(f"✗ {r.case.span}: {r.case.name}")
+                for f in r.failures:
+                    print(f"    {f}")
+        print(f"{display_path(path)}：{len(results) - sum(not r.ok for r in results)}/{len(results)} 通过")
+    if errors:
+        print(render_all(errors), file=sys.stderr)
+    print(f"{total - failed} passed, {failed} failed")
+    return 1 if failed or errors else 0
+
+
+COMMANDS = {"validate": cmd_validate, "build": cmd_build, "eval": cmd_eval, "test": cmd_test}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    fmt = "text"
+    try:
+        args = parser.parse_args(argv)
+        fmt = getattr(args, "format", "text")
+        if not args.command:
+            parser.print_help(sys.stderr)
+            return 2
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"policyc: 用法错误：{exc}", file=sys.stderr)
+        return 2
+    except PolicyError as exc:
+        if fmt == "json":
+            print(render_json(exc.diagnostics))
+        else:
+            print(render_all(exc.diagnostics), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130
+
+
+_ = did_you_mean

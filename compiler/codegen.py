@@ -1,0 +1,604 @@
+"""Stage 6a, codegen: a checked Policy → the source of a standalone Python evaluator module.
+
+The module imports only the standard library: the shared runtime (`evalrt`) is copied in, every
+condition and amount becomes a small Python function commented with its clause and text, and
+`evaluate(facts, as_of)` follows the decision procedure documented in `interpret.py`, with the
+claims, eligibility and exclusion checks unrolled. Strings from YAML only ever appear through
+`repr()` (code) or `_comment()` (comments), so no policy text can break or inject code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from . import __version__, evalrt
+from .check import Type
+from .expr import ast
+from .interpret import fact_specs
+from .model import Award, Expr, Policy, Tiers
+from .units import DURATION_DIMS
+
+_RUNTIME_MARKER = "# --- runtime: inlined into generated modules from here on ---"
+_LINE_BREAKS = str.maketrans({c: " " for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def _comment(text: str, limit: int = 200) -> str:
+    """Text made safe for a `#` comment: one line, no line-break characters, bounded length."""
+    one = text.translate(_LINE_BREAKS)
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+class PyWriter:
+    """Emits indented Python source line by line (pegen/Jinja style: line(), indent())."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.level = 0
+
+    def line(self, text: str = "") -> None:
+        self.lines.append(("    " * self.level + text) if text else "")
+
+    def comment(self, text: str) -> None:
+        self.line("# " + _comment(text))
+
+    @contextmanager
+    def indent(self) -> Iterator[None]:
+        self.level += 1
+        try:
+            yield
+        finally:
+            self.level -= 1
+
+    def source(self) -> str:
+        return "\n".join(self.lines).rstrip() + "\n"
+
+
+def runtime_source() -> str:
+    src = inspect.getsource(evalrt)
+    return src[src.index(_RUNTIME_MARKER) + len(_RUNTIME_MARKER) :].strip("\n")
+
+
+def _py(value: Any) -> str:
+    """A Python literal for a constant (Decimal, date, frozenset, str …), deterministic."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, Decimal):
+        return f"Decimal({str(value)!r})"
+    if isinstance(value, dt.date):
+        return f"dt.date({value.year}, {value.month}, {value.day})"
+    if isinstance(value, frozenset):
+        if not value:
+            return "frozenset()"
+        return "frozenset({" + ", ".join(repr(v) for v in sorted(value)) + "})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, tuple):
+        inner = ", ".join(_py(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, str | int):
+        return repr(value)
+    raise TypeError(value)  # pragma: no cover
+
+
+class _ExprCompiler:
+    """Compiles expression ASTs to Python expressions over the facts dict `f`."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.p = policy
+        self.types: dict[ast.Node, Type] = policy.node_types
+        self.constants: dict[str, str] = {}  # literal source → constant name
+
+    def const(self, literal: str) -> str:
+        if literal not in self.constants:
+            self.constants[literal] = f"_K{len(self.constants) + 1}"
+        return self.constants[literal]
+
+    def name(self, name: str) -> str:
+        if name in self.p.parameters:
+            index = list(self.p.parameters).index(name)
+            return f"_param_{index + 1}(f)"
+        return f"f[{name!r}]"
+
+    def compile(self, node: ast.Node) -> str:
+        match node:
+            case ast.Quantity(value=v):
+                return self.const(_py(v))
+            case ast.DateLit(value=v):
+                return self.const(_py(v))
+            case ast.Text(value=v):
+                return repr(v)
+            case ast.Bool(value=v):
+                return repr(v)
+            case ast.Name(name=n):
+                return self.name(n)
+            case ast.ListLit(items=items):
+                if all(isinstance(i, ast.Text) for i in items):
+                    return self.const(_py(frozenset(i.value for i in items if isinstance(i, ast.Text))))
+                return "(" + "".join(self.compile(i) + ", " for i in items) + ")"
+            case ast.Negate(operand=o):
+                return f"(-{self.compile(o)})"
+            case ast.Not(operand=o):
+                return f"(not {self.compile(o)})"
+            case ast.Logic(op=op, left=a, right=b):
+                return f"({self.compile(a)} {op} {self.compile(b)})"
+            case ast.Binary(op=op, left=a, right=b):
+                x, y = self.compile(a), self.compile(b)
+                if self.types[a].kind == "date" and self.types[b].kind == "num":
+                    kind = DURATION_DIMS[self.types[b].dims]
+                    fn = {"years": "add_years", "months": "add_months", "days": "add_days"}[kind]
+                    return f"{fn}({x}, {y if op == '+' else f'-{y}'})"
+                if op == "-" and self.types[a].kind == "date":
+                    return f"Decimal(({x} - {y}).days)"
+                if op == "/":
+                    return f"_div({x}, {y})"
+                return f"({x} {op} {y})"
+            case ast.Compare(op=op, left=a, right=b):
+                return f"({self.compile(a)} {op} {self.compile(b)})"
+            case ast.Member(item=item, collection=coll, negated=neg):
+                return f"({self.compile(item)} {'not in' if neg else 'in'} {self.compile(coll)})"
+            case ast.IsNull(operand=o, negated=neg):
+                return f"({self.compile(o)} {'is not' if neg else 'is'} None)"
+            case ast.Call(func=func, args=args):
+                return f"{func}({', '.join(self.compile(a) for a in args)})"
+            case ast.Conditional(test=t, then=a, otherwise=b):
+                return f"({self.compile(a)} if {self.compile(t)} else {self.compile(b)})"
+        raise TypeError(node)  # pragma: no cover
+
+
+def source_hash(texts: list[str]) -> str:
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def generate(policy: Policy, policy_text: str, source_path: str) -> str:
+    """Generate the evaluator module for one policy version; returns Python source."""
+    return _Generator(policy, policy_text, source_path).run()
+
+
+class _Generator:
+    def __init__(self, policy: Policy, policy_text: str, source_path: str) -> None:
+        self.p = policy
+        self.text = policy_text
+        self.path = source_path
+        self.x = _ExprCompiler(policy)
+        self.functions = PyWriter()
+        self.fn_count = 0
+
+    def fn(self, expr: Expr, cite: str, address: str, purpose: str) -> str:
+        """Emit a function computing `expr`; returns its name."""
+        assert expr.node is not None
+        self.fn_count += 1
+        name = f"_r{self.fn_count}"
+        w = self.functions
+        w.line(f"def {name}(f: dict[str, Any]) -> Any:")
+        with w.indent():
+            w.comment(f"{cite} {address} {purpose}")
+            w.comment(expr.text)
+            w.line("try:")
+            with w.indent():
+                w.line(f"return {self.x.compile(expr.node)}")
+            w.line("except (TypeError, ZeroDivisionError) as exc:")
+            with w.indent():
+                w.line(f"raise _rule_error({cite!r}, {expr.text!r}, exc) from None")
+        w.line()
+        w.line()
+        return name
+
+    def amount_fn(self, award: Award) -> str:
+        cite = award.clause.cite
+        if isinstance(award.amount, Expr):
+            return self.fn(award.amount, cite, award.clause.address, f"{award.id} 金额")
+        tiers: Tiers = award.amount
+        of = self.fn(tiers.of, cite, award.clause.address, f"{award.id} 分档依据")
+        bands = []
+        for band in tiers.bands:
+            assert band.band is not None
+            b = band.band
+            bands.append((_py(b.lower), b.lower_inclusive, _py(b.upper), b.upper_inclusive,
+                          self.fn(band.value, cite, award.clause.address, f"{award.id} 档位 {band.range_src}")))
+        other = self.fn(tiers.otherwise, cite, award.clause.address, f"{award.id} 其他") if tiers.otherwise else None
+        self.fn_count += 1
+        name = f"_r{self.fn_count}"
+        w = self.functions
+        w.line(f"def {name}(f: dict[str, Any]) -> Any:")
+        with w.indent():
+            w.comment(f"{cite} {award.id} 分档金额")
+            w.line(f"basis = {of}(f)")
+            for lo, lo_inc, hi, hi_inc, fn in bands:
+                conds = []
+                if lo != "None":
+                    conds.append(f"basis {'>=' if lo_inc else '>'} {self.x.const(lo)}")
+                if hi != "None":
+                    conds.append(f"basis {'<=' if hi_inc else '<'} {self.x.const(hi)}")
+                w.line(f"if {' and '.join(conds) or 'True'}:")
+                with w.indent():
+                    w.line(f"return {fn}(f)")
+            if other:
+                w.line(f"return {other}(f)")
+            else:
+                w.line(f"raise EvaluationError({cite!r}, {('「' + tiers.of.text + '」的值不落入任何一档')!r})")
+        w.line()
+        w.line()
+        return name
+
+    def run(self) -> str:
+        p = self.p
+        w = PyWriter()
+        meta = p.meta
+        digest = source_hash([self.text])
+        w.line(f"# 由 policyc {__version__} 生成，请勿手工修改 — generated by policyc, do not edit.")
+        w.comment(f"来源：{self.path}（sha256 {digest}）")
+        w.comment(f"政策：{meta.title} {meta.doc_number or '（无文号）'} 版本 {p.version}")
+        w.line('"""Standalone evaluator for one policy version (generated; standard library only).')
+        w.line("")
+        w.line("    evaluate(facts, as_of) -> dict")
+        w.line("")
+        w.line("facts maps fact names (see FACTS) to values; as_of is a datetime.date. The result follows")
+        w.line("the policyc-result/1 format: granted / refused / deferred awards with amounts in 元 (Decimal),")
+        w.line("the total, and a trace citing the clause (第X条第（Y）项) of every decision. Missing or invalid")
+        w.line("facts raise FactsError; a rule that cannot be computed raises EvaluationError.")
+        w.line('"""')
+        w.line()
+        w.line("from __future__ import annotations")
+        w.line()
+        w.line("import datetime as dt")
+        w.line("import difflib")
+        w.line("import re")
+        w.line("from collections.abc import Mapping")
+        w.line("from decimal import ROUND_HALF_UP, Decimal, InvalidOperation")
+        w.line("from typing import Any")
+        w.line()
+        w.line(f"POLICY = {p.policy_id!r}")
+        w.line(f"VERSION = {p.version!r}")
+        w.line(f"TITLE = {meta.title!r}")
+        w.line(f"DOC_NUMBER = {meta.doc_number!r}")
+        w.line(f"SOURCE = {self.path!r}")
+        w.line(f"SOURCE_SHA256 = {digest!r}")
+        w.line(f"EFFECTIVE = {_py(meta.effective_date)}")
+        w.line(f"VALID_UNTIL = {_py(meta.valid_until)}")
+        w.line()
+        w.line()
+        w.line("# --- runtime (copied from compiler/evalrt.py) ---")
+        w.line()
+        for line in runtime_source().splitlines():
+            w.line(line)
+        w.line()
+        w.line()
+        w.line("def _div(x: Any, y: Any) -> Any:")
+        with w.indent():
+            w.line("if not y:")
+            with w.indent():
+                w.line("raise ZeroDivisionError")
+            w.line("return x / y")
+        w.line()
+        w.line()
+        w.line("def _rule_error(cite: str, text: str, exc: Exception) -> EvaluationError:")
+        with w.indent():
+            w.line("if isinstance(exc, ZeroDivisionError):")
+            with w.indent():
+                w.line('return EvaluationError(cite, f"「{text}」中出现除以零")')
+            w.line('return EvaluationError(cite, f"所需的可选事实为空，无法计算「{text}」")')
+        w.line()
+        w.line()
+        self.emit_facts(w)
+        self.emit_source_map(w)
+        body = self.emit_evaluate()
+        self.emit_parameters()
+        w.line("# --- rules: one function per condition or amount, commented with its clause ---")
+        w.line()
+        for line in self.functions.lines:
+            w.line(line)
+        w.line("# --- constants ---")
+        for literal, cname in self.x.constants.items():
+            w.line(f"{cname} = {literal}")
+        w.line()
+        w.line()
+        for line in body.lines:
+            w.line(line)
+        return w.source()
+
+    def emit_facts(self, w: PyWriter) -> None:
+        w.line("# The facts an application gives: kind, unit, accepted units, values, default, optional.")
+        w.line("FACTS: dict[str, FactSpec] = {")
+        with w.indent():
+            for name, spec in fact_specs(self.p).items():
+                w.line(f"{name!r}: {_py(spec)},")
+        w.line("}")
+        w.line()
+
+    def emit_source_map(self, w: PyWriter) -> None:
+        w.line("# Clause address → (citation, line in the policy file, text).")
+        w.line("SOURCE_MAP: dict[str, tuple[str, int, str]] = {")
+        with w.indent():
+            for clause in self.p.clauses.values():
+                w.line(f"{clause.address!r}: ({clause.cite!r}, {clause.span.line}, {clause.text!r}),")
+        w.line("}")
+        w.line()
+
+    def emit_parameters(self) -> None:
+        w = self.functions
+        for index, (name, param) in enumerate(self.p.parameters.items(), start=1):
+            fns = [(v.start, self.fn(v.value, param.clause or name, name, f"参数 {name} 自 {v.start}")) for v in param.values]
+            w.line(f"def _param_{index}(f: dict[str, Any]) -> Any:")
+            with w.indent():
+                w.comment(f"参数「{name}」")
+                date_expr = f"f[{param.date_fact!r}]" if param.date_fact else "f['评价日期']"
+                w.line(f"on = {date_expr}")
+                w.line("if on is None:")
+                with w.indent():
+                    w.line(f"raise EvaluationError({(param.clause or name)!r}, {('参数「' + name + '」所依据的日期为空')!r})")
+                for start, fn in reversed(fns):
+                    w.line(f"if on >= {self.x.const(_py(start))}:")
+                    with w.indent():
+                        w.line(f"return {fn}(f)")
+                w.line(f"raise EvaluationError({(param.clause or name)!r}, "
+                       f"f{('参数「' + name + '」在 ').__repr__()} + on.isoformat() + ' 尚无适用的值')")
+            w.line()
+            w.line()
+
+    def emit_evaluate(self) -> PyWriter:
+        p = self.p
+        ev = p.evaluation
+        awards = p.awards
+        w = PyWriter()
+        # The award table: id, name, address, cite, qualification, group, first_time, one_time,
+        # condition function (qualification claims only), amount function.
+        rows = []
+        for award in awards:
+            when_fn = None
+            if award.qualification is not None and award.when is not None:
+                when_fn = self.fn(award.when, award.clause.cite, award.clause.address, f"{award.id} 条件")
+            rows.append((award, when_fn, self.amount_fn(award)))
+        w.line("# Awards in document order: id, name, clause, citation, qualification, group, 首次, 一次性,")
+        w.line("# condition text, condition function, amount function.")
+        w.line("AWARDS: tuple[tuple[Any, ...], ...] = (")
+        with w.indent():
+            for award, when_fn, amount_fn in rows:
+                w.comment(f"{award.clause.cite} {award.name}")
+                w.line(
+                    f"({award.id!r}, {award.name!r}, {award.clause.address!r}, {award.clause.cite!r}, "
+                    f"{award.qualification!r}, {award.group!r}, {award.first_time!r}, {award.one_time!r}, "
+                    f"{(award.when.text if award.when else None)!r}, {when_fn or 'None'}, {amount_fn}),"
+                )
+        w.line(")")
+        w.line()
+        w.line()
+        w.line("def evaluate(facts: Mapping[str, Any], as_of: dt.date) -> dict[str, Any]:")
+        with w.indent():
+            w.line('"""Evaluate one application as of `as_of`; see the module docstring."""')
+            w.line("f = coerce_facts(FACTS, facts)")
+            w.line("f['评价日期'] = as_of")
+            w.line("trace: list[dict[str, Any]] = []")
+            w.line("refused: list[dict[str, Any]] = []")
+            w.line("active: list[tuple[Any, ...]] = []")
+            w.line(f"claims = f[{ev.claims!r}]" if ev.claims else "claims = frozenset()")
+            w.line()
+            w.line("# 1. Claims, in document order.")
+            for index, award in enumerate(awards):
+                w.comment(f"{award.clause.cite} {award.clause.address} {award.id}")
+                if award.qualification is not None:
+                    w.line(f"if {award.qualification!r} in claims:")
+                else:
+                    assert award.when is not None
+                    fn = self.fn(award.when, award.clause.cite, award.clause.address, f"{award.id} 适用条件")
+                    w.line(f"if {fn}(f):")
+                with w.indent():
+                    w.line(f"active.append(AWARDS[{index}])")
+            w.line("for a in active:")
+            with w.indent():
+                w.line("step(trace, 'claim', a[0], a[2], a[3], True, '申报「' + a[1] + '」')")
+            w.line("if not active:")
+            with w.indent():
+                w.line("step(trace, 'claim', '', '', '', False, '未申报任何奖励事项')")
+            w.line()
+            self.emit_validity(w)
+            self.emit_condition_rules(w)
+            self.emit_per_award(w)
+            self.emit_combine(w)
+            w.line("granted = [")
+            with w.indent():
+                w.line("{'award': a[0], 'name': a[1], 'amount': amount, 'unit': '元', 'clause': a[2], "
+                       "'cite': a[3], 'one_time': a[7]}")
+                w.line("for a, amount in candidates")
+            w.line("]")
+            w.line("total = sum((g['amount'] for g in granted), Decimal(0))")
+            w.line("return {")
+            with w.indent():
+                w.line("'format': RESULT_FORMAT, 'policy': POLICY, 'version': VERSION, 'doc_number': DOC_NUMBER,")
+                w.line("'as_of': as_of.isoformat(), 'granted': granted, 'refused': refused, "
+                       "'deferred': deferred, 'total': total,")
+                w.line("'unit': '元', 'trace': trace,")
+            w.line("}")
+        return w
+
+    def emit_validity(self, w: PyWriter) -> None:
+        m = self.p.meta
+        if m.effective_date is None:
+            return
+        clause = self.p.clauses.get(m.effective_clause or "")
+        address = clause.address if clause else ""
+        cite = clause.cite if clause else ""
+        until = evalrt.zh_date(m.valid_until) if m.valid_until else "长期"
+        effective = evalrt.zh_date(m.effective_date)
+        w.line(f"# 2. In force? {cite} {_comment(m.effective_text or '')} {_comment(m.validity_text or '')}")
+        w.line("if active:")
+        with w.indent():
+            cond = "EFFECTIVE <= as_of" + (" and as_of <= VALID_UNTIL" if m.valid_until else "")
+            w.line(f"in_force = {cond}")
+            w.line(f"step(trace, 'validity', 'in-force', {address!r}, {cite!r}, in_force, "
+                   f"'评价日期' + zh_date(as_of) + {f'；本办法{effective}起施行，有效期至{until}'!r})")
+            w.line("if not in_force:")
+            with w.indent():
+                w.line(f"reason = '评价日期' + zh_date(as_of) + "
+                       f"{f'不在本办法有效期内（{effective}起施行，有效期至{until}）'!r}")
+                w.line("for a in active:")
+                with w.indent():
+                    w.line(f"refused.append({{'award': a[0], 'name': a[1], 'rule': 'in-force', "
+                           f"'clause': {address!r}, 'cite': {cite!r}, 'reason': reason}})")
+                w.line("active = []")
+        w.line()
+
+    def emit_condition_rules(self, w: PyWriter) -> None:
+        p = self.p
+        if p.eligibility:
+            w.line("# 3a. Eligibility (申报对象): the first rule that fails refuses every claim.")
+        for rule in p.eligibility:
+            c = rule.clause
+            fn = self.fn(rule.when, c.cite, c.address, f"{rule.id} 申报条件")
+            w.comment(f"{c.cite} {rule.id}: {rule.when.text}")
+            w.line("if active:")
+            with w.indent():
+                w.line(f"ok = bool({fn}(f))")
+                w.line(f"step(trace, 'eligibility', {rule.id!r}, {c.address!r}, {c.cite!r}, ok, "
+                       f"{rule.when.text + '：'!r} + ('符合' if ok else '不符合'))")
+                w.line("if not ok:")
+                with w.indent():
+                    w.line("for a in active:")
+                    with w.indent():
+                        w.line(f"refused.append({{'award': a[0], 'name': a[1], 'rule': {rule.id!r}, "
+                               f"'clause': {c.address!r}, 'cite': {c.cite!r}, 'reason': {rule.reason!r}}})")
+                    w.line("active = []")
+        if p.exclusions:
+            w.line("# 3b. Exclusions (不予奖励情形): every rule is traced; the first that holds refuses all.")
+            w.line("if active:")
+            with w.indent():
+                w.line("hit_rule = None")
+                for rule in p.exclusions:
+                    c = rule.clause
+                    fn = self.fn(rule.when, c.cite, c.address, f"{rule.id} 不予奖励情形")
+                    w.comment(f"{c.cite} {rule.id}: {rule.when.text}")
+                    w.line(f"hit = bool({fn}(f))")
+                    w.line(f"step(trace, 'exclusion', {rule.id!r}, {c.address!r}, {c.cite!r}, hit, "
+                           f"{rule.reason + '：'!r} + ('是' if hit else '否'))")
+                    w.line("if hit and hit_rule is None:")
+                    with w.indent():
+                        w.line(f"hit_rule = ({rule.id!r}, {c.address!r}, {c.cite!r}, {rule.reason!r})")
+                w.line("if hit_rule is not None:")
+                with w.indent():
+                    w.line("for a in active:")
+                    with w.indent():
+                        w.line("refused.append({'award': a[0], 'name': a[1], 'rule': hit_rule[0], "
+                               "'clause': hit_rule[1], 'cite': hit_rule[2], 'reason': hit_rule[3]})")
+                    w.line("active = []")
+        w.line()
+
+    def emit_per_award(self, w: PyWriter) -> None:
+        ev = self.p.evaluation
+        w.line("# 4–5. Per award: its condition, 首次, then the amount rounded to 分.")
+        w.line("candidates: list[tuple[tuple[Any, ...], Decimal]] = []")
+        w.line(f"previously = f[{ev.previously_obtained!r}]" if ev.previously_obtained else "previously = frozenset()")
+        w.line("for a in active:")
+        with w.indent():
+            w.line("if a[9] is not None:")
+            with w.indent():
+                w.line("ok = bool(a[9](f))")
+                w.line("step(trace, 'condition', a[0], a[2], a[3], ok, a[8] + '：' + ('符合' if ok else '不符合'))")
+                w.line("if not ok:")
+                with w.indent():
+                    w.line("refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], "
+                           "'cite': a[3], 'reason': '不符合本项条件：' + a[8]})")
+                    w.line("continue")
+            w.line("if a[6]:")
+            with w.indent():
+                w.line("first = a[4] not in previously")
+                w.line("step(trace, 'first_time', a[0], a[2], a[3], first, "
+                       "'「' + a[4] + ('」此前未取得，属首次' if first else '」此前已取得'))")
+                w.line("if not first:")
+                with w.indent():
+                    w.line("refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], "
+                           "'cite': a[3], 'reason': '「' + a[4] + '」此前已经取得，不属于首次获得'})")
+                    w.line("continue")
+            w.line("amount = money(Decimal(a[10](f)))")
+            w.line("if amount < 0:")
+            with w.indent():
+                w.line("raise EvaluationError(a[3], '「' + a[1] + '」的金额为负数')")
+            w.line("step(trace, 'amount', a[0], a[2], a[3], amount_json(amount), "
+                   "'「' + a[1] + '」' + money_text(amount))")
+            w.line("candidates.append((a, amount))")
+        w.line()
+
+    def emit_combine(self, w: PyWriter) -> None:
+        p = self.p
+        rules = (
+            [r for r in p.combine if r.rule in ("highest_per_group", "no_repeat")]
+            + [r for r in p.combine if r.rule == "until_budget_exhausted"]
+            + [r for r in p.combine if r.rule == "one_payment"]
+        )
+        w.line("# 6. Combination rules: 就高不就低 / 不得重复享受 (document order), 用完即止, 一次性拨付.")
+        w.line("deferred: list[dict[str, Any]] = []")
+        ev = p.evaluation
+        for rule in rules:
+            c = rule.clause
+            w.comment(f"{c.cite} {rule.id} ({rule.rule}): {c.text}")
+            if rule.rule == "highest_per_group":
+                w.line("best: dict[str, tuple[tuple[Any, ...], Decimal]] = {}")
+                w.line("for a, amount in candidates:")
+                with w.indent():
+                    w.line("if a[5] is not None and (a[5] not in best or amount > best[a[5]][1]):")
+                    with w.indent():
+                        w.line("best[a[5]] = (a, amount)")
+                w.line("keep = []")
+                w.line("for a, amount in candidates:")
+                with w.indent():
+                    w.line("winner = best.get(a[5]) if a[5] is not None else None")
+                    w.line("if winner is not None and winner[0] is not a:")
+                    with w.indent():
+                        w.line(f"refused.append({{'award': a[0], 'name': a[1], 'rule': {rule.id!r}, "
+                               f"'clause': {c.address!r}, 'cite': {c.cite!r}, 'reason': '与「' + winner[0][1] + "
+                               f"'」属于同一资格认定（' + a[5] + '），按“就高不就低”只奖励金额较高的一项'}})")
+                        w.line(f"step(trace, 'combine', {rule.id!r}, {c.address!r}, {c.cite!r}, False, "
+                               f"'「' + a[1] + '」与「' + winner[0][1] + '」同组，就高不就低')")
+                    w.line("else:")
+                    with w.indent():
+                        w.line("keep.append((a, amount))")
+                w.line("candidates = keep")
+            elif rule.rule == "no_repeat":
+                w.line(f"rewarded = f[{ev.previously_rewarded!r}]" if ev.previously_rewarded else "rewarded = frozenset()")
+                w.line("keep = []")
+                w.line("for a, amount in candidates:")
+                with w.indent():
+                    w.line("if a[4] is not None and a[4] in rewarded:")
+                    with w.indent():
+                        w.line(f"refused.append({{'award': a[0], 'name': a[1], 'rule': {rule.id!r}, "
+                               f"'clause': {c.address!r}, 'cite': {c.cite!r}, "
+                               f"'reason': '「' + a[4] + '」已经获得过本专项资金奖励，不得重复享受'}})")
+                        w.line(f"step(trace, 'combine', {rule.id!r}, {c.address!r}, {c.cite!r}, False, "
+                               f"'「' + a[1] + '」已获奖励，不得重复享受')")
+                    w.line("else:")
+                    with w.indent():
+                        w.line("keep.append((a, amount))")
+                w.line("candidates = keep")
+            elif rule.rule == "until_budget_exhausted":
+                w.line(f"budget = f.get({(rule.budget or '')!r})")
+                w.line("if budget is not None:")
+                with w.indent():
+                    w.line("keep, used, exhausted = [], Decimal(0), False")
+                    w.line("for a, amount in candidates:")
+                    with w.indent():
+                        w.line("if not exhausted and used + amount <= budget:")
+                        with w.indent():
+                            w.line("used += amount")
+                            w.line("keep.append((a, amount))")
+                            w.line("continue")
+                        w.line("exhausted = True")
+                        w.line(f"deferred.append({{'award': a[0], 'name': a[1], 'amount': amount, 'unit': '元', "
+                               f"'rule': {rule.id!r}, 'clause': {c.address!r}, 'cite': {c.cite!r}, "
+                               f"'reason': '年度预算剩余' + money_text(budget) + '，用完即止；超出部分列入下一年度奖励预算'}})")
+                        w.line(f"step(trace, 'budget', {rule.id!r}, {c.address!r}, {c.cite!r}, False, "
+                               f"'「' + a[1] + '」' + money_text(amount) + '超出年度剩余预算，列入下一年度')")
+                    w.line("candidates = keep")
+            elif rule.rule == "one_payment":
+                w.line("if candidates:")
+                with w.indent():
+                    w.line(f"step(trace, 'payment', {rule.id!r}, {c.address!r}, {c.cite!r}, True, "
+                           f"'奖励资金在公示无异议后一次性拨付')")
+        w.line()
