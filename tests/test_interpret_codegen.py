@@ -1,0 +1,156 @@
+"""Generated evaluators: agreement with the interpreter on random applications, the acceptance
+examples, determinism, standard-library-only imports, and safety against hostile YAML text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import HAMI, ROOT
+
+from compiler import evalrt
+from compiler.cases import compile_evaluator, wrap_generated
+from compiler.codegen import generate
+from compiler.interpret import Interpreter
+from compiler.pipeline import load_policy, policy_from_tree
+from compiler.yamlsrc import parse_yaml
+
+BASE = {
+    "单位所在地在哈密市": True, "单位类型": "企业", "符合产业政策": True, "取得法定资质": True,
+    "列入失信名单": False, "列入负面清单": False, "已获得同类政策支持": False,
+    "与质量强市建设相关": True, "存在其他违法违规情形": False,
+}  # fmt: skip
+
+
+def random_application(rng: random.Random, qualifications: list[str]) -> tuple[dict[str, Any], dt.date]:
+    facts: dict[str, Any] = {k: (rng.random() < 0.9 if isinstance(v, bool) and v else rng.random() < 0.05
+                                 if isinstance(v, bool) else v) for k, v in BASE.items()}
+    facts["单位类型"] = rng.choice(["企业", "企业", "事业单位", "其他"])
+    facts["申报资格"] = rng.sample(qualifications, rng.randint(0, 4))
+    facts["以往取得资格"] = rng.sample(qualifications, rng.randint(0, 2))
+    facts["已获奖励资格"] = rng.sample(qualifications, rng.randint(0, 1))
+    for name in ("主导制定国家标准数", "参与制定行业标准数", "主导修订团体标准数"):
+        facts[name] = rng.choice([0, 0, 1, 2])
+    facts["为排序最靠前的哈密市起草单位"] = rng.random() < 0.5
+    if rng.random() < 0.2:
+        facts["弄虚作假认定日期"] = dt.date(2022 + rng.randint(0, 4), rng.randint(1, 12), 1)
+    if rng.random() < 0.2:
+        facts["年度剩余预算"] = Decimal(rng.choice([0, 50000, 300000, 1000000]))
+    day = dt.date(2026, 4, 1) + dt.timedelta(days=rng.randint(0, 365 * 4))
+    return facts, day
+
+
+def test_generated_agrees_with_interpreter_on_random_applications(hami: Any) -> None:
+    generated = compile_evaluator(hami, HAMI)
+    reference = Interpreter(hami).evaluate
+    rng = random.Random(20260519)
+    quals = hami.qualifications()
+    for _ in range(400):
+        facts, day = random_application(rng, quals)
+        assert generated(facts, day) == reference(facts, day), (facts, day)
+
+
+def test_acceptance_china_quality_award(hami: Any) -> None:
+    evaluate = compile_evaluator(hami, HAMI)
+    result = evaluate({**BASE, "申报资格": ["中国质量奖"]}, dt.date(2026, 6, 1))
+    assert result["total"] == Decimal(600000)
+    assert [(g["award"], g["amount"], g["cite"]) for g in result["granted"]] == [
+        ("china-quality-award", Decimal(600000), "第十一条第（一）项")
+    ]
+    blacklisted = evaluate({**BASE, "申报资格": ["中国质量奖"], "列入失信名单": True}, dt.date(2026, 6, 1))
+    assert blacklisted["total"] == 0 and blacklisted["granted"] == []
+    assert blacklisted["refused"][0]["cite"].startswith("第十七条")
+
+
+def test_missing_facts_are_named_not_false(hami: Any) -> None:
+    evaluate = compile_evaluator(hami, HAMI)
+    facts = {k: v for k, v in BASE.items() if k != "列入失信名单"}
+    with pytest.raises(evalrt.FactsError) as info:
+        evaluate({**facts, "申报资格": ["中国质量奖"], "单位类形": "企业"}, dt.date(2026, 6, 1))
+    assert info.value.missing == ["列入失信名单"]
+    assert info.value.unknown == [("单位类形", "单位类型")]
+
+
+def test_invalid_fact_values_are_reported(hami: Any) -> None:
+    evaluate = compile_evaluator(hami, HAMI)
+    with pytest.raises(evalrt.FactsError) as info:
+        evaluate({**BASE, "申报资格": ["中国质量将"], "主导制定国家标准数": 1.5}, dt.date(2026, 6, 1))
+    invalid = dict(info.value.invalid)
+    assert "中国质量奖" in invalid["申报资格"]  # did you mean
+    assert "数值" in invalid["主导制定国家标准数"]  # floats are refused: money is never float
+
+
+def test_generation_is_deterministic(hami: Any) -> None:
+    text = HAMI.read_text(encoding="utf-8")
+    first = generate(hami, text, "policies/hami-quality-fund/final.yaml")
+    second = generate(load_policy(HAMI), text, "policies/hami-quality-fund/final.yaml")
+    assert first == second
+
+
+def test_committed_module_imports_with_only_the_standard_library(tmp_path: Path) -> None:
+    module = ROOT / "generated/hami-quality-fund/final.py"
+    code = (
+        "import importlib.util, sys, datetime\n"
+        f"spec = importlib.util.spec_from_file_location('m', {str(module)!r})\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        "bad = [n for n in sys.modules if n.split('.')[0] in ('compiler', 'yaml', 'lark', 'jsonschema', 'jinja2')]\n"
+        "assert not bad, bad\n"
+        "print(m.POLICY, m.DOC_NUMBER)\n"
+    )
+    # -I: isolated (no site-packages of the user, no PYTHONPATH); -S: no site module at all.
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "哈政办发〔2026〕10号" in out.stdout
+
+
+# YAML double-quoted scalars: \" is a quote, \\ a backslash, \n a newline, \u2028 a line separator.
+HOSTILE_TITLE = r'"x\"\"\"\\n\n' + "'" + r'; import os; os.system(\"echo pwned\") #\u2028print(1)\r"'
+HOSTILE_NAME = r'"金奖\"\"\" + __import__(\"os\").getcwd() + \"\n"'
+HOSTILE_REASON = r'"失信\"\"\"\\\n\u2028#{x}"'
+
+
+def _hostile_policy() -> str:
+    text = (ROOT / "tests/fixtures/mini.yaml").read_text(encoding="utf-8")
+    text = text.replace("title: 某市测试专项资金管理办法", "title: " + HOSTILE_TITLE, 1)
+    text = text.replace("name: 金奖", "name: " + HOSTILE_NAME)
+    return text.replace("reason: 被列入失信名单", "reason: " + HOSTILE_REASON)
+
+
+def test_hostile_strings_never_break_or_inject_into_generated_code() -> None:
+    text = _hostile_policy()
+    tree = parse_yaml(text, "hostile.yaml")
+    policy = policy_from_tree(tree, "hostile.yaml")
+    assert "\n" in policy.meta.title and '"""' in policy.meta.title
+    src = generate(policy, text, "hostile.yaml")
+    compile(src, "hostile", "exec")
+    ns: dict[str, Any] = {}
+    exec(compile(src, "hostile", "exec"), ns)
+    evaluate = wrap_generated(ns)
+    assert ns["TITLE"] == policy.meta.title
+    result = evaluate({"在本市": True, "营业收入": "150万元", "申报资格": ["金奖"], "列入失信名单": True},
+                      dt.date(2026, 6, 1))
+    assert result["refused"][0]["reason"] == policy.exclusions[0].reason
+    assert result["refused"][0]["name"] == policy.awards[0].name
+    for line in src.splitlines():
+        if line.lstrip().startswith("#"):
+            assert "\u2028" not in line
+
+
+def test_mini_policy_semantics(mini: Any) -> None:
+    evaluate = compile_evaluator(mini, ROOT / "tests/fixtures/mini.yaml")
+    facts = {"在本市": True, "营业收入": "100万元", "申报资格": ["金奖", "银奖"]}
+    r = evaluate(facts, dt.date(2026, 6, 1))
+    assert [g["award"] for g in r["granted"]] == ["gold-award"]
+    assert r["refused"][0]["cite"] == "第五条"  # 就高不就低
+    r = evaluate({**facts, "营业收入": "99.99万元", "申报资格": ["银奖"]}, dt.date(2026, 6, 1))
+    assert r["refused"][0]["cite"] == "第三条第（二）项"  # 100万元以上 includes 100万元 only
+    r = evaluate({**facts, "营业收入": 100, "申报资格": ["银奖"]}, dt.date(2026, 6, 1))
+    assert r["total"] == Decimal(100000)
+    r = evaluate({**facts, "在本市": False}, dt.date(2026, 6, 1))
+    assert {x["cite"] for x in r["refused"]} == {"第二条"}
