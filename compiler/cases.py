@@ -117,9 +117,9 @@ def wrap_generated(namespace: dict[str, Any]) -> Evaluator:
     fn = namespace["evaluate"]
     facts_error, evaluation_error = namespace["FactsError"], namespace["EvaluationError"]
 
-    def evaluate(facts: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+    def evaluate(facts: dict[str, Any], as_of: dt.date, *, trace: bool = True) -> dict[str, Any]:
         try:
-            result: dict[str, Any] = fn(facts, as_of)
+            result: dict[str, Any] = fn(facts, as_of, trace=trace)
         except facts_error as exc:
             raise evalrt.FactsError(exc.missing, exc.invalid, exc.unknown) from None
         except evaluation_error as exc:

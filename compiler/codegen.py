@@ -9,6 +9,7 @@ claims, eligibility and exclusion checks unrolled. Strings from YAML only ever a
 
 from __future__ import annotations
 
+import ast as pyast
 import datetime as dt
 import hashlib
 import inspect
@@ -20,7 +21,7 @@ from typing import Any
 from . import __version__, evalrt
 from .check import Type
 from .expr import ast
-from .interpret import fact_specs
+from .interpret import Interpreter, fact_specs
 from .model import Award, Expr, Policy, Tiers
 from .units import DURATION_DIMS
 
@@ -34,6 +35,18 @@ def _comment(text: str, limit: int = 200) -> str:
     return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
+_TRACE_KEYS = ("kind", "rule", "clause", "cite", "result", "detail")
+
+
+def _inline_step(call: str) -> str:
+    """`step(trace, a, b, …)` → `tr and trace.append({'kind': a, …})`: the same entry without a
+    function call on the hot path, skipped when the caller asked for no trace (batch runs)."""
+    node = pyast.parse(call, mode="eval").body
+    assert isinstance(node, pyast.Call) and len(node.args) == 7
+    fields = ", ".join(f"{k!r}: {pyast.unparse(a)}" for k, a in zip(_TRACE_KEYS, node.args[1:], strict=True))
+    return f"tr and trace_steps.append({{{fields}}})"
+
+
 class PyWriter:
     """Emits indented Python source line by line (pegen/Jinja style: line(), indent())."""
 
@@ -42,6 +55,8 @@ class PyWriter:
         self.level = 0
 
     def line(self, text: str = "") -> None:
+        if text.startswith("step(trace, "):
+            text = _inline_step(text)
         self.lines.append(("    " * self.level + text) if text else "")
 
     def comment(self, text: str) -> None:
@@ -104,6 +119,25 @@ class _ExprCompiler:
             index = list(self.p.parameters).index(name)
             return f"_param_{index + 1}(f)"
         return f"f[{name!r}]"
+
+    def can_raise(self, node: ast.Node) -> bool:
+        """Whether evaluating `node` may raise (an empty optional fact, a parameter without a value,
+        division, calendar arithmetic); only such expressions need a guarded function."""
+        for sub in ast.names(node):
+            if sub.name in self.p.parameters:
+                return True
+            fact = self.p.facts.get(sub.name)
+            if fact is not None and fact.optional:
+                return True
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, ast.Binary) and (
+                current.op == "/" or self.types[current.left].kind == "date"
+            ):
+                return True
+            stack.extend(ast.children(current))
+        return False
 
     def compile(self, node: ast.Node) -> str:
         match node:
@@ -173,6 +207,13 @@ class _Generator:
         self.functions = PyWriter()
         self.fn_count = 0
 
+    def value(self, expr: Expr, cite: str, address: str, purpose: str) -> str:
+        """Python source computing `expr` over `f`: inline when it cannot raise, else a guarded call."""
+        assert expr.node is not None
+        if not self.x.can_raise(expr.node):
+            return self.x.compile(expr.node)
+        return f"{self.fn(expr, cite, address, purpose)}(f)"
+
     def fn(self, expr: Expr, cite: str, address: str, purpose: str) -> str:
         """Emit a function computing `expr`; returns its name."""
         assert expr.node is not None
@@ -192,6 +233,17 @@ class _Generator:
         w.line()
         w.line()
         return name
+
+    def constant_amount(self, award: Award) -> tuple[Decimal, str, str] | None:
+        """Constant folding: a fixed amount (60万元) is computed, rounded and described once, at
+        compile time, exactly as the runtime would."""
+        if not isinstance(award.amount, Expr) or award.amount.node is None or ast.names(award.amount.node):
+            return None
+        value = Interpreter(self.p).ev(award.amount.node, {})
+        amount = evalrt.money(Decimal(value))
+        if amount < 0:
+            return None  # left to the runtime, which reports it with its clause
+        return (amount, evalrt.amount_json(amount), f"「{award.name}」{evalrt.money_text(amount)}")
 
     def amount_fn(self, award: Award) -> str:
         cite = award.clause.cite
@@ -255,6 +307,7 @@ class _Generator:
         w.line("import re")
         w.line("from collections.abc import Mapping")
         w.line("from decimal import ROUND_HALF_UP, Decimal, InvalidOperation")
+        w.line("from operator import itemgetter")
         w.line("from typing import Any")
         w.line()
         w.line(f"POLICY = {p.policy_id!r}")
@@ -357,42 +410,63 @@ class _Generator:
             when_fn = None
             if award.qualification is not None and award.when is not None:
                 when_fn = self.fn(award.when, award.clause.cite, award.clause.address, f"{award.id} 条件")
-            rows.append((award, when_fn, self.amount_fn(award)))
+            const = self.constant_amount(award)
+            rows.append((award, when_fn, "None" if const else self.amount_fn(award), const))
         w.line("# Awards in document order: id, name, clause, citation, qualification, group, 首次, 一次性,")
-        w.line("# condition text, condition function, amount function.")
+        w.line("# condition text, condition function, amount function, and for a fixed amount the")
+        w.line("# precomputed (amount, amount as JSON, trace text).")
         w.line("AWARDS: tuple[tuple[Any, ...], ...] = (")
         with w.indent():
-            for award, when_fn, amount_fn in rows:
+            for award, when_fn, amount_fn, const in rows:
                 w.comment(f"{award.clause.cite} {award.name}")
                 w.line(
                     f"({award.id!r}, {award.name!r}, {award.clause.address!r}, {award.clause.cite!r}, "
                     f"{award.qualification!r}, {award.group!r}, {award.first_time!r}, {award.one_time!r}, "
-                    f"{(award.when.text if award.when else None)!r}, {when_fn or 'None'}, {amount_fn}),"
+                    f"{(award.when.text if award.when else None)!r}, {when_fn or 'None'}, {amount_fn}, "
+                    f"{_py(const) if const else 'None'}),"
                 )
         w.line(")")
-        w.line()
-        w.line()
-        w.line("def evaluate(facts: Mapping[str, Any], as_of: dt.date) -> dict[str, Any]:")
+        claim_index: dict[str, list[int]] = {}
+        for index, award in enumerate(awards):
+            if award.qualification is not None:
+                claim_index.setdefault(award.qualification, []).append(index)
+        w.line("# Claimed qualification → the awards (by position in AWARDS) it claims.")
+        w.line("_CLAIM_INDEX: dict[str, tuple[int, ...]] = {")
         with w.indent():
-            w.line('"""Evaluate one application as of `as_of`; see the module docstring."""')
-            w.line("f = coerce_facts(FACTS, facts)")
+            for qual in sorted(claim_index):
+                w.line(f"{qual!r}: {_py(tuple(claim_index[qual]))},")
+        w.line("}")
+        w.line()
+        w.line()
+        self.emit_fast_facts(w)
+        w.line("def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) -> dict[str, Any]:")
+        with w.indent():
+            w.line('"""Evaluate one application as of `as_of`; see the module docstring.')
+            w.line("")
+            w.line("With trace=False the result carries an empty trace (for batch runs over a roster).")
+            w.line('"""')
+            w.line("tr = trace")
+            w.line("f = _facts(facts)")
             w.line("f['评价日期'] = as_of")
-            w.line("trace: list[dict[str, Any]] = []")
+            w.line("trace_steps: list[dict[str, Any]] = []")
             w.line("refused: list[dict[str, Any]] = []")
-            w.line("active: list[tuple[Any, ...]] = []")
             w.line(f"claims = f[{ev.claims!r}]" if ev.claims else "claims = frozenset()")
             w.line()
-            w.line("# 1. Claims, in document order.")
+            w.line("# 1. Claims, in document order: the claimed qualifications, then awards with a condition.")
+            w.line("claimed = [i for q in claims for i in _CLAIM_INDEX[q]]")
             for index, award in enumerate(awards):
-                w.comment(f"{award.clause.cite} {award.clause.address} {award.id}")
                 if award.qualification is not None:
-                    w.line(f"if {award.qualification!r} in claims:")
-                else:
-                    assert award.when is not None
-                    fn = self.fn(award.when, award.clause.cite, award.clause.address, f"{award.id} 适用条件")
-                    w.line(f"if {fn}(f):")
+                    continue
+                assert award.when is not None
+                cond = self.value(award.when, award.clause.cite, award.clause.address, f"{award.id} 适用条件")
+                w.comment(f"{award.clause.cite} {award.id}: {award.when.text}")
+                w.line(f"if {cond}:")
                 with w.indent():
-                    w.line(f"active.append(AWARDS[{index}])")
+                    w.line(f"claimed.append({index})")
+            w.line("if len(claimed) > 1:")
+            with w.indent():
+                w.line("claimed.sort()")
+            w.line("active = [AWARDS[i] for i in claimed]")
             w.line("for a in active:")
             with w.indent():
                 w.line("step(trace, 'claim', a[0], a[2], a[3], True, '申报「' + a[1] + '」')")
@@ -410,15 +484,98 @@ class _Generator:
                        "'cite': a[3], 'one_time': a[7]}")
                 w.line("for a, amount in candidates")
             w.line("]")
-            w.line("total = sum((g['amount'] for g in granted), Decimal(0))")
+            w.line("total = sum([amount for _, amount in candidates], Decimal(0))")
             w.line("return {")
             with w.indent():
                 w.line("'format': RESULT_FORMAT, 'policy': POLICY, 'version': VERSION, 'doc_number': DOC_NUMBER,")
                 w.line("'as_of': as_of.isoformat(), 'granted': granted, 'refused': refused, "
                        "'deferred': deferred, 'total': total,")
-                w.line("'unit': '元', 'trace': trace,")
+                w.line("'unit': '元', 'trace': trace_steps,")
             w.line("}")
         return w
+
+    def emit_fast_facts(self, w: PyWriter) -> None:
+        """`_facts(raw)`: a specialised fast path for well-typed input (bool, int/Decimal, str, list,
+        date), checked in groups by C-level calls; anything else — strings with units, wrong
+        types, unknown or missing facts — goes to the shared `coerce_facts`, which gives the same
+        values and the full error messages."""
+        specs = fact_specs(self.p)
+        defaults = {n: (sp[5] if sp[4] else None) for n, sp in specs.items() if sp[4] or sp[6]}
+        bools = [n for n, sp in specs.items() if sp[0] == "bool" and not sp[6]]
+        nums = [n for n, sp in specs.items() if sp[0] == "num" and not sp[6] and sp[2] and sp[2][sp[1] or ""] == 1]
+        grouped = set(bools) | set(nums)
+        w.line("_MISSING = object()")
+        w.line("_DEFAULTS: dict[str, Any] = {")
+        with w.indent():
+            for name, value in defaults.items():
+                w.line(f"{name!r}: {self.x.const(_py(value)) if value is not None else 'None'},")
+        w.line("}")
+        w.line(f"_BOOL_FACTS = {_py(tuple(bools))}")
+        w.line(f"_NUM_FACTS = {_py(tuple(nums))}")
+        # itemgetter with one name returns the value itself, not a 1-tuple: keep two names or none.
+        w.line("_get_bools = itemgetter(*_BOOL_FACTS, *_BOOL_FACTS[:1])" if bools else "")
+        w.line("_get_nums = itemgetter(*_NUM_FACTS, *_NUM_FACTS[:1])" if nums else "")
+        w.line("_ONLY_BOOL = frozenset({bool})")
+        w.line("_INT_OR_DECIMAL = frozenset({int, Decimal})")
+        w.line()
+        w.line()
+        w.line("def _facts(raw: Mapping[str, Any]) -> dict[str, Any]:")
+        with w.indent():
+            w.line("if raw.__class__ is not dict:")
+            with w.indent():
+                w.line("return coerce_facts(FACTS, raw)")
+            w.line("# Defaults and empty optional facts, then the given facts over them.")
+            w.line("f = {**_DEFAULTS, **raw}")
+            w.line(f"if len(f) != {len(specs)}:  # a fact is missing or unknown")
+            with w.indent():
+                w.line("return coerce_facts(FACTS, raw)")
+            w.line("try:")
+            with w.indent():
+                if bools:
+                    w.line("if set(map(type, _get_bools(f))) - _ONLY_BOOL:")
+                    with w.indent():
+                        w.line("return coerce_facts(FACTS, raw)")
+                if nums:
+                    w.line("values = _get_nums(f)")
+                    w.line("if set(map(type, values)) - _INT_OR_DECIMAL:")
+                    with w.indent():
+                        w.line("return coerce_facts(FACTS, raw)")
+                    w.line("f.update(zip(_NUM_FACTS, map(Decimal, values)))")
+                for name, (kind, unit_name, units, values, has_default, default, optional) in specs.items():
+                    if name in grouped:
+                        continue
+                    w.line(f"v = f[{name!r}]")
+                    branches = []
+                    if has_default:
+                        branches.append((f"v is {self.x.const(_py(default))}" if default is not None else "v is None", None))
+                    if optional:
+                        branches.append(("v is None", None))
+                    if kind == "bool":
+                        branches.append(("v is True or v is False", None))
+                    elif kind == "num":
+                        assert units is not None and unit_name is not None
+                        scale = units[unit_name]
+                        branches.append(("v.__class__ is int or v.__class__ is Decimal",
+                                         "Decimal(v)" if scale == 1 else f"Decimal(v) * {self.x.const(_py(scale))}"))
+                    elif kind == "text":
+                        branches.append(("v.__class__ is str" + (f" and v in {self.x.const(_py(values))}" if values is not None else ""), None))
+                    elif kind == "set" and values is not None:
+                        branches.append((f"v.__class__ is list and {self.x.const(_py(values))}.issuperset(v)", "frozenset(v)"))
+                    elif kind == "date":
+                        branches.append(("v.__class__ is dt.date", None))
+                    for i, (test, value) in enumerate(branches):
+                        w.line(f"{'if' if i == 0 else 'elif'} {test}:")
+                        with w.indent():
+                            w.line(f"f[{name!r}] = {value}" if value is not None else "pass")
+                    w.line("else:")
+                    with w.indent():
+                        w.line("return coerce_facts(FACTS, raw)")
+            w.line("except (KeyError, TypeError):  # a required fact missing; an unhashable list item")
+            with w.indent():
+                w.line("return coerce_facts(FACTS, raw)")
+            w.line("return f")
+        w.line()
+        w.line()
 
     def emit_validity(self, w: PyWriter) -> None:
         m = self.p.meta
@@ -453,13 +610,13 @@ class _Generator:
             w.line("# 3a. Eligibility (申报对象): the first rule that fails refuses every claim.")
         for rule in p.eligibility:
             c = rule.clause
-            fn = self.fn(rule.when, c.cite, c.address, f"{rule.id} 申报条件")
+            cond = self.value(rule.when, c.cite, c.address, f"{rule.id} 申报条件")
             w.comment(f"{c.cite} {rule.id}: {rule.when.text}")
             w.line("if active:")
             with w.indent():
-                w.line(f"ok = bool({fn}(f))")
+                w.line(f"ok = bool({cond})")
                 w.line(f"step(trace, 'eligibility', {rule.id!r}, {c.address!r}, {c.cite!r}, ok, "
-                       f"{rule.when.text + '：'!r} + ('符合' if ok else '不符合'))")
+                       f"({rule.when.text + '：符合'!r} if ok else {rule.when.text + '：不符合'!r}))")
                 w.line("if not ok:")
                 with w.indent():
                     w.line("for a in active:")
@@ -474,11 +631,11 @@ class _Generator:
                 w.line("hit_rule = None")
                 for rule in p.exclusions:
                     c = rule.clause
-                    fn = self.fn(rule.when, c.cite, c.address, f"{rule.id} 不予奖励情形")
+                    cond = self.value(rule.when, c.cite, c.address, f"{rule.id} 不予奖励情形")
                     w.comment(f"{c.cite} {rule.id}: {rule.when.text}")
-                    w.line(f"hit = bool({fn}(f))")
+                    w.line(f"hit = bool({cond})")
                     w.line(f"step(trace, 'exclusion', {rule.id!r}, {c.address!r}, {c.cite!r}, hit, "
-                           f"{rule.reason + '：'!r} + ('是' if hit else '否'))")
+                           f"({rule.reason + '：是'!r} if hit else {rule.reason + '：否'!r}))")
                     w.line("if hit and hit_rule is None:")
                     with w.indent():
                         w.line(f"hit_rule = ({rule.id!r}, {c.address!r}, {c.cite!r}, {rule.reason!r})")
@@ -517,12 +674,21 @@ class _Generator:
                     w.line("refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], "
                            "'cite': a[3], 'reason': '「' + a[4] + '」此前已经取得，不属于首次获得'})")
                     w.line("continue")
-            w.line("amount = money(Decimal(a[10](f)))")
-            w.line("if amount < 0:")
+            w.line("if a[11] is not None:")
             with w.indent():
-                w.line("raise EvaluationError(a[3], '「' + a[1] + '」的金额为负数')")
-            w.line("step(trace, 'amount', a[0], a[2], a[3], amount_json(amount), "
-                   "'「' + a[1] + '」' + money_text(amount))")
+                w.line("amount, shown, detail = a[11]")
+            w.line("else:")
+            with w.indent():
+                w.line("amount = money(Decimal(a[10](f)))")
+                w.line("if amount < 0:")
+                with w.indent():
+                    w.line("raise EvaluationError(a[3], '「' + a[1] + '」的金额为负数')")
+            w.line("if tr:")
+            with w.indent():
+                w.line("if a[11] is None:")
+                with w.indent():
+                    w.line("shown, detail = amount_json(amount), '「' + a[1] + '」' + money_text(amount)")
+                w.line("step(trace, 'amount', a[0], a[2], a[3], shown, detail)")
             w.line("candidates.append((a, amount))")
         w.line()
 
@@ -540,6 +706,8 @@ class _Generator:
             c = rule.clause
             w.comment(f"{c.cite} {rule.id} ({rule.rule}): {c.text}")
             if rule.rule == "highest_per_group":
+                w.line("if len(candidates) > 1:  # one candidate cannot share a group with another")
+                w.level += 1
                 w.line("best: dict[str, tuple[tuple[Any, ...], Decimal]] = {}")
                 w.line("for a, amount in candidates:")
                 with w.indent():
@@ -561,8 +729,11 @@ class _Generator:
                     with w.indent():
                         w.line("keep.append((a, amount))")
                 w.line("candidates = keep")
+                w.level -= 1
             elif rule.rule == "no_repeat":
                 w.line(f"rewarded = f[{ev.previously_rewarded!r}]" if ev.previously_rewarded else "rewarded = frozenset()")
+                w.line("if rewarded:")
+                w.level += 1
                 w.line("keep = []")
                 w.line("for a, amount in candidates:")
                 with w.indent():
@@ -577,6 +748,7 @@ class _Generator:
                     with w.indent():
                         w.line("keep.append((a, amount))")
                 w.line("candidates = keep")
+                w.level -= 1
             elif rule.rule == "until_budget_exhausted":
                 w.line(f"budget = f.get({(rule.budget or '')!r})")
                 w.line("if budget is not None:")

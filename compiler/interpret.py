@@ -56,6 +56,10 @@ def fact_specs(policy: Policy) -> dict[str, evalrt.FactSpec]:
     return specs
 
 
+def _no_step(*_args: Any) -> None:
+    """The trace recorder used when no trace was asked for."""
+
+
 class _Null(Exception):
     def __init__(self, name: str) -> None:
         self.name = name
@@ -194,13 +198,14 @@ class Interpreter:
         return Decimal(self.run(award.amount, env, cite))
 
     # -- the decision procedure -----------------------------------------------------------
-    def evaluate(self, raw_facts: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+    def evaluate(self, raw_facts: dict[str, Any], as_of: dt.date, *, trace: bool = True) -> dict[str, Any]:
+        """Evaluate one application; with trace=False the result's trace is left empty."""
         p = self.p
         facts = evalrt.coerce_facts(self.specs, raw_facts)
         env: dict[str, Any] = dict(facts)
         env["评价日期"] = as_of
-        trace: list[dict[str, Any]] = []
-        step = evalrt.step
+        steps: list[dict[str, Any]] = []
+        step = evalrt.step if trace else _no_step
         claims = facts[p.evaluation.claims] if p.evaluation.claims else frozenset()
         active: list[Award] = []
         refused: list[dict[str, Any]] = []
@@ -219,10 +224,10 @@ class Interpreter:
                 claimed = bool(self.run(award.when, env, award.clause.cite))
             if claimed:
                 active.append(award)
-                step(trace, "claim", award.id, award.clause.address, award.clause.cite, True,
+                step(steps, "claim", award.id, award.clause.address, award.clause.cite, True,
                      f"申报「{award.name}」")
         if not active:
-            step(trace, "claim", "", "", "", False, "未申报任何奖励事项")
+            step(steps, "claim", "", "", "", False, "未申报任何奖励事项")
 
         m = p.meta
         if active and m.effective_date is not None:
@@ -232,7 +237,7 @@ class Interpreter:
             cite = clause.cite if clause else ""
             until = evalrt.zh_date(m.valid_until) if m.valid_until else "长期"
             effective = evalrt.zh_date(m.effective_date)
-            step(trace, "validity", "in-force", address, cite, in_force,
+            step(steps, "validity", "in-force", address, cite, in_force,
                  f"评价日期{evalrt.zh_date(as_of)}；本办法{effective}起施行，有效期至{until}")
             if not in_force:
                 reason = f"评价日期{evalrt.zh_date(as_of)}不在本办法有效期内（{effective}起施行，有效期至{until}）"
@@ -244,7 +249,7 @@ class Interpreter:
             if not active:
                 break
             ok = bool(self.run(rule.when, env, rule.clause.cite))
-            step(trace, "eligibility", rule.id, rule.clause.address, rule.clause.cite, ok,
+            step(steps, "eligibility", rule.id, rule.clause.address, rule.clause.cite, ok,
                  f"{rule.when.text}：{'符合' if ok else '不符合'}")
             if not ok:
                 for award in active:
@@ -255,7 +260,7 @@ class Interpreter:
             first_hit = None
             for rule in p.exclusions:
                 hit = bool(self.run(rule.when, env, rule.clause.cite))
-                step(trace, "exclusion", rule.id, rule.clause.address, rule.clause.cite, hit,
+                step(steps, "exclusion", rule.id, rule.clause.address, rule.clause.cite, hit,
                      f"{rule.reason}：{'是' if hit else '否'}")
                 if hit and first_hit is None:
                     first_hit = rule
@@ -271,13 +276,13 @@ class Interpreter:
             c = award.clause
             if award.qualification is not None and award.when is not None:
                 ok = bool(self.run(award.when, env, c.cite))
-                step(trace, "condition", award.id, c.address, c.cite, ok, f"{award.when.text}：{'符合' if ok else '不符合'}")
+                step(steps, "condition", award.id, c.address, c.cite, ok, f"{award.when.text}：{'符合' if ok else '不符合'}")
                 if not ok:
                     refuse(award, award.id, c.address, c.cite, f"不符合本项条件：{award.when.text}")
                     continue
             if award.first_time:
                 first = award.qualification not in previously
-                step(trace, "first_time", award.id, c.address, c.cite, first,
+                step(steps, "first_time", award.id, c.address, c.cite, first,
                      f"「{award.qualification}」{'此前未取得，属首次' if first else '此前已取得'}")
                 if not first:
                     refuse(award, award.id, c.address, c.cite,
@@ -286,7 +291,7 @@ class Interpreter:
             amount = evalrt.money(self.amount(award, env))
             if amount < 0:
                 raise evalrt.EvaluationError(c.cite, f"「{award.name}」的金额为负数")
-            step(trace, "amount", award.id, c.address, c.cite, evalrt.amount_json(amount),
+            step(steps, "amount", award.id, c.address, c.cite, evalrt.amount_json(amount),
                  f"「{award.name}」{evalrt.money_text(amount)}")
             candidates.append((award, amount))
 
@@ -306,7 +311,7 @@ class Interpreter:
                         refuse(award, rule.id, c.address, c.cite,
                                f"与「{winner[0].name}」属于同一资格认定（{award.group}），"
                                f"按“就高不就低”只奖励金额较高的一项")
-                        step(trace, "combine", rule.id, c.address, c.cite, False,
+                        step(steps, "combine", rule.id, c.address, c.cite, False,
                              f"「{award.name}」与「{winner[0].name}」同组，就高不就低")
                     else:
                         keep.append((award, amount))
@@ -317,7 +322,7 @@ class Interpreter:
                     if award.qualification is not None and award.qualification in rewarded:
                         refuse(award, rule.id, c.address, c.cite,
                                f"「{award.qualification}」已经获得过本专项资金奖励，不得重复享受")
-                        step(trace, "combine", rule.id, c.address, c.cite, False,
+                        step(steps, "combine", rule.id, c.address, c.cite, False,
                              f"「{award.name}」已获奖励，不得重复享受")
                     else:
                         keep.append((award, amount))
@@ -337,11 +342,11 @@ class Interpreter:
                                      "rule": rule.id, "clause": c.address, "cite": c.cite,
                                      "reason": f"年度预算剩余{evalrt.money_text(budget)}，用完即止；"
                                                f"超出部分列入下一年度奖励预算"})
-                    step(trace, "budget", rule.id, c.address, c.cite, False,
+                    step(steps, "budget", rule.id, c.address, c.cite, False,
                          f"「{award.name}」{evalrt.money_text(amount)}超出年度剩余预算，列入下一年度")
                 candidates = keep
             elif rule.rule == "one_payment" and candidates:
-                step(trace, "payment", rule.id, c.address, c.cite, True, "奖励资金在公示无异议后一次性拨付")
+                step(steps, "payment", rule.id, c.address, c.cite, True, "奖励资金在公示无异议后一次性拨付")
 
         granted = [
             {"award": a.id, "name": a.name, "amount": amount, "unit": "元", "clause": a.clause.address,
@@ -360,7 +365,7 @@ class Interpreter:
             "deferred": deferred,
             "total": total,
             "unit": "元",
-            "trace": trace,
+            "trace": steps,
         }
 
 

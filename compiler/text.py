@@ -83,6 +83,12 @@ def extract_document(source: str, title: str) -> SourceDocument | None:
     current: int | None = None
     for i in range(start + 1, len(lines)):
         line = lines[i]
+        if not line.strip():
+            if articles and i + 1 < len(lines) and not lines[i + 1].strip():
+                break  # two blank lines after the articles: the document has ended
+            continue
+        if articles and _looks_like_new_document(line):
+            break
         if _CHAPTER_START.match(line):
             chapters.append(line.strip())
             current = None
@@ -96,12 +102,6 @@ def extract_document(source: str, title: str) -> SourceDocument | None:
             articles[number] = line
             where[number] = i + 1
         elif current is not None:
-            if not line.strip():
-                if i + 1 < len(lines) and not lines[i + 1].strip():
-                    current = None  # two blank lines: the document has ended
-                continue
-            if _looks_like_new_document(line):
-                break
             articles[current] += "\n" + line
     return SourceDocument(start + 1, chapters, articles, where)
 

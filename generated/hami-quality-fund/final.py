@@ -18,6 +18,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 POLICY = 'hami-quality-fund'
@@ -365,186 +366,6 @@ SOURCE_MAP: dict[str, tuple[str, int, str]] = {
 # --- rules: one function per condition or amount, commented with its clause ---
 
 def _r1(f: dict[str, Any]) -> Any:
-    # 第九条第（一）项 county-awards.pilot-approved county-pilot-approved 金额
-    # 20万元
-    try:
-        return _K1
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第九条第（一）项', '20万元', exc) from None
-
-
-def _r2(f: dict[str, Any]) -> Any:
-    # 第九条第（二）项 county-awards.pilot-accepted county-pilot-accepted 金额
-    # 50万元
-    try:
-        return _K2
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第九条第（二）项', '50万元', exc) from None
-
-
-def _r3(f: dict[str, Any]) -> Any:
-    # 第十条第（一）项 chain-awards.key-project chain-key-project-national 金额
-    # 20万元
-    try:
-        return _K1
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十条第（一）项', '20万元', exc) from None
-
-
-def _r4(f: dict[str, Any]) -> Any:
-    # 第十条第（一）项 chain-awards.key-project chain-key-project-regional 金额
-    # 10万元
-    try:
-        return _K3
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十条第（一）项', '10万元', exc) from None
-
-
-def _r5(f: dict[str, Any]) -> Any:
-    # 第十条第（二）项 chain-awards.typical-case chain-case-national 金额
-    # 10万元
-    try:
-        return _K3
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十条第（二）项', '10万元', exc) from None
-
-
-def _r6(f: dict[str, Any]) -> Any:
-    # 第十条第（二）项 chain-awards.typical-case chain-case-regional 金额
-    # 5万元
-    try:
-        return _K4
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十条第（二）项', '5万元', exc) from None
-
-
-def _r7(f: dict[str, Any]) -> Any:
-    # 第十一条第（一）项 enterprise-awards.china-award china-quality-award 金额
-    # 60万元
-    try:
-        return _K5
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十一条第（一）项', '60万元', exc) from None
-
-
-def _r8(f: dict[str, Any]) -> Any:
-    # 第十一条第（一）项 enterprise-awards.china-award china-quality-award-nominee 金额
-    # 40万元
-    try:
-        return _K6
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十一条第（一）项', '40万元', exc) from None
-
-
-def _r9(f: dict[str, Any]) -> Any:
-    # 第十一条第（二）项 enterprise-awards.region-award region-quality-award 金额
-    # 30万元
-    try:
-        return _K7
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十一条第（二）项', '30万元', exc) from None
-
-
-def _r10(f: dict[str, Any]) -> Any:
-    # 第十一条第（二）项 enterprise-awards.region-award region-quality-award-nominee 金额
-    # 15万元
-    try:
-        return _K8
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十一条第（二）项', '15万元', exc) from None
-
-
-def _r11(f: dict[str, Any]) -> Any:
-    # 第十一条第（三）项 enterprise-awards.city-award hami-quality-award 金额
-    # 10万元
-    try:
-        return _K3
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十一条第（三）项', '10万元', exc) from None
-
-
-def _r12(f: dict[str, Any]) -> Any:
-    # 第十一条第（三）项 enterprise-awards.city-award hami-quality-award-nominee 金额
-    # 5万元
-    try:
-        return _K4
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十一条第（三）项', '5万元', exc) from None
-
-
-def _r13(f: dict[str, Any]) -> Any:
-    # 第十一条第（四）项 enterprise-awards.leading-enterprise quality-leader-enterprise 金额
-    # 20万元
-    try:
-        return _K1
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十一条第（四）项', '20万元', exc) from None
-
-
-def _r14(f: dict[str, Any]) -> Any:
-    # 第十一条第（五）项 enterprise-awards.qc-group qc-group-national 金额
-    # 5万元
-    try:
-        return _K4
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十一条第（五）项', '5万元', exc) from None
-
-
-def _r15(f: dict[str, Any]) -> Any:
-    # 第十一条第（五）项 enterprise-awards.qc-group qc-group-regional 金额
-    # 3万元
-    try:
-        return _K9
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十一条第（五）项', '3万元', exc) from None
-
-
-def _r16(f: dict[str, Any]) -> Any:
-    # 第十一条第（六）项 enterprise-awards.cqo-case cqo-innovation-case 金额
-    # 5万元
-    try:
-        return _K4
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十一条第（六）项', '5万元', exc) from None
-
-
-def _r17(f: dict[str, Any]) -> Any:
-    # 第十二条第（一）项 infrastructure-awards.cnas cnas-accreditation 金额
-    # 10万元
-    try:
-        return _K3
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十二条第（一）项', '10万元', exc) from None
-
-
-def _r18(f: dict[str, Any]) -> Any:
-    # 第十二条第（二）项 infrastructure-awards.ccc-lab ccc-designated-lab 金额
-    # 20万元
-    try:
-        return _K1
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十二条第（二）项', '20万元', exc) from None
-
-
-def _r19(f: dict[str, Any]) -> Any:
-    # 第十二条第（三）项 infrastructure-awards.national-platform national-testing-platform 金额
-    # 50万元
-    try:
-        return _K2
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十二条第（三）项', '50万元', exc) from None
-
-
-def _r20(f: dict[str, Any]) -> Any:
-    # 第十二条第（四）项 infrastructure-awards.regional-platform regional-testing-platform 金额
-    # 30万元
-    try:
-        return _K7
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十二条第（四）项', '30万元', exc) from None
-
-
-def _r21(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（一）项 standard-awards.lead-draft lead-national-standard 金额
     # 20万元 × 主导制定国家标准数
     try:
@@ -553,178 +374,106 @@ def _r21(f: dict[str, Any]) -> Any:
         raise _rule_error('第十三条第一款第（一）项', '20万元 × 主导制定国家标准数', exc) from None
 
 
-def _r22(f: dict[str, Any]) -> Any:
+def _r2(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（一）项 standard-awards.lead-draft lead-industry-standard 金额
     # 10万元 × 主导制定行业标准数
     try:
-        return (_K3 * f['主导制定行业标准数'])
+        return (_K2 * f['主导制定行业标准数'])
     except (TypeError, ZeroDivisionError) as exc:
         raise _rule_error('第十三条第一款第（一）项', '10万元 × 主导制定行业标准数', exc) from None
 
 
-def _r23(f: dict[str, Any]) -> Any:
+def _r3(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（一）项 standard-awards.lead-draft lead-local-standard 金额
     # 5万元 × 主导制定地方标准数
     try:
-        return (_K4 * f['主导制定地方标准数'])
+        return (_K3 * f['主导制定地方标准数'])
     except (TypeError, ZeroDivisionError) as exc:
         raise _rule_error('第十三条第一款第（一）项', '5万元 × 主导制定地方标准数', exc) from None
 
 
-def _r24(f: dict[str, Any]) -> Any:
+def _r4(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（一）项 standard-awards.lead-draft lead-group-standard 金额
     # 5万元 × 主导制定团体标准数
     try:
-        return (_K4 * f['主导制定团体标准数'])
+        return (_K3 * f['主导制定团体标准数'])
     except (TypeError, ZeroDivisionError) as exc:
         raise _rule_error('第十三条第一款第（一）项', '5万元 × 主导制定团体标准数', exc) from None
 
 
-def _r25(f: dict[str, Any]) -> Any:
+def _r5(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（二）项 standard-awards.join-draft join-national-standard 金额
     # 5万元 × 参与制定国家标准数
     try:
-        return (_K4 * f['参与制定国家标准数'])
+        return (_K3 * f['参与制定国家标准数'])
     except (TypeError, ZeroDivisionError) as exc:
         raise _rule_error('第十三条第一款第（二）项', '5万元 × 参与制定国家标准数', exc) from None
 
 
-def _r26(f: dict[str, Any]) -> Any:
+def _r6(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（二）项 standard-awards.join-draft join-industry-standard 金额
     # 3万元 × 参与制定行业标准数
     try:
-        return (_K9 * f['参与制定行业标准数'])
+        return (_K4 * f['参与制定行业标准数'])
     except (TypeError, ZeroDivisionError) as exc:
         raise _rule_error('第十三条第一款第（二）项', '3万元 × 参与制定行业标准数', exc) from None
 
 
-def _r27(f: dict[str, Any]) -> Any:
+def _r7(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（二）项 standard-awards.join-draft join-local-standard 金额
     # 1万元 × 参与制定地方标准数
     try:
-        return (_K10 * f['参与制定地方标准数'])
+        return (_K5 * f['参与制定地方标准数'])
     except (TypeError, ZeroDivisionError) as exc:
         raise _rule_error('第十三条第一款第（二）项', '1万元 × 参与制定地方标准数', exc) from None
 
 
-def _r28(f: dict[str, Any]) -> Any:
+def _r8(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（二）项 standard-awards.join-draft join-group-standard 金额
     # 1万元 × 参与制定团体标准数
     try:
-        return (_K10 * f['参与制定团体标准数'])
+        return (_K5 * f['参与制定团体标准数'])
     except (TypeError, ZeroDivisionError) as exc:
         raise _rule_error('第十三条第一款第（二）项', '1万元 × 参与制定团体标准数', exc) from None
 
 
-def _r29(f: dict[str, Any]) -> Any:
+def _r9(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（三）项 standard-awards.lead-revise revise-national-standard 金额
     # 10万元 × 主导修订国家标准数
     try:
-        return (_K3 * f['主导修订国家标准数'])
+        return (_K2 * f['主导修订国家标准数'])
     except (TypeError, ZeroDivisionError) as exc:
         raise _rule_error('第十三条第一款第（三）项', '10万元 × 主导修订国家标准数', exc) from None
 
 
-def _r30(f: dict[str, Any]) -> Any:
+def _r10(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（三）项 standard-awards.lead-revise revise-industry-standard 金额
     # 5万元 × 主导修订行业标准数
     try:
-        return (_K4 * f['主导修订行业标准数'])
+        return (_K3 * f['主导修订行业标准数'])
     except (TypeError, ZeroDivisionError) as exc:
         raise _rule_error('第十三条第一款第（三）项', '5万元 × 主导修订行业标准数', exc) from None
 
 
-def _r31(f: dict[str, Any]) -> Any:
+def _r11(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（三）项 standard-awards.lead-revise revise-local-standard 金额
     # 1万元 × 主导修订地方标准数
     try:
-        return (_K10 * f['主导修订地方标准数'])
+        return (_K5 * f['主导修订地方标准数'])
     except (TypeError, ZeroDivisionError) as exc:
         raise _rule_error('第十三条第一款第（三）项', '1万元 × 主导修订地方标准数', exc) from None
 
 
-def _r32(f: dict[str, Any]) -> Any:
+def _r12(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（三）项 standard-awards.lead-revise revise-group-standard 金额
     # 1万元 × 主导修订团体标准数
     try:
-        return (_K10 * f['主导修订团体标准数'])
+        return (_K5 * f['主导修订团体标准数'])
     except (TypeError, ZeroDivisionError) as exc:
         raise _rule_error('第十三条第一款第（三）项', '1万元 × 主导修订团体标准数', exc) from None
 
 
-def _r33(f: dict[str, Any]) -> Any:
-    # 第十四条第二款 pilot-awards.acceptance national-standardization-pilot 金额
-    # 20万元
-    try:
-        return _K1
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十四条第二款', '20万元', exc) from None
-
-
-def _r34(f: dict[str, Any]) -> Any:
-    # 第十四条第二款 pilot-awards.acceptance regional-standardization-pilot 金额
-    # 10万元
-    try:
-        return _K3
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十四条第二款', '10万元', exc) from None
-
-
-def _r35(f: dict[str, Any]) -> Any:
-    # 第十五条第（一）项 committee-awards.national-tc national-tc-secretariat 金额
-    # 20万元
-    try:
-        return _K1
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十五条第（一）项', '20万元', exc) from None
-
-
-def _r36(f: dict[str, Any]) -> Any:
-    # 第十五条第（一）项 committee-awards.national-tc national-sc-secretariat 金额
-    # 10万元
-    try:
-        return _K3
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十五条第（一）项', '10万元', exc) from None
-
-
-def _r37(f: dict[str, Any]) -> Any:
-    # 第十五条第（一）项 committee-awards.national-tc national-tc-working-group 金额
-    # 5万元
-    try:
-        return _K4
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十五条第（一）项', '5万元', exc) from None
-
-
-def _r38(f: dict[str, Any]) -> Any:
-    # 第十五条第（二）项 committee-awards.regional-tc regional-tc-secretariat 金额
-    # 10万元
-    try:
-        return _K3
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十五条第（二）项', '10万元', exc) from None
-
-
-def _r39(f: dict[str, Any]) -> Any:
-    # 第十五条第（二）项 committee-awards.regional-tc regional-sc-secretariat 金额
-    # 5万元
-    try:
-        return _K4
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十五条第（二）项', '5万元', exc) from None
-
-
-def _r40(f: dict[str, Any]) -> Any:
-    # 第十六条第（一）项 brand-awards.first-brand xinjiang-brand 金额
-    # 10万元
-    try:
-        return _K3
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十六条第（一）项', '10万元', exc) from None
-
-
-def _r41(f: dict[str, Any]) -> Any:
+def _r13(f: dict[str, Any]) -> Any:
     # 第十六条第（二）项 brand-awards.new-product xinjiang-brand-new-product 条件
     # 以往取得资格 包含 "新疆品质区域公共品牌认证"
     try:
@@ -733,16 +482,7 @@ def _r41(f: dict[str, Any]) -> Any:
         raise _rule_error('第十六条第（二）项', '以往取得资格 包含 "新疆品质区域公共品牌认证"', exc) from None
 
 
-def _r42(f: dict[str, Any]) -> Any:
-    # 第十六条第（二）项 brand-awards.new-product xinjiang-brand-new-product 金额
-    # 5万元
-    try:
-        return _K4
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十六条第（二）项', '5万元', exc) from None
-
-
-def _r43(f: dict[str, Any]) -> Any:
+def _r14(f: dict[str, Any]) -> Any:
     # 第十六条第（三）项 brand-awards.recertification xinjiang-brand-recert 条件
     # 以往取得资格 包含 "新疆品质区域公共品牌认证"
     try:
@@ -751,178 +491,7 @@ def _r43(f: dict[str, Any]) -> Any:
         raise _rule_error('第十六条第（三）项', '以往取得资格 包含 "新疆品质区域公共品牌认证"', exc) from None
 
 
-def _r44(f: dict[str, Any]) -> Any:
-    # 第十六条第（三）项 brand-awards.recertification xinjiang-brand-recert 金额
-    # 3万元
-    try:
-        return _K9
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十六条第（三）项', '3万元', exc) from None
-
-
-def _r45(f: dict[str, Any]) -> Any:
-    # 第十三条第一款第（一）项 standard-awards.lead-draft lead-national-standard 适用条件
-    # 主导制定国家标准数 1项以上
-    try:
-        return (f['主导制定国家标准数'] >= _K11)
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十三条第一款第（一）项', '主导制定国家标准数 1项以上', exc) from None
-
-
-def _r46(f: dict[str, Any]) -> Any:
-    # 第十三条第一款第（一）项 standard-awards.lead-draft lead-industry-standard 适用条件
-    # 主导制定行业标准数 1项以上
-    try:
-        return (f['主导制定行业标准数'] >= _K11)
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十三条第一款第（一）项', '主导制定行业标准数 1项以上', exc) from None
-
-
-def _r47(f: dict[str, Any]) -> Any:
-    # 第十三条第一款第（一）项 standard-awards.lead-draft lead-local-standard 适用条件
-    # 主导制定地方标准数 1项以上
-    try:
-        return (f['主导制定地方标准数'] >= _K11)
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十三条第一款第（一）项', '主导制定地方标准数 1项以上', exc) from None
-
-
-def _r48(f: dict[str, Any]) -> Any:
-    # 第十三条第一款第（一）项 standard-awards.lead-draft lead-group-standard 适用条件
-    # 主导制定团体标准数 1项以上
-    try:
-        return (f['主导制定团体标准数'] >= _K11)
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十三条第一款第（一）项', '主导制定团体标准数 1项以上', exc) from None
-
-
-def _r49(f: dict[str, Any]) -> Any:
-    # 第十三条第一款第（二）项 standard-awards.join-draft join-national-standard 适用条件
-    # 参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位
-    try:
-        return ((f['参与制定国家标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位'])
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十三条第一款第（二）项', '参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位', exc) from None
-
-
-def _r50(f: dict[str, Any]) -> Any:
-    # 第十三条第一款第（二）项 standard-awards.join-draft join-industry-standard 适用条件
-    # 参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位
-    try:
-        return ((f['参与制定行业标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位'])
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十三条第一款第（二）项', '参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位', exc) from None
-
-
-def _r51(f: dict[str, Any]) -> Any:
-    # 第十三条第一款第（二）项 standard-awards.join-draft join-local-standard 适用条件
-    # 参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位
-    try:
-        return ((f['参与制定地方标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位'])
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十三条第一款第（二）项', '参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位', exc) from None
-
-
-def _r52(f: dict[str, Any]) -> Any:
-    # 第十三条第一款第（二）项 standard-awards.join-draft join-group-standard 适用条件
-    # 参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位
-    try:
-        return ((f['参与制定团体标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位'])
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十三条第一款第（二）项', '参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位', exc) from None
-
-
-def _r53(f: dict[str, Any]) -> Any:
-    # 第十三条第一款第（三）项 standard-awards.lead-revise revise-national-standard 适用条件
-    # 主导修订国家标准数 1项以上
-    try:
-        return (f['主导修订国家标准数'] >= _K11)
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十三条第一款第（三）项', '主导修订国家标准数 1项以上', exc) from None
-
-
-def _r54(f: dict[str, Any]) -> Any:
-    # 第十三条第一款第（三）项 standard-awards.lead-revise revise-industry-standard 适用条件
-    # 主导修订行业标准数 1项以上
-    try:
-        return (f['主导修订行业标准数'] >= _K11)
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十三条第一款第（三）项', '主导修订行业标准数 1项以上', exc) from None
-
-
-def _r55(f: dict[str, Any]) -> Any:
-    # 第十三条第一款第（三）项 standard-awards.lead-revise revise-local-standard 适用条件
-    # 主导修订地方标准数 1项以上
-    try:
-        return (f['主导修订地方标准数'] >= _K11)
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十三条第一款第（三）项', '主导修订地方标准数 1项以上', exc) from None
-
-
-def _r56(f: dict[str, Any]) -> Any:
-    # 第十三条第一款第（三）项 standard-awards.lead-revise revise-group-standard 适用条件
-    # 主导修订团体标准数 1项以上
-    try:
-        return (f['主导修订团体标准数'] >= _K11)
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十三条第一款第（三）项', '主导修订团体标准数 1项以上', exc) from None
-
-
-def _r57(f: dict[str, Any]) -> Any:
-    # 第四条 scope in-hami 申报条件
-    # 单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]
-    try:
-        return (f['单位所在地在哈密市'] and (f['单位类型'] in _K12))
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第四条', '单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]', exc) from None
-
-
-def _r58(f: dict[str, Any]) -> Any:
-    # 第十七条第（一）项 exclusions.industry-policy not-industry-policy 不予奖励情形
-    # 非 符合产业政策
-    try:
-        return (not f['符合产业政策'])
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十七条第（一）项', '非 符合产业政策', exc) from None
-
-
-def _r59(f: dict[str, Any]) -> Any:
-    # 第十七条第（二）项 exclusions.licence-credit no-licence-or-blacklisted 不予奖励情形
-    # 非 取得法定资质 或 列入失信名单 或 列入负面清单
-    try:
-        return (((not f['取得法定资质']) or f['列入失信名单']) or f['列入负面清单'])
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十七条第（二）项', '非 取得法定资质 或 列入失信名单 或 列入负面清单', exc) from None
-
-
-def _r60(f: dict[str, Any]) -> Any:
-    # 第十七条第（三）项 exclusions.duplicate similar-support 不予奖励情形
-    # 已获得同类政策支持
-    try:
-        return f['已获得同类政策支持']
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十七条第（三）项', '已获得同类政策支持', exc) from None
-
-
-def _r61(f: dict[str, Any]) -> Any:
-    # 第十七条第（四）项 exclusions.unrelated unrelated-to-quality 不予奖励情形
-    # 非 与质量强市建设相关
-    try:
-        return (not f['与质量强市建设相关'])
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十七条第（四）项', '非 与质量强市建设相关', exc) from None
-
-
-def _r62(f: dict[str, Any]) -> Any:
-    # 第十七条第（五）项 exclusions.other other-violation 不予奖励情形
-    # 存在其他违法违规情形
-    try:
-        return f['存在其他违法违规情形']
-    except (TypeError, ZeroDivisionError) as exc:
-        raise _rule_error('第十七条第（五）项', '存在其他违法违规情形', exc) from None
-
-
-def _r63(f: dict[str, Any]) -> Any:
+def _r15(f: dict[str, Any]) -> Any:
     # 第二十四条 fraud fraud-ban 不予奖励情形
     # 弄虚作假认定日期 不为空 且 评价日期 < 弄虚作假认定日期 + 3年
     try:
@@ -933,255 +502,294 @@ def _r63(f: dict[str, Any]) -> Any:
 
 # --- constants ---
 _K1 = Decimal('200000')
-_K2 = Decimal('500000')
-_K3 = Decimal('100000')
-_K4 = Decimal('50000')
-_K5 = Decimal('600000')
-_K6 = Decimal('400000')
-_K7 = Decimal('300000')
-_K8 = Decimal('150000')
-_K9 = Decimal('30000')
-_K10 = Decimal('10000')
+_K2 = Decimal('100000')
+_K3 = Decimal('50000')
+_K4 = Decimal('30000')
+_K5 = Decimal('10000')
+_K6 = frozenset()
+_K7 = Decimal('0')
+_K8 = False
+_K9 = frozenset({'事业单位', '企业', '其他', '社会组织', '科研机构', '行政机关'})
+_K10 = frozenset({'CNAS实验室认可', '中国质量奖', '中国质量奖提名奖', '企业首席质量官质量变革创新典型案例', '全国专业标准化技术委员会分技术委员会秘书处', '全国专业标准化技术委员会常设工作组', '全国专业标准化技术委员会秘书处', '全国优秀质量管理小组（质量信得过班组）', '哈密市政府质量奖', '哈密市政府质量奖提名奖', '国家市场监管总局质量强县（区、镇）培育建设创新试点', '国家市场监管总局质量强县（区、镇）培育建设创新试点验收', '国家强制性产品认证指定实验室资质', '国家级标准化试点项目', '国家级检验检测平台', '国家级质量强国建设领军企业', '国家级质量强链典型案例', '国家级质量强链重点项目', '新疆品质区域公共品牌认证', '新疆品质复评认证', '新疆品质新产品认证', '自治区专业标准化技术委员会分技术委员会秘书处', '自治区专业标准化技术委员会秘书处', '自治区优秀质量管理小组（质量信得过班组）', '自治区政府质量奖', '自治区政府质量奖提名奖', '自治区级标准化试点项目', '自治区级检验检测平台', '自治区级质量强链典型案例', '自治区级质量强链重点项目'})
 _K11 = Decimal('1')
 _K12 = frozenset({'事业单位', '企业', '社会组织', '科研机构', '行政机关'})
 _K13 = Decimal('3')
 
 
 # Awards in document order: id, name, clause, citation, qualification, group, 首次, 一次性,
-# condition text, condition function, amount function.
+# condition text, condition function, amount function, and for a fixed amount the
+# precomputed (amount, amount as JSON, trace text).
 AWARDS: tuple[tuple[Any, ...], ...] = (
     # 第九条第（一）项 获批质量强县（区、镇）培育建设创新试点
-    ('county-pilot-approved', '获批质量强县（区、镇）培育建设创新试点', 'county-awards.pilot-approved', '第九条第（一）项', '国家市场监管总局质量强县（区、镇）培育建设创新试点', None, False, False, None, None, _r1),
+    ('county-pilot-approved', '获批质量强县（区、镇）培育建设创新试点', 'county-awards.pilot-approved', '第九条第（一）项', '国家市场监管总局质量强县（区、镇）培育建设创新试点', None, False, False, None, None, None, (Decimal('200000.00'), '200000', '「获批质量强县（区、镇）培育建设创新试点」20万元')),
     # 第九条第（二）项 通过质量强县（区、镇）培育建设创新试点验收
-    ('county-pilot-accepted', '通过质量强县（区、镇）培育建设创新试点验收', 'county-awards.pilot-accepted', '第九条第（二）项', '国家市场监管总局质量强县（区、镇）培育建设创新试点验收', None, False, False, None, None, _r2),
+    ('county-pilot-accepted', '通过质量强县（区、镇）培育建设创新试点验收', 'county-awards.pilot-accepted', '第九条第（二）项', '国家市场监管总局质量强县（区、镇）培育建设创新试点验收', None, False, False, None, None, None, (Decimal('500000.00'), '500000', '「通过质量强县（区、镇）培育建设创新试点验收」50万元')),
     # 第十条第（一）项 国家级质量强链重点项目
-    ('chain-key-project-national', '国家级质量强链重点项目', 'chain-awards.key-project', '第十条第（一）项', '国家级质量强链重点项目', '质量强链重点项目', False, False, None, None, _r3),
+    ('chain-key-project-national', '国家级质量强链重点项目', 'chain-awards.key-project', '第十条第（一）项', '国家级质量强链重点项目', '质量强链重点项目', False, False, None, None, None, (Decimal('200000.00'), '200000', '「国家级质量强链重点项目」20万元')),
     # 第十条第（一）项 自治区级质量强链重点项目
-    ('chain-key-project-regional', '自治区级质量强链重点项目', 'chain-awards.key-project', '第十条第（一）项', '自治区级质量强链重点项目', '质量强链重点项目', False, False, None, None, _r4),
+    ('chain-key-project-regional', '自治区级质量强链重点项目', 'chain-awards.key-project', '第十条第（一）项', '自治区级质量强链重点项目', '质量强链重点项目', False, False, None, None, None, (Decimal('100000.00'), '100000', '「自治区级质量强链重点项目」10万元')),
     # 第十条第（二）项 国家级质量强链典型案例
-    ('chain-case-national', '国家级质量强链典型案例', 'chain-awards.typical-case', '第十条第（二）项', '国家级质量强链典型案例', '质量强链典型案例', False, False, None, None, _r5),
+    ('chain-case-national', '国家级质量强链典型案例', 'chain-awards.typical-case', '第十条第（二）项', '国家级质量强链典型案例', '质量强链典型案例', False, False, None, None, None, (Decimal('100000.00'), '100000', '「国家级质量强链典型案例」10万元')),
     # 第十条第（二）项 自治区级质量强链典型案例
-    ('chain-case-regional', '自治区级质量强链典型案例', 'chain-awards.typical-case', '第十条第（二）项', '自治区级质量强链典型案例', '质量强链典型案例', False, False, None, None, _r6),
+    ('chain-case-regional', '自治区级质量强链典型案例', 'chain-awards.typical-case', '第十条第（二）项', '自治区级质量强链典型案例', '质量强链典型案例', False, False, None, None, None, (Decimal('50000.00'), '50000', '「自治区级质量强链典型案例」5万元')),
     # 第十一条第（一）项 中国质量奖
-    ('china-quality-award', '中国质量奖', 'enterprise-awards.china-award', '第十一条第（一）项', '中国质量奖', '中国质量奖', True, False, None, None, _r7),
+    ('china-quality-award', '中国质量奖', 'enterprise-awards.china-award', '第十一条第（一）项', '中国质量奖', '中国质量奖', True, False, None, None, None, (Decimal('600000.00'), '600000', '「中国质量奖」60万元')),
     # 第十一条第（一）项 中国质量奖提名奖
-    ('china-quality-award-nominee', '中国质量奖提名奖', 'enterprise-awards.china-award', '第十一条第（一）项', '中国质量奖提名奖', '中国质量奖', True, False, None, None, _r8),
+    ('china-quality-award-nominee', '中国质量奖提名奖', 'enterprise-awards.china-award', '第十一条第（一）项', '中国质量奖提名奖', '中国质量奖', True, False, None, None, None, (Decimal('400000.00'), '400000', '「中国质量奖提名奖」40万元')),
     # 第十一条第（二）项 自治区政府质量奖
-    ('region-quality-award', '自治区政府质量奖', 'enterprise-awards.region-award', '第十一条第（二）项', '自治区政府质量奖', '自治区政府质量奖', True, False, None, None, _r9),
+    ('region-quality-award', '自治区政府质量奖', 'enterprise-awards.region-award', '第十一条第（二）项', '自治区政府质量奖', '自治区政府质量奖', True, False, None, None, None, (Decimal('300000.00'), '300000', '「自治区政府质量奖」30万元')),
     # 第十一条第（二）项 自治区政府质量奖提名奖
-    ('region-quality-award-nominee', '自治区政府质量奖提名奖', 'enterprise-awards.region-award', '第十一条第（二）项', '自治区政府质量奖提名奖', '自治区政府质量奖', True, False, None, None, _r10),
+    ('region-quality-award-nominee', '自治区政府质量奖提名奖', 'enterprise-awards.region-award', '第十一条第（二）项', '自治区政府质量奖提名奖', '自治区政府质量奖', True, False, None, None, None, (Decimal('150000.00'), '150000', '「自治区政府质量奖提名奖」15万元')),
     # 第十一条第（三）项 哈密市政府质量奖
-    ('hami-quality-award', '哈密市政府质量奖', 'enterprise-awards.city-award', '第十一条第（三）项', '哈密市政府质量奖', '哈密市政府质量奖', True, False, None, None, _r11),
+    ('hami-quality-award', '哈密市政府质量奖', 'enterprise-awards.city-award', '第十一条第（三）项', '哈密市政府质量奖', '哈密市政府质量奖', True, False, None, None, None, (Decimal('100000.00'), '100000', '「哈密市政府质量奖」10万元')),
     # 第十一条第（三）项 哈密市政府质量奖提名奖
-    ('hami-quality-award-nominee', '哈密市政府质量奖提名奖', 'enterprise-awards.city-award', '第十一条第（三）项', '哈密市政府质量奖提名奖', '哈密市政府质量奖', True, False, None, None, _r12),
+    ('hami-quality-award-nominee', '哈密市政府质量奖提名奖', 'enterprise-awards.city-award', '第十一条第（三）项', '哈密市政府质量奖提名奖', '哈密市政府质量奖', True, False, None, None, None, (Decimal('50000.00'), '50000', '「哈密市政府质量奖提名奖」5万元')),
     # 第十一条第（四）项 国家级质量强国建设领军企业
-    ('quality-leader-enterprise', '国家级质量强国建设领军企业', 'enterprise-awards.leading-enterprise', '第十一条第（四）项', '国家级质量强国建设领军企业', None, False, True, None, None, _r13),
+    ('quality-leader-enterprise', '国家级质量强国建设领军企业', 'enterprise-awards.leading-enterprise', '第十一条第（四）项', '国家级质量强国建设领军企业', None, False, True, None, None, None, (Decimal('200000.00'), '200000', '「国家级质量强国建设领军企业」20万元')),
     # 第十一条第（五）项 全国优秀质量管理小组（质量信得过班组）
-    ('qc-group-national', '全国优秀质量管理小组（质量信得过班组）', 'enterprise-awards.qc-group', '第十一条第（五）项', '全国优秀质量管理小组（质量信得过班组）', '优秀质量管理小组', False, False, None, None, _r14),
+    ('qc-group-national', '全国优秀质量管理小组（质量信得过班组）', 'enterprise-awards.qc-group', '第十一条第（五）项', '全国优秀质量管理小组（质量信得过班组）', '优秀质量管理小组', False, False, None, None, None, (Decimal('50000.00'), '50000', '「全国优秀质量管理小组（质量信得过班组）」5万元')),
     # 第十一条第（五）项 自治区优秀质量管理小组（质量信得过班组）
-    ('qc-group-regional', '自治区优秀质量管理小组（质量信得过班组）', 'enterprise-awards.qc-group', '第十一条第（五）项', '自治区优秀质量管理小组（质量信得过班组）', '优秀质量管理小组', False, False, None, None, _r15),
+    ('qc-group-regional', '自治区优秀质量管理小组（质量信得过班组）', 'enterprise-awards.qc-group', '第十一条第（五）项', '自治区优秀质量管理小组（质量信得过班组）', '优秀质量管理小组', False, False, None, None, None, (Decimal('30000.00'), '30000', '「自治区优秀质量管理小组（质量信得过班组）」3万元')),
     # 第十一条第（六）项 企业首席质量官质量变革创新典型案例
-    ('cqo-innovation-case', '企业首席质量官质量变革创新典型案例', 'enterprise-awards.cqo-case', '第十一条第（六）项', '企业首席质量官质量变革创新典型案例', None, False, False, None, None, _r16),
+    ('cqo-innovation-case', '企业首席质量官质量变革创新典型案例', 'enterprise-awards.cqo-case', '第十一条第（六）项', '企业首席质量官质量变革创新典型案例', None, False, False, None, None, None, (Decimal('50000.00'), '50000', '「企业首席质量官质量变革创新典型案例」5万元')),
     # 第十二条第（一）项 CNAS实验室认可
-    ('cnas-accreditation', 'CNAS实验室认可', 'infrastructure-awards.cnas', '第十二条第（一）项', 'CNAS实验室认可', None, True, False, None, None, _r17),
+    ('cnas-accreditation', 'CNAS实验室认可', 'infrastructure-awards.cnas', '第十二条第（一）项', 'CNAS实验室认可', None, True, False, None, None, None, (Decimal('100000.00'), '100000', '「CNAS实验室认可」10万元')),
     # 第十二条第（二）项 国家强制性产品认证指定实验室资质
-    ('ccc-designated-lab', '国家强制性产品认证指定实验室资质', 'infrastructure-awards.ccc-lab', '第十二条第（二）项', '国家强制性产品认证指定实验室资质', None, True, False, None, None, _r18),
+    ('ccc-designated-lab', '国家强制性产品认证指定实验室资质', 'infrastructure-awards.ccc-lab', '第十二条第（二）项', '国家强制性产品认证指定实验室资质', None, True, False, None, None, None, (Decimal('200000.00'), '200000', '「国家强制性产品认证指定实验室资质」20万元')),
     # 第十二条第（三）项 国家级检验检测平台
-    ('national-testing-platform', '国家级检验检测平台', 'infrastructure-awards.national-platform', '第十二条第（三）项', '国家级检验检测平台', '检验检测平台', False, False, None, None, _r19),
+    ('national-testing-platform', '国家级检验检测平台', 'infrastructure-awards.national-platform', '第十二条第（三）项', '国家级检验检测平台', '检验检测平台', False, False, None, None, None, (Decimal('500000.00'), '500000', '「国家级检验检测平台」50万元')),
     # 第十二条第（四）项 自治区级检验检测平台、质量标准实验室
-    ('regional-testing-platform', '自治区级检验检测平台、质量标准实验室', 'infrastructure-awards.regional-platform', '第十二条第（四）项', '自治区级检验检测平台', '检验检测平台', False, False, None, None, _r20),
+    ('regional-testing-platform', '自治区级检验检测平台、质量标准实验室', 'infrastructure-awards.regional-platform', '第十二条第（四）项', '自治区级检验检测平台', '检验检测平台', False, False, None, None, None, (Decimal('300000.00'), '300000', '「自治区级检验检测平台、质量标准实验室」30万元')),
     # 第十三条第一款第（一）项 主导制定国家标准
-    ('lead-national-standard', '主导制定国家标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定国家标准数 1项以上', None, _r21),
+    ('lead-national-standard', '主导制定国家标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定国家标准数 1项以上', None, _r1, None),
     # 第十三条第一款第（一）项 主导制定行业标准
-    ('lead-industry-standard', '主导制定行业标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定行业标准数 1项以上', None, _r22),
+    ('lead-industry-standard', '主导制定行业标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定行业标准数 1项以上', None, _r2, None),
     # 第十三条第一款第（一）项 主导制定地方标准
-    ('lead-local-standard', '主导制定地方标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定地方标准数 1项以上', None, _r23),
+    ('lead-local-standard', '主导制定地方标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定地方标准数 1项以上', None, _r3, None),
     # 第十三条第一款第（一）项 主导制定团体标准
-    ('lead-group-standard', '主导制定团体标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定团体标准数 1项以上', None, _r24),
+    ('lead-group-standard', '主导制定团体标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定团体标准数 1项以上', None, _r4, None),
     # 第十三条第一款第（二）项 参与制定国家标准
-    ('join-national-standard', '参与制定国家标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r25),
+    ('join-national-standard', '参与制定国家标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r5, None),
     # 第十三条第一款第（二）项 参与制定行业标准
-    ('join-industry-standard', '参与制定行业标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r26),
+    ('join-industry-standard', '参与制定行业标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r6, None),
     # 第十三条第一款第（二）项 参与制定地方标准
-    ('join-local-standard', '参与制定地方标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r27),
+    ('join-local-standard', '参与制定地方标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r7, None),
     # 第十三条第一款第（二）项 参与制定团体标准
-    ('join-group-standard', '参与制定团体标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r28),
+    ('join-group-standard', '参与制定团体标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r8, None),
     # 第十三条第一款第（三）项 主导修订国家标准
-    ('revise-national-standard', '主导修订国家标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订国家标准数 1项以上', None, _r29),
+    ('revise-national-standard', '主导修订国家标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订国家标准数 1项以上', None, _r9, None),
     # 第十三条第一款第（三）项 主导修订行业标准
-    ('revise-industry-standard', '主导修订行业标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订行业标准数 1项以上', None, _r30),
+    ('revise-industry-standard', '主导修订行业标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订行业标准数 1项以上', None, _r10, None),
     # 第十三条第一款第（三）项 主导修订地方标准
-    ('revise-local-standard', '主导修订地方标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订地方标准数 1项以上', None, _r31),
+    ('revise-local-standard', '主导修订地方标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订地方标准数 1项以上', None, _r11, None),
     # 第十三条第一款第（三）项 主导修订团体标准
-    ('revise-group-standard', '主导修订团体标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订团体标准数 1项以上', None, _r32),
+    ('revise-group-standard', '主导修订团体标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订团体标准数 1项以上', None, _r12, None),
     # 第十四条第二款 通过国家级标准化试点项目考核验收
-    ('national-standardization-pilot', '通过国家级标准化试点项目考核验收', 'pilot-awards.acceptance', '第十四条第二款', '国家级标准化试点项目', '标准化试点项目', False, False, None, None, _r33),
+    ('national-standardization-pilot', '通过国家级标准化试点项目考核验收', 'pilot-awards.acceptance', '第十四条第二款', '国家级标准化试点项目', '标准化试点项目', False, False, None, None, None, (Decimal('200000.00'), '200000', '「通过国家级标准化试点项目考核验收」20万元')),
     # 第十四条第二款 通过自治区级标准化试点项目考核验收
-    ('regional-standardization-pilot', '通过自治区级标准化试点项目考核验收', 'pilot-awards.acceptance', '第十四条第二款', '自治区级标准化试点项目', '标准化试点项目', False, False, None, None, _r34),
+    ('regional-standardization-pilot', '通过自治区级标准化试点项目考核验收', 'pilot-awards.acceptance', '第十四条第二款', '自治区级标准化试点项目', '标准化试点项目', False, False, None, None, None, (Decimal('100000.00'), '100000', '「通过自治区级标准化试点项目考核验收」10万元')),
     # 第十五条第（一）项 新承担全国专业标准化技术委员会秘书处工作
-    ('national-tc-secretariat', '新承担全国专业标准化技术委员会秘书处工作', 'committee-awards.national-tc', '第十五条第（一）项', '全国专业标准化技术委员会秘书处', None, False, False, None, None, _r35),
+    ('national-tc-secretariat', '新承担全国专业标准化技术委员会秘书处工作', 'committee-awards.national-tc', '第十五条第（一）项', '全国专业标准化技术委员会秘书处', None, False, False, None, None, None, (Decimal('200000.00'), '200000', '「新承担全国专业标准化技术委员会秘书处工作」20万元')),
     # 第十五条第（一）项 新承担全国专业标准化技术委员会分技术委员会秘书处工作
-    ('national-sc-secretariat', '新承担全国专业标准化技术委员会分技术委员会秘书处工作', 'committee-awards.national-tc', '第十五条第（一）项', '全国专业标准化技术委员会分技术委员会秘书处', None, False, False, None, None, _r36),
+    ('national-sc-secretariat', '新承担全国专业标准化技术委员会分技术委员会秘书处工作', 'committee-awards.national-tc', '第十五条第（一）项', '全国专业标准化技术委员会分技术委员会秘书处', None, False, False, None, None, None, (Decimal('100000.00'), '100000', '「新承担全国专业标准化技术委员会分技术委员会秘书处工作」10万元')),
     # 第十五条第（一）项 新承担全国专业标准化技术委员会常设工作组工作
-    ('national-tc-working-group', '新承担全国专业标准化技术委员会常设工作组工作', 'committee-awards.national-tc', '第十五条第（一）项', '全国专业标准化技术委员会常设工作组', None, False, False, None, None, _r37),
+    ('national-tc-working-group', '新承担全国专业标准化技术委员会常设工作组工作', 'committee-awards.national-tc', '第十五条第（一）项', '全国专业标准化技术委员会常设工作组', None, False, False, None, None, None, (Decimal('50000.00'), '50000', '「新承担全国专业标准化技术委员会常设工作组工作」5万元')),
     # 第十五条第（二）项 新承担自治区专业标准化技术委员会秘书处工作
-    ('regional-tc-secretariat', '新承担自治区专业标准化技术委员会秘书处工作', 'committee-awards.regional-tc', '第十五条第（二）项', '自治区专业标准化技术委员会秘书处', None, False, False, None, None, _r38),
+    ('regional-tc-secretariat', '新承担自治区专业标准化技术委员会秘书处工作', 'committee-awards.regional-tc', '第十五条第（二）项', '自治区专业标准化技术委员会秘书处', None, False, False, None, None, None, (Decimal('100000.00'), '100000', '「新承担自治区专业标准化技术委员会秘书处工作」10万元')),
     # 第十五条第（二）项 新承担自治区专业标准化技术委员会分技术委员会秘书处工作
-    ('regional-sc-secretariat', '新承担自治区专业标准化技术委员会分技术委员会秘书处工作', 'committee-awards.regional-tc', '第十五条第（二）项', '自治区专业标准化技术委员会分技术委员会秘书处', None, False, False, None, None, _r39),
+    ('regional-sc-secretariat', '新承担自治区专业标准化技术委员会分技术委员会秘书处工作', 'committee-awards.regional-tc', '第十五条第（二）项', '自治区专业标准化技术委员会分技术委员会秘书处', None, False, False, None, None, None, (Decimal('50000.00'), '50000', '「新承担自治区专业标准化技术委员会分技术委员会秘书处工作」5万元')),
     # 第十六条第（一）项 首次获得“新疆品质”区域公共品牌
-    ('xinjiang-brand', '首次获得“新疆品质”区域公共品牌', 'brand-awards.first-brand', '第十六条第（一）项', '新疆品质区域公共品牌认证', None, True, True, None, None, _r40),
+    ('xinjiang-brand', '首次获得“新疆品质”区域公共品牌', 'brand-awards.first-brand', '第十六条第（一）项', '新疆品质区域公共品牌认证', None, True, True, None, None, None, (Decimal('100000.00'), '100000', '「首次获得“新疆品质”区域公共品牌」10万元')),
     # 第十六条第（二）项 “新疆品质”新产品再次获得认证
-    ('xinjiang-brand-new-product', '“新疆品质”新产品再次获得认证', 'brand-awards.new-product', '第十六条第（二）项', '新疆品质新产品认证', None, False, True, '以往取得资格 包含 "新疆品质区域公共品牌认证"', _r41, _r42),
+    ('xinjiang-brand-new-product', '“新疆品质”新产品再次获得认证', 'brand-awards.new-product', '第十六条第（二）项', '新疆品质新产品认证', None, False, True, '以往取得资格 包含 "新疆品质区域公共品牌认证"', _r13, None, (Decimal('50000.00'), '50000', '「“新疆品质”新产品再次获得认证」5万元')),
     # 第十六条第（三）项 “新疆品质”证书到期复评再次通过认证
-    ('xinjiang-brand-recert', '“新疆品质”证书到期复评再次通过认证', 'brand-awards.recertification', '第十六条第（三）项', '新疆品质复评认证', None, False, True, '以往取得资格 包含 "新疆品质区域公共品牌认证"', _r43, _r44),
+    ('xinjiang-brand-recert', '“新疆品质”证书到期复评再次通过认证', 'brand-awards.recertification', '第十六条第（三）项', '新疆品质复评认证', None, False, True, '以往取得资格 包含 "新疆品质区域公共品牌认证"', _r14, None, (Decimal('30000.00'), '30000', '「“新疆品质”证书到期复评再次通过认证」3万元')),
 )
+# Claimed qualification → the awards (by position in AWARDS) it claims.
+_CLAIM_INDEX: dict[str, tuple[int, ...]] = {
+    'CNAS实验室认可': (16,),
+    '中国质量奖': (6,),
+    '中国质量奖提名奖': (7,),
+    '企业首席质量官质量变革创新典型案例': (15,),
+    '全国专业标准化技术委员会分技术委员会秘书处': (35,),
+    '全国专业标准化技术委员会常设工作组': (36,),
+    '全国专业标准化技术委员会秘书处': (34,),
+    '全国优秀质量管理小组（质量信得过班组）': (13,),
+    '哈密市政府质量奖': (10,),
+    '哈密市政府质量奖提名奖': (11,),
+    '国家市场监管总局质量强县（区、镇）培育建设创新试点': (0,),
+    '国家市场监管总局质量强县（区、镇）培育建设创新试点验收': (1,),
+    '国家强制性产品认证指定实验室资质': (17,),
+    '国家级标准化试点项目': (32,),
+    '国家级检验检测平台': (18,),
+    '国家级质量强国建设领军企业': (12,),
+    '国家级质量强链典型案例': (4,),
+    '国家级质量强链重点项目': (2,),
+    '新疆品质区域公共品牌认证': (39,),
+    '新疆品质复评认证': (41,),
+    '新疆品质新产品认证': (40,),
+    '自治区专业标准化技术委员会分技术委员会秘书处': (38,),
+    '自治区专业标准化技术委员会秘书处': (37,),
+    '自治区优秀质量管理小组（质量信得过班组）': (14,),
+    '自治区政府质量奖': (8,),
+    '自治区政府质量奖提名奖': (9,),
+    '自治区级标准化试点项目': (33,),
+    '自治区级检验检测平台': (19,),
+    '自治区级质量强链典型案例': (5,),
+    '自治区级质量强链重点项目': (3,),
+}
 
 
-def evaluate(facts: Mapping[str, Any], as_of: dt.date) -> dict[str, Any]:
-    """Evaluate one application as of `as_of`; see the module docstring."""
-    f = coerce_facts(FACTS, facts)
+_MISSING = object()
+_DEFAULTS: dict[str, Any] = {
+    '申报资格': _K6,
+    '以往取得资格': _K6,
+    '已获奖励资格': _K6,
+    '主导制定国家标准数': _K7,
+    '主导制定行业标准数': _K7,
+    '主导制定地方标准数': _K7,
+    '主导制定团体标准数': _K7,
+    '参与制定国家标准数': _K7,
+    '参与制定行业标准数': _K7,
+    '参与制定地方标准数': _K7,
+    '参与制定团体标准数': _K7,
+    '主导修订国家标准数': _K7,
+    '主导修订行业标准数': _K7,
+    '主导修订地方标准数': _K7,
+    '主导修订团体标准数': _K7,
+    '为排序最靠前的哈密市起草单位': _K8,
+    '弄虚作假认定日期': None,
+    '年度剩余预算': None,
+}
+_BOOL_FACTS = ('单位所在地在哈密市', '为排序最靠前的哈密市起草单位', '符合产业政策', '取得法定资质', '列入失信名单', '列入负面清单', '已获得同类政策支持', '与质量强市建设相关', '存在其他违法违规情形')
+_NUM_FACTS = ('主导制定国家标准数', '主导制定行业标准数', '主导制定地方标准数', '主导制定团体标准数', '参与制定国家标准数', '参与制定行业标准数', '参与制定地方标准数', '参与制定团体标准数', '主导修订国家标准数', '主导修订行业标准数', '主导修订地方标准数', '主导修订团体标准数')
+_get_bools = itemgetter(*_BOOL_FACTS, *_BOOL_FACTS[:1])
+_get_nums = itemgetter(*_NUM_FACTS, *_NUM_FACTS[:1])
+_ONLY_BOOL = frozenset({bool})
+_INT_OR_DECIMAL = frozenset({int, Decimal})
+
+
+def _facts(raw: Mapping[str, Any]) -> dict[str, Any]:
+    if raw.__class__ is not dict:
+        return coerce_facts(FACTS, raw)
+    # Defaults and empty optional facts, then the given facts over them.
+    f = {**_DEFAULTS, **raw}
+    if len(f) != 27:  # a fact is missing or unknown
+        return coerce_facts(FACTS, raw)
+    try:
+        if set(map(type, _get_bools(f))) - _ONLY_BOOL:
+            return coerce_facts(FACTS, raw)
+        values = _get_nums(f)
+        if set(map(type, values)) - _INT_OR_DECIMAL:
+            return coerce_facts(FACTS, raw)
+        f.update(zip(_NUM_FACTS, map(Decimal, values)))
+        v = f['单位类型']
+        if v.__class__ is str and v in _K9:
+            pass
+        else:
+            return coerce_facts(FACTS, raw)
+        v = f['申报资格']
+        if v is _K6:
+            pass
+        elif v.__class__ is list and _K10.issuperset(v):
+            f['申报资格'] = frozenset(v)
+        else:
+            return coerce_facts(FACTS, raw)
+        v = f['以往取得资格']
+        if v is _K6:
+            pass
+        elif v.__class__ is list and _K10.issuperset(v):
+            f['以往取得资格'] = frozenset(v)
+        else:
+            return coerce_facts(FACTS, raw)
+        v = f['已获奖励资格']
+        if v is _K6:
+            pass
+        elif v.__class__ is list and _K10.issuperset(v):
+            f['已获奖励资格'] = frozenset(v)
+        else:
+            return coerce_facts(FACTS, raw)
+        v = f['弄虚作假认定日期']
+        if v is None:
+            pass
+        elif v.__class__ is dt.date:
+            pass
+        else:
+            return coerce_facts(FACTS, raw)
+        v = f['年度剩余预算']
+        if v is None:
+            pass
+        elif v.__class__ is int or v.__class__ is Decimal:
+            f['年度剩余预算'] = Decimal(v)
+        else:
+            return coerce_facts(FACTS, raw)
+    except (KeyError, TypeError):  # a required fact missing; an unhashable list item
+        return coerce_facts(FACTS, raw)
+    return f
+
+
+def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) -> dict[str, Any]:
+    """Evaluate one application as of `as_of`; see the module docstring.
+
+    With trace=False the result carries an empty trace (for batch runs over a roster).
+    """
+    tr = trace
+    f = _facts(facts)
     f['评价日期'] = as_of
-    trace: list[dict[str, Any]] = []
+    trace_steps: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
-    active: list[tuple[Any, ...]] = []
     claims = f['申报资格']
 
-    # 1. Claims, in document order.
-    # 第九条第（一）项 county-awards.pilot-approved county-pilot-approved
-    if '国家市场监管总局质量强县（区、镇）培育建设创新试点' in claims:
-        active.append(AWARDS[0])
-    # 第九条第（二）项 county-awards.pilot-accepted county-pilot-accepted
-    if '国家市场监管总局质量强县（区、镇）培育建设创新试点验收' in claims:
-        active.append(AWARDS[1])
-    # 第十条第（一）项 chain-awards.key-project chain-key-project-national
-    if '国家级质量强链重点项目' in claims:
-        active.append(AWARDS[2])
-    # 第十条第（一）项 chain-awards.key-project chain-key-project-regional
-    if '自治区级质量强链重点项目' in claims:
-        active.append(AWARDS[3])
-    # 第十条第（二）项 chain-awards.typical-case chain-case-national
-    if '国家级质量强链典型案例' in claims:
-        active.append(AWARDS[4])
-    # 第十条第（二）项 chain-awards.typical-case chain-case-regional
-    if '自治区级质量强链典型案例' in claims:
-        active.append(AWARDS[5])
-    # 第十一条第（一）项 enterprise-awards.china-award china-quality-award
-    if '中国质量奖' in claims:
-        active.append(AWARDS[6])
-    # 第十一条第（一）项 enterprise-awards.china-award china-quality-award-nominee
-    if '中国质量奖提名奖' in claims:
-        active.append(AWARDS[7])
-    # 第十一条第（二）项 enterprise-awards.region-award region-quality-award
-    if '自治区政府质量奖' in claims:
-        active.append(AWARDS[8])
-    # 第十一条第（二）项 enterprise-awards.region-award region-quality-award-nominee
-    if '自治区政府质量奖提名奖' in claims:
-        active.append(AWARDS[9])
-    # 第十一条第（三）项 enterprise-awards.city-award hami-quality-award
-    if '哈密市政府质量奖' in claims:
-        active.append(AWARDS[10])
-    # 第十一条第（三）项 enterprise-awards.city-award hami-quality-award-nominee
-    if '哈密市政府质量奖提名奖' in claims:
-        active.append(AWARDS[11])
-    # 第十一条第（四）项 enterprise-awards.leading-enterprise quality-leader-enterprise
-    if '国家级质量强国建设领军企业' in claims:
-        active.append(AWARDS[12])
-    # 第十一条第（五）项 enterprise-awards.qc-group qc-group-national
-    if '全国优秀质量管理小组（质量信得过班组）' in claims:
-        active.append(AWARDS[13])
-    # 第十一条第（五）项 enterprise-awards.qc-group qc-group-regional
-    if '自治区优秀质量管理小组（质量信得过班组）' in claims:
-        active.append(AWARDS[14])
-    # 第十一条第（六）项 enterprise-awards.cqo-case cqo-innovation-case
-    if '企业首席质量官质量变革创新典型案例' in claims:
-        active.append(AWARDS[15])
-    # 第十二条第（一）项 infrastructure-awards.cnas cnas-accreditation
-    if 'CNAS实验室认可' in claims:
-        active.append(AWARDS[16])
-    # 第十二条第（二）项 infrastructure-awards.ccc-lab ccc-designated-lab
-    if '国家强制性产品认证指定实验室资质' in claims:
-        active.append(AWARDS[17])
-    # 第十二条第（三）项 infrastructure-awards.national-platform national-testing-platform
-    if '国家级检验检测平台' in claims:
-        active.append(AWARDS[18])
-    # 第十二条第（四）项 infrastructure-awards.regional-platform regional-testing-platform
-    if '自治区级检验检测平台' in claims:
-        active.append(AWARDS[19])
-    # 第十三条第一款第（一）项 standard-awards.lead-draft lead-national-standard
-    if _r45(f):
-        active.append(AWARDS[20])
-    # 第十三条第一款第（一）项 standard-awards.lead-draft lead-industry-standard
-    if _r46(f):
-        active.append(AWARDS[21])
-    # 第十三条第一款第（一）项 standard-awards.lead-draft lead-local-standard
-    if _r47(f):
-        active.append(AWARDS[22])
-    # 第十三条第一款第（一）项 standard-awards.lead-draft lead-group-standard
-    if _r48(f):
-        active.append(AWARDS[23])
-    # 第十三条第一款第（二）项 standard-awards.join-draft join-national-standard
-    if _r49(f):
-        active.append(AWARDS[24])
-    # 第十三条第一款第（二）项 standard-awards.join-draft join-industry-standard
-    if _r50(f):
-        active.append(AWARDS[25])
-    # 第十三条第一款第（二）项 standard-awards.join-draft join-local-standard
-    if _r51(f):
-        active.append(AWARDS[26])
-    # 第十三条第一款第（二）项 standard-awards.join-draft join-group-standard
-    if _r52(f):
-        active.append(AWARDS[27])
-    # 第十三条第一款第（三）项 standard-awards.lead-revise revise-national-standard
-    if _r53(f):
-        active.append(AWARDS[28])
-    # 第十三条第一款第（三）项 standard-awards.lead-revise revise-industry-standard
-    if _r54(f):
-        active.append(AWARDS[29])
-    # 第十三条第一款第（三）项 standard-awards.lead-revise revise-local-standard
-    if _r55(f):
-        active.append(AWARDS[30])
-    # 第十三条第一款第（三）项 standard-awards.lead-revise revise-group-standard
-    if _r56(f):
-        active.append(AWARDS[31])
-    # 第十四条第二款 pilot-awards.acceptance national-standardization-pilot
-    if '国家级标准化试点项目' in claims:
-        active.append(AWARDS[32])
-    # 第十四条第二款 pilot-awards.acceptance regional-standardization-pilot
-    if '自治区级标准化试点项目' in claims:
-        active.append(AWARDS[33])
-    # 第十五条第（一）项 committee-awards.national-tc national-tc-secretariat
-    if '全国专业标准化技术委员会秘书处' in claims:
-        active.append(AWARDS[34])
-    # 第十五条第（一）项 committee-awards.national-tc national-sc-secretariat
-    if '全国专业标准化技术委员会分技术委员会秘书处' in claims:
-        active.append(AWARDS[35])
-    # 第十五条第（一）项 committee-awards.national-tc national-tc-working-group
-    if '全国专业标准化技术委员会常设工作组' in claims:
-        active.append(AWARDS[36])
-    # 第十五条第（二）项 committee-awards.regional-tc regional-tc-secretariat
-    if '自治区专业标准化技术委员会秘书处' in claims:
-        active.append(AWARDS[37])
-    # 第十五条第（二）项 committee-awards.regional-tc regional-sc-secretariat
-    if '自治区专业标准化技术委员会分技术委员会秘书处' in claims:
-        active.append(AWARDS[38])
-    # 第十六条第（一）项 brand-awards.first-brand xinjiang-brand
-    if '新疆品质区域公共品牌认证' in claims:
-        active.append(AWARDS[39])
-    # 第十六条第（二）项 brand-awards.new-product xinjiang-brand-new-product
-    if '新疆品质新产品认证' in claims:
-        active.append(AWARDS[40])
-    # 第十六条第（三）项 brand-awards.recertification xinjiang-brand-recert
-    if '新疆品质复评认证' in claims:
-        active.append(AWARDS[41])
+    # 1. Claims, in document order: the claimed qualifications, then awards with a condition.
+    claimed = [i for q in claims for i in _CLAIM_INDEX[q]]
+    # 第十三条第一款第（一）项 lead-national-standard: 主导制定国家标准数 1项以上
+    if (f['主导制定国家标准数'] >= _K11):
+        claimed.append(20)
+    # 第十三条第一款第（一）项 lead-industry-standard: 主导制定行业标准数 1项以上
+    if (f['主导制定行业标准数'] >= _K11):
+        claimed.append(21)
+    # 第十三条第一款第（一）项 lead-local-standard: 主导制定地方标准数 1项以上
+    if (f['主导制定地方标准数'] >= _K11):
+        claimed.append(22)
+    # 第十三条第一款第（一）项 lead-group-standard: 主导制定团体标准数 1项以上
+    if (f['主导制定团体标准数'] >= _K11):
+        claimed.append(23)
+    # 第十三条第一款第（二）项 join-national-standard: 参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位
+    if ((f['参与制定国家标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位']):
+        claimed.append(24)
+    # 第十三条第一款第（二）项 join-industry-standard: 参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位
+    if ((f['参与制定行业标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位']):
+        claimed.append(25)
+    # 第十三条第一款第（二）项 join-local-standard: 参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位
+    if ((f['参与制定地方标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位']):
+        claimed.append(26)
+    # 第十三条第一款第（二）项 join-group-standard: 参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位
+    if ((f['参与制定团体标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位']):
+        claimed.append(27)
+    # 第十三条第一款第（三）项 revise-national-standard: 主导修订国家标准数 1项以上
+    if (f['主导修订国家标准数'] >= _K11):
+        claimed.append(28)
+    # 第十三条第一款第（三）项 revise-industry-standard: 主导修订行业标准数 1项以上
+    if (f['主导修订行业标准数'] >= _K11):
+        claimed.append(29)
+    # 第十三条第一款第（三）项 revise-local-standard: 主导修订地方标准数 1项以上
+    if (f['主导修订地方标准数'] >= _K11):
+        claimed.append(30)
+    # 第十三条第一款第（三）项 revise-group-standard: 主导修订团体标准数 1项以上
+    if (f['主导修订团体标准数'] >= _K11):
+        claimed.append(31)
+    if len(claimed) > 1:
+        claimed.sort()
+    active = [AWARDS[i] for i in claimed]
     for a in active:
-        step(trace, 'claim', a[0], a[2], a[3], True, '申报「' + a[1] + '」')
+        tr and trace_steps.append({'kind': 'claim', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': True, 'detail': '申报「' + a[1] + '」'})
     if not active:
-        step(trace, 'claim', '', '', '', False, '未申报任何奖励事项')
+        tr and trace_steps.append({'kind': 'claim', 'rule': '', 'clause': '', 'cite': '', 'result': False, 'detail': '未申报任何奖励事项'})
 
     # 2. In force? 第二十八条 自发布之日起30日后实施 有效期3年
     if active:
         in_force = EFFECTIVE <= as_of and as_of <= VALID_UNTIL
-        step(trace, 'validity', 'in-force', 'effect', '第二十八条', in_force, '评价日期' + zh_date(as_of) + '；本办法2026年5月19日起施行，有效期至2029年5月18日')
+        tr and trace_steps.append({'kind': 'validity', 'rule': 'in-force', 'clause': 'effect', 'cite': '第二十八条', 'result': in_force, 'detail': '评价日期' + zh_date(as_of) + '；本办法2026年5月19日起施行，有效期至2029年5月18日'})
         if not in_force:
             reason = '评价日期' + zh_date(as_of) + '不在本办法有效期内（2026年5月19日起施行，有效期至2029年5月18日）'
             for a in active:
@@ -1191,8 +799,8 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date) -> dict[str, Any]:
     # 3a. Eligibility (申报对象): the first rule that fails refuses every claim.
     # 第四条 in-hami: 单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]
     if active:
-        ok = bool(_r57(f))
-        step(trace, 'eligibility', 'in-hami', 'scope', '第四条', ok, '单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]：' + ('符合' if ok else '不符合'))
+        ok = bool((f['单位所在地在哈密市'] and (f['单位类型'] in _K12)))
+        tr and trace_steps.append({'kind': 'eligibility', 'rule': 'in-hami', 'clause': 'scope', 'cite': '第四条', 'result': ok, 'detail': '单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]：符合' if ok else '单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]：不符合'})
         if not ok:
             for a in active:
                 refused.append({'award': a[0], 'name': a[1], 'rule': 'in-hami', 'clause': 'scope', 'cite': '第四条', 'reason': '不属于本办法支持对象（哈密市行政区域内依法设立的行政机关、事业单位、社会组织、科研机构及企业）'})
@@ -1201,33 +809,33 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date) -> dict[str, Any]:
     if active:
         hit_rule = None
         # 第十七条第（一）项 not-industry-policy: 非 符合产业政策
-        hit = bool(_r58(f))
-        step(trace, 'exclusion', 'not-industry-policy', 'exclusions.industry-policy', '第十七条第（一）项', hit, '不符合国家、自治区及哈密市产业政策和发展规划：' + ('是' if hit else '否'))
+        hit = bool((not f['符合产业政策']))
+        tr and trace_steps.append({'kind': 'exclusion', 'rule': 'not-industry-policy', 'clause': 'exclusions.industry-policy', 'cite': '第十七条第（一）项', 'result': hit, 'detail': '不符合国家、自治区及哈密市产业政策和发展规划：是' if hit else '不符合国家、自治区及哈密市产业政策和发展规划：否'})
         if hit and hit_rule is None:
             hit_rule = ('not-industry-policy', 'exclusions.industry-policy', '第十七条第（一）项', '不符合国家、自治区及哈密市产业政策和发展规划')
         # 第十七条第（二）项 no-licence-or-blacklisted: 非 取得法定资质 或 列入失信名单 或 列入负面清单
-        hit = bool(_r59(f))
-        step(trace, 'exclusion', 'no-licence-or-blacklisted', 'exclusions.licence-credit', '第十七条第（二）项', hit, '未取得法定资质或许可，或被列入失信名单、负面清单：' + ('是' if hit else '否'))
+        hit = bool((((not f['取得法定资质']) or f['列入失信名单']) or f['列入负面清单']))
+        tr and trace_steps.append({'kind': 'exclusion', 'rule': 'no-licence-or-blacklisted', 'clause': 'exclusions.licence-credit', 'cite': '第十七条第（二）项', 'result': hit, 'detail': '未取得法定资质或许可，或被列入失信名单、负面清单：是' if hit else '未取得法定资质或许可，或被列入失信名单、负面清单：否'})
         if hit and hit_rule is None:
             hit_rule = ('no-licence-or-blacklisted', 'exclusions.licence-credit', '第十七条第（二）项', '未取得法定资质或许可，或被列入失信名单、负面清单')
         # 第十七条第（三）项 similar-support: 已获得同类政策支持
-        hit = bool(_r60(f))
-        step(trace, 'exclusion', 'similar-support', 'exclusions.duplicate', '第十七条第（三）项', hit, '已获得同类政策支持：' + ('是' if hit else '否'))
+        hit = bool(f['已获得同类政策支持'])
+        tr and trace_steps.append({'kind': 'exclusion', 'rule': 'similar-support', 'clause': 'exclusions.duplicate', 'cite': '第十七条第（三）项', 'result': hit, 'detail': '已获得同类政策支持：是' if hit else '已获得同类政策支持：否'})
         if hit and hit_rule is None:
             hit_rule = ('similar-support', 'exclusions.duplicate', '第十七条第（三）项', '已获得同类政策支持')
         # 第十七条第（四）项 unrelated-to-quality: 非 与质量强市建设相关
-        hit = bool(_r61(f))
-        step(trace, 'exclusion', 'unrelated-to-quality', 'exclusions.unrelated', '第十七条第（四）项', hit, '奖励事项实施内容与质量强市建设无关：' + ('是' if hit else '否'))
+        hit = bool((not f['与质量强市建设相关']))
+        tr and trace_steps.append({'kind': 'exclusion', 'rule': 'unrelated-to-quality', 'clause': 'exclusions.unrelated', 'cite': '第十七条第（四）项', 'result': hit, 'detail': '奖励事项实施内容与质量强市建设无关：是' if hit else '奖励事项实施内容与质量强市建设无关：否'})
         if hit and hit_rule is None:
             hit_rule = ('unrelated-to-quality', 'exclusions.unrelated', '第十七条第（四）项', '奖励事项实施内容与质量强市建设无关')
         # 第十七条第（五）项 other-violation: 存在其他违法违规情形
-        hit = bool(_r62(f))
-        step(trace, 'exclusion', 'other-violation', 'exclusions.other', '第十七条第（五）项', hit, '存在其他违反法律法规和政策规定的情形：' + ('是' if hit else '否'))
+        hit = bool(f['存在其他违法违规情形'])
+        tr and trace_steps.append({'kind': 'exclusion', 'rule': 'other-violation', 'clause': 'exclusions.other', 'cite': '第十七条第（五）项', 'result': hit, 'detail': '存在其他违反法律法规和政策规定的情形：是' if hit else '存在其他违反法律法规和政策规定的情形：否'})
         if hit and hit_rule is None:
             hit_rule = ('other-violation', 'exclusions.other', '第十七条第（五）项', '存在其他违反法律法规和政策规定的情形')
         # 第二十四条 fraud-ban: 弄虚作假认定日期 不为空 且 评价日期 < 弄虚作假认定日期 + 3年
-        hit = bool(_r63(f))
-        step(trace, 'exclusion', 'fraud-ban', 'fraud', '第二十四条', hit, '因弄虚作假被取消申报资格，3年内不得申报：' + ('是' if hit else '否'))
+        hit = bool(_r15(f))
+        tr and trace_steps.append({'kind': 'exclusion', 'rule': 'fraud-ban', 'clause': 'fraud', 'cite': '第二十四条', 'result': hit, 'detail': '因弄虚作假被取消申报资格，3年内不得申报：是' if hit else '因弄虚作假被取消申报资格，3年内不得申报：否'})
         if hit and hit_rule is None:
             hit_rule = ('fraud-ban', 'fraud', '第二十四条', '因弄虚作假被取消申报资格，3年内不得申报')
         if hit_rule is not None:
@@ -1241,48 +849,56 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date) -> dict[str, Any]:
     for a in active:
         if a[9] is not None:
             ok = bool(a[9](f))
-            step(trace, 'condition', a[0], a[2], a[3], ok, a[8] + '：' + ('符合' if ok else '不符合'))
+            tr and trace_steps.append({'kind': 'condition', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': ok, 'detail': a[8] + '：' + ('符合' if ok else '不符合')})
             if not ok:
                 refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], 'cite': a[3], 'reason': '不符合本项条件：' + a[8]})
                 continue
         if a[6]:
             first = a[4] not in previously
-            step(trace, 'first_time', a[0], a[2], a[3], first, '「' + a[4] + ('」此前未取得，属首次' if first else '」此前已取得'))
+            tr and trace_steps.append({'kind': 'first_time', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': first, 'detail': '「' + a[4] + ('」此前未取得，属首次' if first else '」此前已取得')})
             if not first:
                 refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], 'cite': a[3], 'reason': '「' + a[4] + '」此前已经取得，不属于首次获得'})
                 continue
-        amount = money(Decimal(a[10](f)))
-        if amount < 0:
-            raise EvaluationError(a[3], '「' + a[1] + '」的金额为负数')
-        step(trace, 'amount', a[0], a[2], a[3], amount_json(amount), '「' + a[1] + '」' + money_text(amount))
+        if a[11] is not None:
+            amount, shown, detail = a[11]
+        else:
+            amount = money(Decimal(a[10](f)))
+            if amount < 0:
+                raise EvaluationError(a[3], '「' + a[1] + '」的金额为负数')
+        if tr:
+            if a[11] is None:
+                shown, detail = amount_json(amount), '「' + a[1] + '」' + money_text(amount)
+            tr and trace_steps.append({'kind': 'amount', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': shown, 'detail': detail})
         candidates.append((a, amount))
 
     # 6. Combination rules: 就高不就低 / 不得重复享受 (document order), 用完即止, 一次性拨付.
     deferred: list[dict[str, Any]] = []
     # 第二十条第（二）项 highest-only (highest_per_group): 同一资格认定（含复审）不得重复享受奖励，按“就高不就低”原则核拨；
-    best: dict[str, tuple[tuple[Any, ...], Decimal]] = {}
-    for a, amount in candidates:
-        if a[5] is not None and (a[5] not in best or amount > best[a[5]][1]):
-            best[a[5]] = (a, amount)
-    keep = []
-    for a, amount in candidates:
-        winner = best.get(a[5]) if a[5] is not None else None
-        if winner is not None and winner[0] is not a:
-            refused.append({'award': a[0], 'name': a[1], 'rule': 'highest-only', 'clause': 'allocation.no-duplicate', 'cite': '第二十条第（二）项', 'reason': '与「' + winner[0][1] + '」属于同一资格认定（' + a[5] + '），按“就高不就低”只奖励金额较高的一项'})
-            step(trace, 'combine', 'highest-only', 'allocation.no-duplicate', '第二十条第（二）项', False, '「' + a[1] + '」与「' + winner[0][1] + '」同组，就高不就低')
-        else:
-            keep.append((a, amount))
-    candidates = keep
+    if len(candidates) > 1:  # one candidate cannot share a group with another
+        best: dict[str, tuple[tuple[Any, ...], Decimal]] = {}
+        for a, amount in candidates:
+            if a[5] is not None and (a[5] not in best or amount > best[a[5]][1]):
+                best[a[5]] = (a, amount)
+        keep = []
+        for a, amount in candidates:
+            winner = best.get(a[5]) if a[5] is not None else None
+            if winner is not None and winner[0] is not a:
+                refused.append({'award': a[0], 'name': a[1], 'rule': 'highest-only', 'clause': 'allocation.no-duplicate', 'cite': '第二十条第（二）项', 'reason': '与「' + winner[0][1] + '」属于同一资格认定（' + a[5] + '），按“就高不就低”只奖励金额较高的一项'})
+                tr and trace_steps.append({'kind': 'combine', 'rule': 'highest-only', 'clause': 'allocation.no-duplicate', 'cite': '第二十条第（二）项', 'result': False, 'detail': '「' + a[1] + '」与「' + winner[0][1] + '」同组，就高不就低'})
+            else:
+                keep.append((a, amount))
+        candidates = keep
     # 第二十条第（二）项 no-repeat (no_repeat): 同一资格认定（含复审）不得重复享受奖励，按“就高不就低”原则核拨；
     rewarded = f['已获奖励资格']
-    keep = []
-    for a, amount in candidates:
-        if a[4] is not None and a[4] in rewarded:
-            refused.append({'award': a[0], 'name': a[1], 'rule': 'no-repeat', 'clause': 'allocation.no-duplicate', 'cite': '第二十条第（二）项', 'reason': '「' + a[4] + '」已经获得过本专项资金奖励，不得重复享受'})
-            step(trace, 'combine', 'no-repeat', 'allocation.no-duplicate', '第二十条第（二）项', False, '「' + a[1] + '」已获奖励，不得重复享受')
-        else:
-            keep.append((a, amount))
-    candidates = keep
+    if rewarded:
+        keep = []
+        for a, amount in candidates:
+            if a[4] is not None and a[4] in rewarded:
+                refused.append({'award': a[0], 'name': a[1], 'rule': 'no-repeat', 'clause': 'allocation.no-duplicate', 'cite': '第二十条第（二）项', 'reason': '「' + a[4] + '」已经获得过本专项资金奖励，不得重复享受'})
+                tr and trace_steps.append({'kind': 'combine', 'rule': 'no-repeat', 'clause': 'allocation.no-duplicate', 'cite': '第二十条第（二）项', 'result': False, 'detail': '「' + a[1] + '」已获奖励，不得重复享受'})
+            else:
+                keep.append((a, amount))
+        candidates = keep
     # 第二十条第（一）项 budget-cap (until_budget_exhausted): 年度预算内“用完即止”，超出预算额度的奖励事项列入下一年度奖励预算；
     budget = f.get('年度剩余预算')
     if budget is not None:
@@ -1294,19 +910,19 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date) -> dict[str, Any]:
                 continue
             exhausted = True
             deferred.append({'award': a[0], 'name': a[1], 'amount': amount, 'unit': '元', 'rule': 'budget-cap', 'clause': 'allocation.budget-limit', 'cite': '第二十条第（一）项', 'reason': '年度预算剩余' + money_text(budget) + '，用完即止；超出部分列入下一年度奖励预算'})
-            step(trace, 'budget', 'budget-cap', 'allocation.budget-limit', '第二十条第（一）项', False, '「' + a[1] + '」' + money_text(amount) + '超出年度剩余预算，列入下一年度')
+            tr and trace_steps.append({'kind': 'budget', 'rule': 'budget-cap', 'clause': 'allocation.budget-limit', 'cite': '第二十条第（一）项', 'result': False, 'detail': '「' + a[1] + '」' + money_text(amount) + '超出年度剩余预算，列入下一年度'})
         candidates = keep
     # 第二十条第（三）项 one-payment (one_payment): 奖励资金在公示无异议后一次性拨付。
     if candidates:
-        step(trace, 'payment', 'one-payment', 'allocation.lump-sum', '第二十条第（三）项', True, '奖励资金在公示无异议后一次性拨付')
+        tr and trace_steps.append({'kind': 'payment', 'rule': 'one-payment', 'clause': 'allocation.lump-sum', 'cite': '第二十条第（三）项', 'result': True, 'detail': '奖励资金在公示无异议后一次性拨付'})
 
     granted = [
         {'award': a[0], 'name': a[1], 'amount': amount, 'unit': '元', 'clause': a[2], 'cite': a[3], 'one_time': a[7]}
         for a, amount in candidates
     ]
-    total = sum((g['amount'] for g in granted), Decimal(0))
+    total = sum([amount for _, amount in candidates], Decimal(0))
     return {
         'format': RESULT_FORMAT, 'policy': POLICY, 'version': VERSION, 'doc_number': DOC_NUMBER,
         'as_of': as_of.isoformat(), 'granted': granted, 'refused': refused, 'deferred': deferred, 'total': total,
-        'unit': '元', 'trace': trace,
+        'unit': '元', 'trace': trace_steps,
     }

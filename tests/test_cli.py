@@ -1,0 +1,153 @@
+"""The command line as a user meets it: exit codes 0/1/2, Chinese messages with locations,
+no tracebacks, and builds that write nothing when anything fails."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from compiler import build
+from compiler.cli import main
+
+HAMI = "policies/hami-quality-fund/final.yaml"
+
+
+def run(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "compiler", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_eval_grants_600000_citing_article_11() -> None:
+    out = run(["eval", HAMI, "examples/hami-china-quality-award.facts.yaml", "--format", "json"])
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["total"] == "600000"
+    assert result["granted"][0]["cite"] == "第十一条第（一）项"
+    assert result["format"] == "policyc-result/1"
+
+
+def test_eval_blacklisted_gets_nothing_citing_article_17() -> None:
+    out = run(["eval", HAMI, "examples/hami-blacklisted.facts.yaml"])
+    assert out.returncode == 0, out.stderr
+    assert "合计：0元" in out.stdout
+    assert "依据第十七条第（二）项" in out.stdout
+
+
+def test_eval_engines_agree() -> None:
+    a = run(["eval", HAMI, "examples/hami-china-quality-award.facts.yaml", "--format", "json"])
+    b = run(["eval", HAMI, "examples/hami-china-quality-award.facts.yaml", "--format", "json",
+             "--engine", "interpreter"])
+    assert a.stdout == b.stdout
+
+
+def test_eval_missing_and_unknown_facts(tmp_path: Path) -> None:
+    facts = tmp_path / "f.yaml"
+    facts.write_text("as_of: 2026-06-01\nfacts:\n  单位类形: 企业\n  申报资格: [中国质量奖]\n", encoding="utf-8")
+    out = run(["eval", HAMI, str(facts)])
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert "缺少必需的事实" in out.stderr and "列入失信名单" in out.stderr
+    assert "f.yaml:3:3" in out.stderr and "你是不是想写「单位类型」" in out.stderr
+
+
+def test_eval_bad_value_points_at_it(tmp_path: Path) -> None:
+    src = (ROOT / "examples/hami-china-quality-award.facts.yaml").read_text(encoding="utf-8")
+    facts = tmp_path / "f.yaml"
+    facts.write_text(src.replace("单位类型: 企业", "单位类型: 公司"), encoding="utf-8")
+    out = run(["eval", HAMI, str(facts)])
+    assert out.returncode == 1 and "取值「公司」无效" in out.stderr
+    line = next(i for i, ln in enumerate(facts.read_text().splitlines(), 1) if "公司" in ln)
+    assert f"f.yaml:{line}:" in out.stderr
+
+
+def test_eval_as_of_option_and_missing_as_of(tmp_path: Path) -> None:
+    out = run(["eval", HAMI, "examples/hami-china-quality-award.facts.yaml", "--as-of", "2030-01-01"])
+    assert out.returncode == 0 and "不在本办法有效期内" in out.stdout and "第二十八条" in out.stdout
+    facts = tmp_path / "f.yaml"
+    facts.write_text("facts: {}\n", encoding="utf-8")
+    out = run(["eval", HAMI, str(facts)])
+    assert out.returncode == 1 and "as_of" in out.stderr
+    out = run(["eval", HAMI, "examples/hami-china-quality-award.facts.yaml", "--as-of", "明天"])
+    assert out.returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (["eval", "policies/nope.yaml", "examples/hami-blacklisted.facts.yaml"], 1, "找不到文件"),
+        (["frobnicate"], 2, "用法错误"),
+        (["eval", HAMI], 2, "缺少必需的参数"),
+        ([], 2, "命令"),
+        (["validate", "--format", "xml"], 2, "无效的选项"),
+    ],
+)
+def test_usage_and_missing_files(args: list[str], code: int, fragment: str) -> None:
+    out = run(args)
+    assert out.returncode == code
+    assert fragment in out.stderr + out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_validate_non_utf8_and_malformed(tmp_path: Path) -> None:
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes((ROOT / "tests/fixtures/mini.yaml").read_text(encoding="utf-8").encode("gb18030"))
+    out = run(["validate", str(gbk)])
+    assert out.returncode == 1 and "不是 UTF-8" in out.stderr and "Traceback" not in out.stderr
+    out = run(["validate", "tests/bad/yaml_syntax.yaml", "tests/bad/unit_mismatch.yaml"])
+    assert out.returncode == 1
+    assert "yaml_syntax.yaml:7:13" in out.stderr and "unit_mismatch.yaml:70:29" in out.stderr
+
+
+def test_validate_json_and_coverage() -> None:
+    out = run(["validate", HAMI, "--coverage", "--format", "json"])
+    assert out.returncode == 0
+    data = json.loads(out.stdout)
+    cov = data["coverage"][0]
+    assert cov["counts"].get("missing", 0) == 0
+    assert cov["counts"]["encoded"] >= 40
+
+
+def test_test_command_runs_all_cases() -> None:
+    out = run(["test"])
+    assert out.returncode == 0, out.stdout
+    assert "0 failed" in out.stdout
+
+
+def _copy_project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    shutil.copytree(ROOT / "policies", root / "policies")
+    shutil.copytree(ROOT / "generated", root / "generated")
+    return root
+
+
+def test_build_check_detects_stale_and_extra_files(tmp_path: Path) -> None:
+    root = _copy_project(tmp_path)
+    assert main(["--root", str(root), "build", "--check"]) == 0
+    (root / "generated/hami-quality-fund/final.txt").write_text("tampered", encoding="utf-8")
+    (root / "generated/orphan.py").write_text("", encoding="utf-8")
+    assert main(["--root", str(root), "build", "--check"]) == 1
+    assert main(["--root", str(root), "build"]) == 0
+    assert not (root / "generated/orphan.py").exists()
+    assert main(["--root", str(root), "build", "--check"]) == 0
+
+
+def test_build_writes_nothing_when_a_policy_is_broken(tmp_path: Path) -> None:
+    root = _copy_project(tmp_path)
+    shutil.rmtree(root / "generated")
+    broken = root / "policies/broken"
+    broken.mkdir()
+    shutil.copy(ROOT / "tests/bad/unit_mismatch.yaml", broken / "final.yaml")
+    assert main(["--root", str(root), "build"]) == 1
+    assert not (root / "generated").exists()
+
+
+def test_build_is_byte_identical_and_committed_generated_is_fresh() -> None:
+    first = build.build_all(ROOT)
+    second = build.build_all(ROOT)
+    assert first == second
+    assert build.stale(ROOT, first) == [], "generated/ is stale: run policyc build"
