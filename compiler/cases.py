@@ -150,6 +150,8 @@ def run_case(case: Case, generated: Evaluator, reference: Evaluator) -> CaseResu
         if kind != "facts_error":
             res.failures.append(f"应报错 {exp['error']}，实际{'计算成功' if kind == 'ok' else kind}")
             return res
+        missing: list[str]
+        invalid: list[str]
         missing, invalid, _unknown = out
         if exp["error"] == "missing_facts" and "missing" in exp:
             want = sorted(str(m) for m in exp["missing"])
@@ -168,10 +170,12 @@ def run_case(case: Case, generated: Evaluator, reference: Evaluator) -> CaseResu
             res.failures.append(f"合计应为 {evalrt.money_text(want_total)}，实际为 {evalrt.money_text(result['total'])}")
     for key in ("granted", "deferred"):
         if key in exp:
-            want = {str(k): parse_amount(str(v)) for k, v in exp[key].items()}
-            got = {g["award"]: g["amount"] for g in result[key]}
-            if want != got:
-                res.failures.append(f"{'给予' if key == 'granted' else '顺延'}的事项应为 {_fmt(want)}，实际为 {_fmt(got)}")
+            want_amounts = {str(k): parse_amount(str(v)) for k, v in exp[key].items()}
+            got_amounts = {g["award"]: g["amount"] for g in result[key]}
+            if want_amounts != got_amounts:
+                res.failures.append(
+                    f"{'给予' if key == 'granted' else '顺延'}的事项应为 {_fmt(want_amounts)}，实际为 {_fmt(got_amounts)}"
+                )
     if "refused" in exp:
         want_r = {str(k): str(v) for k, v in exp["refused"].items()}
         got_r = {r["award"]: r["cite"] for r in result["refused"]}

@@ -318,20 +318,20 @@ class Checker:
                         "E303", f"期限「{step.duration.text}」应以自然日或工作日计", step.duration.src.span,
                         step.clause.cite, "例如：7个自然日、5个工作日",
                     )
-        for rule in p.combine:
-            if rule.rule == "until_budget_exhausted":
-                fact = p.facts.get(rule.budget or "")
-                if rule.budget is None or fact is None:
+        for combine in p.combine:
+            if combine.rule == "until_budget_exhausted":
+                fact = p.facts.get(combine.budget or "")
+                if combine.budget is None or fact is None:
                     self.diag.error(
-                        "E301", f"「用完即止」规则 {rule.id} 需要 budget：一个金额事实的名称", rule.span,
-                        rule.clause.cite,
+                        "E301", f"「用完即止」规则 {combine.id} 需要 budget：一个金额事实的名称", combine.span,
+                        combine.clause.cite,
                     )
                 elif fact.type != "number" or fact.unit is None or fact.unit.dims != MONEY:
-                    self.diag.error("E302", f"预算事实「{rule.budget}」应为金额（元）", rule.span, rule.clause.cite)
-            if rule.rule == "no_repeat" and p.evaluation.previously_rewarded is None:
+                    self.diag.error("E302", f"预算事实「{combine.budget}」应为金额（元）", combine.span, combine.clause.cite)
+            if combine.rule == "no_repeat" and p.evaluation.previously_rewarded is None:
                 self.diag.error(
-                    "E311", "「不得重复享受」需要 evaluation.previously_rewarded（已获奖励资格）", rule.span,
-                    rule.clause.cite,
+                    "E311", "「不得重复享受」需要 evaluation.previously_rewarded（已获奖励资格）", combine.span,
+                    combine.clause.cite,
                 )
         self.check_facts()
         self.check_parameters()

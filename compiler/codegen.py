@@ -545,7 +545,7 @@ class _Generator:
                     if name in grouped:
                         continue
                     w.line(f"v = f[{name!r}]")
-                    branches = []
+                    branches: list[tuple[str, str | None]] = []
                     if has_default:
                         branches.append((f"v is {self.x.const(_py(default))}" if default is not None else "v is None", None))
                     if optional:

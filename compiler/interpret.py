@@ -297,9 +297,9 @@ class Interpreter:
 
         deferred: list[dict[str, Any]] = []
         rewarded = facts[p.evaluation.previously_rewarded] if p.evaluation.previously_rewarded else frozenset()
-        for rule in self.phase_rules:
-            c = rule.clause
-            if rule.rule == "highest_per_group":
+        for combine in self.phase_rules:
+            c = combine.clause
+            if combine.rule == "highest_per_group":
                 keep: list[tuple[Award, Decimal]] = []
                 best: dict[str, tuple[Award, Decimal]] = {}
                 for award, amount in candidates:
@@ -308,27 +308,27 @@ class Interpreter:
                 for award, amount in candidates:
                     winner = best.get(award.group) if award.group is not None else None
                     if winner is not None and winner[0] is not award:
-                        refuse(award, rule.id, c.address, c.cite,
+                        refuse(award, combine.id, c.address, c.cite,
                                f"与「{winner[0].name}」属于同一资格认定（{award.group}），"
                                f"按“就高不就低”只奖励金额较高的一项")
-                        step(steps, "combine", rule.id, c.address, c.cite, False,
+                        step(steps, "combine", combine.id, c.address, c.cite, False,
                              f"「{award.name}」与「{winner[0].name}」同组，就高不就低")
                     else:
                         keep.append((award, amount))
                 candidates = keep
-            elif rule.rule == "no_repeat":
+            elif combine.rule == "no_repeat":
                 keep = []
                 for award, amount in candidates:
                     if award.qualification is not None and award.qualification in rewarded:
-                        refuse(award, rule.id, c.address, c.cite,
+                        refuse(award, combine.id, c.address, c.cite,
                                f"「{award.qualification}」已经获得过本专项资金奖励，不得重复享受")
-                        step(steps, "combine", rule.id, c.address, c.cite, False,
+                        step(steps, "combine", combine.id, c.address, c.cite, False,
                              f"「{award.name}」已获奖励，不得重复享受")
                     else:
                         keep.append((award, amount))
                 candidates = keep
-            elif rule.rule == "until_budget_exhausted":
-                budget = facts.get(rule.budget or "")
+            elif combine.rule == "until_budget_exhausted":
+                budget = facts.get(combine.budget or "")
                 if budget is None:
                     continue
                 keep, used, exhausted = [], Decimal(0), False
@@ -339,21 +339,21 @@ class Interpreter:
                         continue
                     exhausted = True
                     deferred.append({"award": award.id, "name": award.name, "amount": amount, "unit": "元",
-                                     "rule": rule.id, "clause": c.address, "cite": c.cite,
+                                     "rule": combine.id, "clause": c.address, "cite": c.cite,
                                      "reason": f"年度预算剩余{evalrt.money_text(budget)}，用完即止；"
                                                f"超出部分列入下一年度奖励预算"})
-                    step(steps, "budget", rule.id, c.address, c.cite, False,
+                    step(steps, "budget", combine.id, c.address, c.cite, False,
                          f"「{award.name}」{evalrt.money_text(amount)}超出年度剩余预算，列入下一年度")
                 candidates = keep
-            elif rule.rule == "one_payment" and candidates:
-                step(steps, "payment", rule.id, c.address, c.cite, True, "奖励资金在公示无异议后一次性拨付")
+            elif combine.rule == "one_payment" and candidates:
+                step(steps, "payment", combine.id, c.address, c.cite, True, "奖励资金在公示无异议后一次性拨付")
 
         granted = [
             {"award": a.id, "name": a.name, "amount": amount, "unit": "元", "clause": a.clause.address,
              "cite": a.clause.cite, "one_time": a.one_time}
             for a, amount in candidates
         ]
-        total = sum((g["amount"] for g in granted), Decimal(0))
+        total = sum((amount for _, amount in candidates), Decimal(0))
         return {
             "format": evalrt.RESULT_FORMAT,
             "policy": p.policy_id,

@@ -517,8 +517,8 @@ class _Builder:
                 spans[".".join(path)] = span
             return _date(node, span, "meta." + ".".join(path), self.errors)
 
-        eff = m.get("effective") or {}
-        val = m.get("validity") or {}
+        eff = m.get("effective") or YMap()
+        val = m.get("validity") or YMap()
         if "clause" in eff:
             spans["effective.clause"] = eff.value_spans["clause"]
         meta = Meta(
@@ -546,7 +546,7 @@ def build(tree: YMap, file: str) -> tuple[Policy, Collector]:
     facts = b.build_facts()
     params = b.build_parameters()
     meta, spans = b.build_meta()
-    ev = tree.get("evaluation") or {}
+    ev = tree.get("evaluation") or YMap()
     evaluation = Evaluation(
         str(ev["claims"]) if "claims" in ev else None,
         str(ev["previously_obtained"]) if "previously_obtained" in ev else None,

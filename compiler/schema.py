@@ -141,7 +141,8 @@ def _translate(err: ValidationError, tree: Any, file: str, root: dict[str, Any])
             )
         return out
     if kw == "required" and isinstance(value, dict):
-        missing = [k for k in err.validator_value if k not in value]
+        required: list[str] = list(err.validator_value)  # type: ignore[arg-type]
+        missing = [k for k in required if k not in value]
         span = value.span if isinstance(value, YMap) else locate(tree, path)
         return [
             Diagnostic(
@@ -155,16 +156,17 @@ def _translate(err: ValidationError, tree: Any, file: str, root: dict[str, Any])
         ]
     span = locate(tree, path)
     if kw == "type":
-        wanted = err.validator_value
-        names = [_TYPE_NAMES.get(t, t) for t in (wanted if isinstance(wanted, list) else [wanted])]
+        raw_wanted: Any = err.validator_value
+        wanted: list[str] = [str(t) for t in (raw_wanted if isinstance(raw_wanted, list) else [raw_wanted])]
+        names = [_TYPE_NAMES.get(t, t) for t in wanted]
         msg = f"{where} 应为{'或'.join(names)}，实际是{_type_of(value)}"
         hint = None
-        if "string" in (wanted if isinstance(wanted, list) else [wanted]) and not isinstance(value, str):
+        if "string" in wanted and not isinstance(value, str):
             hint = "如果这是文字、日期或金额，请加引号"
         return [Diagnostic("E103", msg, span, clause, hint)]
     if kw in ("enum", "const"):
-        options = err.validator_value if kw == "enum" else [err.validator_value]
-        opts = [str(o) for o in options]
+        raw_options: Any = err.validator_value if kw == "enum" else [err.validator_value]
+        opts: list[str] = [str(o) for o in raw_options]
         guess = did_you_mean(str(value), opts)
         hint = f"你是不是想写「{guess}」？" if guess and guess != str(value) else None
         desc = schema.get("description")

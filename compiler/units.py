@@ -138,4 +138,4 @@ def describe_dims(dims: Dims) -> str:
 
 
 MONEY: Dims = (("money", 1),)
-DURATION_DIMS = {(("year", 1),): "years", (("month", 1),): "months", (("day", 1),): "days"}
+DURATION_DIMS: dict[Dims, str] = {(("year", 1),): "years", (("month", 1),): "months", (("day", 1),): "days"}

@@ -140,7 +140,7 @@ class _ToAst(Transformer[Token, ast.Node]):
             raise ExprSyntaxError(*_pos(meta), f"函数「{func_tok}」至少需要一个参数")
         return ast.Call(_pos(meta), func, args, str(func_tok))
 
-    def list(self, meta: object, children: list[ast.Node]) -> ast.Node:
+    def list_literal(self, meta: object, children: list[ast.Node]) -> ast.Node:
         return ast.ListLit(_pos(meta), tuple(children))
 
     def negate(self, meta: object, children: list[ast.Node]) -> ast.Node:
@@ -246,13 +246,12 @@ def parse(text: str, start: str = "start") -> ast.Node:
     try:
         tree = _lark().parse(text, start=start)
     except UnexpectedCharacters as exc:
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        at = exc.pos_in_stream or 0
+        ch = text[at] if at < len(text) else ""
         hint = None
         if ch.isdigit():
             hint = "数字后的单位无法识别；已知单位：" + "、".join(units.known_units())
-        raise ExprSyntaxError(
-            exc.pos_in_stream, exc.pos_in_stream + 1, f"无法识别的字符「{ch}」", hint
-        ) from None
+        raise ExprSyntaxError(at, at + 1, f"无法识别的字符「{ch}」", hint) from None
     except UnexpectedEOF as exc:
         raise ExprSyntaxError(
             len(text), len(text) + 1,

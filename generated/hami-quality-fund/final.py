@@ -159,11 +159,11 @@ def coerce_facts(spec: Mapping[str, FactSpec], raw: Mapping[str, Any]) -> dict[s
             out[name] = None
         else:
             missing.append(name)
-    unknown = [
-        (name, (difflib.get_close_matches(name, list(spec), n=1, cutoff=0.5) or [None])[0])
-        for name in raw
-        if name not in spec
-    ]
+    unknown: list[tuple[str, str | None]] = []
+    for name in raw:
+        if name not in spec:
+            close = difflib.get_close_matches(name, list(spec), n=1, cutoff=0.5)
+            unknown.append((name, close[0] if close else None))
     if missing or invalid or unknown:
         raise FactsError(missing, invalid, unknown)
     return out

@@ -1,0 +1,26 @@
+"""Code quality gates that CI runs with the tests: ruff on everything, mypy --strict on compiler/."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None and _run(["ruff", "--version"]).returncode != 0,
+                    reason="ruff is installed with the test extras")
+def test_ruff_is_clean() -> None:
+    out = _run(["ruff", "check", "compiler", "tests", "benchmarks", "scripts"])
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_mypy_strict_is_clean() -> None:
+    out = _run(["mypy", "compiler"])
+    assert out.returncode == 0, out.stdout + out.stderr
