@@ -6,15 +6,33 @@ atomically (temporary file + rename). `stale()` is the `--check` comparison used
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from . import codegen, reports, text
 from .diagnostics import Diagnostic, PolicyError
+from .model import Policy
 from .pipeline import find_policy_files, load_policies
 
 GENERATED = "generated"
+
+
+# Further outputs of the build (guides, 条文对照表 …): each is a function
+#   (root, [(policy file, Policy)]) -> {path relative to generated/: bytes}
+# named "module:function"; they run after every policy has compiled.
+OUTPUT_PRODUCERS: list[str] = [
+]
+
+
+def _producers() -> list[Callable[[Path, list[tuple[Path, Policy]]], dict[str, bytes]]]:
+    out = []
+    for spec in OUTPUT_PRODUCERS:
+        module, func = spec.split(":")
+        out.append(getattr(importlib.import_module(module), func))
+    return out
 
 
 def build_all(root: Path) -> dict[str, bytes]:
@@ -39,6 +57,12 @@ def build_all(root: Path) -> dict[str, bytes]:
         outputs[f"{base}.py"] = codegen.generate(policy, source_text, rel_source).encode("utf-8")
         outputs[f"{base}.txt"] = text.rebuild(policy).encode("utf-8")
         outputs[f"{base}.coverage.md"] = reports.coverage_markdown(policy, rel_source).encode("utf-8")
+    pairs = list(zip(files, policies, strict=True))
+    for producer in _producers():
+        for rel, content in producer(root, pairs).items():
+            if rel in outputs:
+                raise PolicyError([Diagnostic("E305", f"两个生成步骤都要写 generated/{rel}")])
+            outputs[rel] = content
     return dict(sorted(outputs.items()))
 
 

@@ -65,7 +65,23 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("test", help="运行政策的测试用例（生成代码与参考解释器都要通过且一致）")
     t.add_argument("paths", nargs="*", type=Path, help="用例文件；默认 policies/ 下全部 *.cases.yaml")
+    for module in _command_modules():
+        for name, (help_text, add_arguments, run) in module.COMMANDS.items():
+            add_arguments(sub.add_parser(name, help=help_text))
+            COMMANDS[name] = run
     return p
+
+
+# Modules that contribute subcommands: each defines
+#   COMMANDS = {name: (help text, add_arguments(parser), run(args) -> exit code)}.
+COMMAND_MODULES: list[str] = [
+]
+
+
+def _command_modules() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(name) for name in COMMAND_MODULES]
 
 
 def find_root(start: Path | None) -> Path:
@@ -218,7 +234,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failed or errors else 0
 
 
-COMMANDS = {"validate": cmd_validate, "build": cmd_build, "eval": cmd_eval, "test": cmd_test}
+COMMANDS: dict[str, Any] = {"validate": cmd_validate, "build": cmd_build, "eval": cmd_eval, "test": cmd_test}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,8 @@ def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
 @pytest.mark.skipif(shutil.which("ruff") is None and _run(["ruff", "--version"]).returncode != 0,
                     reason="ruff is installed with the test extras")
 def test_ruff_is_clean() -> None:
-    out = _run(["ruff", "check", "compiler", "tests", "benchmarks", "scripts"])
+    paths = [p for p in ("compiler", "tests", "benchmarks", "scripts") if (ROOT / p).exists()]
+    out = _run(["ruff", "check", *paths])
     assert out.returncode == 0, out.stdout + out.stderr
 
 
