@@ -246,7 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.command:
             parser.print_help(sys.stderr)
             return 2
-        return COMMANDS[args.command](args)
+        code: int = COMMANDS[args.command](args)
+        return code
     except UsageError as exc:
         print(f"policyc: 用法错误：{exc}", file=sys.stderr)
         return 2
