@@ -120,6 +120,16 @@ class _ExprCompiler:
             return f"_param_{index + 1}(f)"
         return f"f[{name!r}]"
 
+    def set_equality_facts(self) -> set[str]:
+        """Set facts compared with ==/!= somewhere (they need a real frozenset at run time)."""
+        out: set[str] = set()
+        for node, t in self.types.items():
+            if isinstance(node, ast.Compare) and t.kind == "bool":
+                for side in (node.left, node.right):
+                    if isinstance(side, ast.Name) and self.types.get(side, t).kind == "set":
+                        out.add(side.name)
+        return out
+
     def can_raise(self, node: ast.Node) -> bool:
         """Whether evaluating `node` may raise (an empty optional fact, a parameter without a value,
         division, calendar arithmetic); only such expressions need a guarded function."""
@@ -239,8 +249,11 @@ class _Generator:
         compile time, exactly as the runtime would."""
         if not isinstance(award.amount, Expr) or award.amount.node is None or ast.names(award.amount.node):
             return None
-        value = Interpreter(self.p).ev(award.amount.node, {})
-        amount = evalrt.money(Decimal(value))
+        interpreter = Interpreter(self.p)
+        value = interpreter.money_value(
+            interpreter.ev(award.amount.node, {}), award.clause.cite, award.amount.text
+        )
+        amount = evalrt.money(value)
         if amount < 0:
             return None  # left to the runtime, which reports it with its clause
         return (amount, evalrt.amount_json(amount), f"「{award.name}」{evalrt.money_text(amount)}")
@@ -307,6 +320,7 @@ class _Generator:
         w.line("import re")
         w.line("from collections.abc import Mapping")
         w.line("from decimal import ROUND_HALF_UP, Decimal, InvalidOperation")
+        w.line("from itertools import chain")
         w.line("from operator import itemgetter")
         w.line("from typing import Any")
         w.line()
@@ -331,7 +345,7 @@ class _Generator:
             w.line("if not y:")
             with w.indent():
                 w.line("raise ZeroDivisionError")
-            w.line("return x / y")
+            w.line("return Decimal(x) / y")
         w.line()
         w.line()
         w.line("def _rule_error(cite: str, text: str, exc: Exception) -> EvaluationError:")
@@ -453,7 +467,8 @@ class _Generator:
             w.line(f"claims = f[{ev.claims!r}]" if ev.claims else "claims = frozenset()")
             w.line()
             w.line("# 1. Claims, in document order: the claimed qualifications, then awards with a condition.")
-            w.line("claimed = [i for q in claims for i in _CLAIM_INDEX[q]]")
+            # A set removes a qualification listed twice; sorting restores document order.
+            w.line("claimed = set(chain.from_iterable(map(_CLAIM_INDEX.__getitem__, claims)))")
             for index, award in enumerate(awards):
                 if award.qualification is not None:
                     continue
@@ -462,11 +477,8 @@ class _Generator:
                 w.comment(f"{award.clause.cite} {award.id}: {award.when.text}")
                 w.line(f"if {cond}:")
                 with w.indent():
-                    w.line(f"claimed.append({index})")
-            w.line("if len(claimed) > 1:")
-            with w.indent():
-                w.line("claimed.sort()")
-            w.line("active = [AWARDS[i] for i in claimed]")
+                    w.line(f"claimed.add({index})")
+            w.line("active = list(map(AWARDS.__getitem__, sorted(claimed)))")
             w.line("for a in active:")
             with w.indent():
                 w.line("step(trace, 'claim', a[0], a[2], a[3], True, '申报「' + a[1] + '」')")
@@ -484,7 +496,7 @@ class _Generator:
                        "'cite': a[3], 'one_time': a[7]}")
                 w.line("for a, amount in candidates")
             w.line("]")
-            w.line("total = sum([amount for _, amount in candidates], Decimal(0))")
+            w.line("total = sum([amount for _, amount in candidates], _ZERO)")
             w.line("return {")
             with w.indent():
                 w.line("'format': RESULT_FORMAT, 'policy': POLICY, 'version': VERSION, 'doc_number': DOC_NUMBER,")
@@ -505,6 +517,7 @@ class _Generator:
         nums = [n for n, sp in specs.items() if sp[0] == "num" and not sp[6] and sp[2] and sp[2][sp[1] or ""] == 1]
         grouped = set(bools) | set(nums)
         w.line("_MISSING = object()")
+        w.line("_ZERO = Decimal(0)")
         w.line("_DEFAULTS: dict[str, Any] = {")
         with w.indent():
             for name, value in defaults.items():
@@ -515,7 +528,7 @@ class _Generator:
         # itemgetter with one name returns the value itself, not a 1-tuple: keep two names or none.
         w.line("_get_bools = itemgetter(*_BOOL_FACTS, *_BOOL_FACTS[:1])" if bools else "")
         w.line("_get_nums = itemgetter(*_NUM_FACTS, *_NUM_FACTS[:1])" if nums else "")
-        w.line("_ONLY_BOOL = frozenset({bool})")
+        w.line(f"_BOOL_TYPES = (bool,) * {len(bools) + 1}")
         w.line("_INT_OR_DECIMAL = frozenset({int, Decimal})")
         w.line()
         w.line()
@@ -532,7 +545,8 @@ class _Generator:
             w.line("try:")
             with w.indent():
                 if bools:
-                    w.line("if set(map(type, _get_bools(f))) - _ONLY_BOOL:")
+                    # isinstance(x, bool) is exact: bool has no subclasses, and 1 or 1.0 is not a bool.
+                    w.line("if not all(map(isinstance, _get_bools(f), _BOOL_TYPES)):")
                     with w.indent():
                         w.line("return coerce_facts(FACTS, raw)")
                 if nums:
@@ -540,7 +554,8 @@ class _Generator:
                     w.line("if set(map(type, values)) - _INT_OR_DECIMAL:")
                     with w.indent():
                         w.line("return coerce_facts(FACTS, raw)")
-                    w.line("f.update(zip(_NUM_FACTS, map(Decimal, values)))")
+                    # Integers stay int here: exact, and Python mixes int and Decimal exactly in
+                    # + - × and comparisons (division goes through _div, which makes a Decimal).
                 for name, (kind, unit_name, units, values, has_default, default, optional) in specs.items():
                     if name in grouped:
                         continue
@@ -560,7 +575,11 @@ class _Generator:
                     elif kind == "text":
                         branches.append(("v.__class__ is str" + (f" and v in {self.x.const(_py(values))}" if values is not None else ""), None))
                     elif kind == "set" and values is not None:
-                        branches.append((f"v.__class__ is list and {self.x.const(_py(values))}.issuperset(v)", "frozenset(v)"))
+                        # A list is kept as it is when the set is only tested for membership
+                        # (属于/包含): the same answers, without building a frozenset.
+                        keep = name not in self.x.set_equality_facts()
+                        branches.append((f"v.__class__ is list and {self.x.const(_py(values))}.issuperset(v)",
+                                         None if keep else "frozenset(v)"))
                     elif kind == "date":
                         branches.append(("v.__class__ is dt.date", None))
                     for i, (test, value) in enumerate(branches):
@@ -625,20 +644,27 @@ class _Generator:
                                f"'clause': {c.address!r}, 'cite': {c.cite!r}, 'reason': {rule.reason!r}}})")
                     w.line("active = []")
         if p.exclusions:
-            w.line("# 3b. Exclusions (不予奖励情形): every rule is traced; the first that holds refuses all.")
+            w.line("# 3b. Exclusions (不予奖励情形): every rule is evaluated and traced; the first that")
+            w.line("# holds refuses all.")
             w.line("if active:")
             with w.indent():
-                w.line("hit_rule = None")
-                for rule in p.exclusions:
+                names = []
+                for i, rule in enumerate(p.exclusions, start=1):
                     c = rule.clause
                     cond = self.value(rule.when, c.cite, c.address, f"{rule.id} 不予奖励情形")
                     w.comment(f"{c.cite} {rule.id}: {rule.when.text}")
-                    w.line(f"hit = bool({cond})")
-                    w.line(f"step(trace, 'exclusion', {rule.id!r}, {c.address!r}, {c.cite!r}, hit, "
-                           f"({rule.reason + '：是'!r} if hit else {rule.reason + '：否'!r}))")
-                    w.line("if hit and hit_rule is None:")
-                    with w.indent():
-                        w.line(f"hit_rule = ({rule.id!r}, {c.address!r}, {c.cite!r}, {rule.reason!r})")
+                    w.line(f"x{i} = bool({cond})")
+                    names.append((f"x{i}", rule))
+                w.line("if tr:")
+                with w.indent():
+                    for name, rule in names:
+                        c = rule.clause
+                        w.line(f"step(trace, 'exclusion', {rule.id!r}, {c.address!r}, {c.cite!r}, {name}, "
+                               f"({rule.reason + '：是'!r} if {name} else {rule.reason + '：否'!r}))")
+                chain_src = " else ".join(
+                    f"({r.id!r}, {r.clause.address!r}, {r.clause.cite!r}, {r.reason!r}) if {n}" for n, r in names
+                )
+                w.line(f"hit_rule = {chain_src} else None")
                 w.line("if hit_rule is not None:")
                 with w.indent():
                     w.line("for a in active:")

@@ -16,14 +16,14 @@ generated code is tested (and benchmarked) against:
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, DivisionByZero, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from . import evalrt
-from .check import Type
 from .expr import ast
 from .model import Award, Expr, Policy, Tiers
-from .units import DURATION_DIMS
+from .units import DURATION_DIMS, MONEY, Dims, describe_dims, divide_dims, multiply_dims
 
 FACT_KINDS = {"bool": "bool", "number": "num", "date": "date", "text": "text", "enum": "text", "set": "set"}
 
@@ -60,6 +60,33 @@ def _no_step(*_args: Any) -> None:
     """The trace recorder used when no trace was asked for."""
 
 
+@dataclass(frozen=True, slots=True)
+class Q:
+    """A quantity at run time: its value in base units and its dimension."""
+
+    v: Decimal
+    dims: Dims
+
+
+class _UnitError(Exception):
+    pass
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Q):
+        return describe_dims(value.dims)
+    if isinstance(value, dt.date):
+        return "日期"
+    return type(value).__name__
+
+
+def _same_dims(x: Any, y: Any, word: str) -> tuple[Any, Any]:
+    """The raw values of two quantities of the same dimension (or a unit error)."""
+    if not (isinstance(x, Q) and isinstance(y, Q)) or x.dims != y.dims:
+        raise _UnitError(f"中「{word}」两边单位不一致：{_describe(x)} 与 {_describe(y)}")
+    return x.v, y.v
+
+
 class _Null(Exception):
     def __init__(self, name: str) -> None:
         self.name = name
@@ -71,7 +98,7 @@ class Interpreter:
     def __init__(self, policy: Policy) -> None:
         self.p = policy
         self.specs = fact_specs(policy)
-        self.types: dict[ast.Node, Type] = policy.node_types
+        self.fact_dims = {n: f.unit.dims for n, f in policy.facts.items() if f.unit is not None}
         self.phase_rules = (
             [r for r in policy.combine if r.rule in ("highest_per_group", "no_repeat")]
             + [r for r in policy.combine if r.rule == "until_budget_exhausted"]
@@ -79,10 +106,14 @@ class Interpreter:
         )
 
     # -- expressions ----------------------------------------------------------------------
+    # Quantities are evaluated as Q(value in base units, dimension) and every operation checks
+    # the dimensions at run time: the interpreter does not rely on the checker's inferences, so
+    # differential tests against generated code (which has them compiled away) also test the
+    # static unit checker.
     def ev(self, node: ast.Node, env: dict[str, Any]) -> Any:
         match node:
-            case ast.Quantity(value=v):
-                return v
+            case ast.Quantity(value=v, unit=unit):
+                return Q(v, unit.dims if unit else ())
             case ast.DateLit(value=v):
                 return v
             case ast.Text(value=v):
@@ -90,13 +121,17 @@ class Interpreter:
             case ast.Bool(value=v):
                 return v
             case ast.Name(name=name):
-                if name not in env:
-                    env[name] = self.parameter(name, env)
-                return env[name]
+                if name in env:
+                    value = env[name]
+                    dims = self.fact_dims.get(name)
+                    return Q(value, dims) if dims is not None and value is not None else value
+                value = env[name] = self.parameter(name, env)
+                return value
             case ast.ListLit(items=items):
                 return tuple(self.ev(i, env) for i in items)
             case ast.Negate(operand=o):
-                return -self.num(o, env)
+                q = self.num(o, env)
+                return Q(-q.v, q.dims)
             case ast.Not(operand=o):
                 return not self.ev(o, env)
             case ast.Logic(op="and", left=a, right=b):
@@ -104,29 +139,11 @@ class Interpreter:
             case ast.Logic(left=a, right=b):
                 return bool(self.ev(a, env)) or bool(self.ev(b, env))
             case ast.Binary(op=op, left=a, right=b):
-                x, y = self.num(a, env), self.num(b, env)
-                if isinstance(x, dt.date) and not isinstance(y, dt.date):
-                    kind = DURATION_DIMS[self.types[b].dims]
-                    n = y if op == "+" else -y
-                    if kind == "years":
-                        return evalrt.add_years(x, n)
-                    if kind == "months":
-                        return evalrt.add_months(x, n)
-                    return evalrt.add_days(x, n)
-                if op == "+":
-                    return x + y
-                if op == "-":
-                    if isinstance(x, dt.date):
-                        return Decimal((x - y).days)
-                    return x - y
-                if op == "*":
-                    return x * y
-                try:
-                    return x / y
-                except (DivisionByZero, InvalidOperation):
-                    raise ZeroDivisionError from None
+                return self.binary(op, self.num(a, env), self.num(b, env))
             case ast.Compare(op=op, left=a, right=b):
                 x, y = self.num(a, env), self.num(b, env)
+                if isinstance(x, Q) or isinstance(y, Q):
+                    x, y = _same_dims(x, y, node.word)
                 if op == ">=":
                     return x >= y
                 if op == "<=":
@@ -146,10 +163,38 @@ class Interpreter:
                 return not empty if neg else empty
             case ast.Call(func=func, args=args):
                 values = [self.num(a, env) for a in args]
-                return min(values) if func == "min" else max(values)
+                first = values[0]
+                for other in values[1:]:
+                    _same_dims(first, other, func)
+                pick = min if func == "min" else max
+                return Q(pick(q.v for q in values), first.dims)
             case ast.Conditional(test=t, then=a, otherwise=b):
                 return self.ev(a, env) if self.ev(t, env) else self.ev(b, env)
         raise TypeError(node)  # pragma: no cover
+
+    def binary(self, op: str, x: Any, y: Any) -> Any:
+        if isinstance(x, dt.date):
+            if isinstance(y, dt.date) and op == "-":
+                return Q(Decimal((x - y).days), (("day", 1),))
+            kind = DURATION_DIMS.get(y.dims) if isinstance(y, Q) else None
+            if kind is None or op not in "+-":
+                raise _UnitError(f"日期不能与{_describe(y)}做「{op}」运算")
+            n = y.v if op == "+" else -y.v
+            if kind == "years":
+                return evalrt.add_years(x, n)
+            if kind == "months":
+                return evalrt.add_months(x, n)
+            return evalrt.add_days(x, n)
+        if not (isinstance(x, Q) and isinstance(y, Q)):
+            raise _UnitError(f"「{op}」只能用于数值")
+        if op in "+-":
+            a, b = _same_dims(x, y, op)
+            return Q(a + b if op == "+" else a - b, x.dims)
+        if op == "*":
+            return Q(x.v * y.v, multiply_dims(x.dims, y.dims))
+        if not y.v:
+            raise ZeroDivisionError
+        return Q(x.v / y.v, divide_dims(x.dims, y.dims))
 
     def num(self, node: ast.Node, env: dict[str, Any]) -> Any:
         """Evaluate an operand that must not be empty."""
@@ -182,6 +227,13 @@ class Interpreter:
             raise evalrt.EvaluationError(cite, f"事实「{exc.name}」为空，无法计算「{expr.text}」") from None
         except ZeroDivisionError:
             raise evalrt.EvaluationError(cite, f"「{expr.text}」中出现除以零") from None
+        except _UnitError as exc:
+            raise evalrt.EvaluationError(cite, f"「{expr.text}」{exc}") from None
+
+    def money_value(self, value: Any, cite: str, text: str) -> Decimal:
+        if not isinstance(value, Q) or value.dims != MONEY:
+            raise evalrt.EvaluationError(cite, f"「{text}」的结果不是金额（{_describe(value)}）")
+        return value.v
 
     def amount(self, award: Award, env: dict[str, Any]) -> Decimal:
         cite = award.clause.cite
@@ -190,12 +242,12 @@ class Interpreter:
             basis = self.run(tiers.of, env, cite)
             for band in tiers.bands:
                 assert band.band is not None
-                if band.band.contains(basis):
-                    return Decimal(self.run(band.value, env, cite))
+                if band.band.contains(basis.v):
+                    return self.money_value(self.run(band.value, env, cite), cite, band.value.text)
             if tiers.otherwise is None:
                 raise evalrt.EvaluationError(cite, f"「{tiers.of.text}」的值不落入任何一档")
-            return Decimal(self.run(tiers.otherwise, env, cite))
-        return Decimal(self.run(award.amount, env, cite))
+            return self.money_value(self.run(tiers.otherwise, env, cite), cite, tiers.otherwise.text)
+        return self.money_value(self.run(award.amount, env, cite), cite, award.amount.text)
 
     # -- the decision procedure -----------------------------------------------------------
     def evaluate(self, raw_facts: dict[str, Any], as_of: dt.date, *, trace: bool = True) -> dict[str, Any]:

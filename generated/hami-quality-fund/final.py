@@ -18,6 +18,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -240,7 +241,7 @@ def step(
 def _div(x: Any, y: Any) -> Any:
     if not y:
         raise ZeroDivisionError
-    return x / y
+    return Decimal(x) / y
 
 
 def _rule_error(cite: str, text: str, exc: Exception) -> EvaluationError:
@@ -641,6 +642,7 @@ _CLAIM_INDEX: dict[str, tuple[int, ...]] = {
 
 
 _MISSING = object()
+_ZERO = Decimal(0)
 _DEFAULTS: dict[str, Any] = {
     '申报资格': _K6,
     '以往取得资格': _K6,
@@ -665,7 +667,7 @@ _BOOL_FACTS = ('单位所在地在哈密市', '为排序最靠前的哈密市起
 _NUM_FACTS = ('主导制定国家标准数', '主导制定行业标准数', '主导制定地方标准数', '主导制定团体标准数', '参与制定国家标准数', '参与制定行业标准数', '参与制定地方标准数', '参与制定团体标准数', '主导修订国家标准数', '主导修订行业标准数', '主导修订地方标准数', '主导修订团体标准数')
 _get_bools = itemgetter(*_BOOL_FACTS, *_BOOL_FACTS[:1])
 _get_nums = itemgetter(*_NUM_FACTS, *_NUM_FACTS[:1])
-_ONLY_BOOL = frozenset({bool})
+_BOOL_TYPES = (bool,) * 10
 _INT_OR_DECIMAL = frozenset({int, Decimal})
 
 
@@ -677,12 +679,11 @@ def _facts(raw: Mapping[str, Any]) -> dict[str, Any]:
     if len(f) != 27:  # a fact is missing or unknown
         return coerce_facts(FACTS, raw)
     try:
-        if set(map(type, _get_bools(f))) - _ONLY_BOOL:
+        if not all(map(isinstance, _get_bools(f), _BOOL_TYPES)):
             return coerce_facts(FACTS, raw)
         values = _get_nums(f)
         if set(map(type, values)) - _INT_OR_DECIMAL:
             return coerce_facts(FACTS, raw)
-        f.update(zip(_NUM_FACTS, map(Decimal, values)))
         v = f['单位类型']
         if v.__class__ is str and v in _K9:
             pass
@@ -692,21 +693,21 @@ def _facts(raw: Mapping[str, Any]) -> dict[str, Any]:
         if v is _K6:
             pass
         elif v.__class__ is list and _K10.issuperset(v):
-            f['申报资格'] = frozenset(v)
+            pass
         else:
             return coerce_facts(FACTS, raw)
         v = f['以往取得资格']
         if v is _K6:
             pass
         elif v.__class__ is list and _K10.issuperset(v):
-            f['以往取得资格'] = frozenset(v)
+            pass
         else:
             return coerce_facts(FACTS, raw)
         v = f['已获奖励资格']
         if v is _K6:
             pass
         elif v.__class__ is list and _K10.issuperset(v):
-            f['已获奖励资格'] = frozenset(v)
+            pass
         else:
             return coerce_facts(FACTS, raw)
         v = f['弄虚作假认定日期']
@@ -741,46 +742,44 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
     claims = f['申报资格']
 
     # 1. Claims, in document order: the claimed qualifications, then awards with a condition.
-    claimed = [i for q in claims for i in _CLAIM_INDEX[q]]
+    claimed = set(chain.from_iterable(map(_CLAIM_INDEX.__getitem__, claims)))
     # 第十三条第一款第（一）项 lead-national-standard: 主导制定国家标准数 1项以上
     if (f['主导制定国家标准数'] >= _K11):
-        claimed.append(20)
+        claimed.add(20)
     # 第十三条第一款第（一）项 lead-industry-standard: 主导制定行业标准数 1项以上
     if (f['主导制定行业标准数'] >= _K11):
-        claimed.append(21)
+        claimed.add(21)
     # 第十三条第一款第（一）项 lead-local-standard: 主导制定地方标准数 1项以上
     if (f['主导制定地方标准数'] >= _K11):
-        claimed.append(22)
+        claimed.add(22)
     # 第十三条第一款第（一）项 lead-group-standard: 主导制定团体标准数 1项以上
     if (f['主导制定团体标准数'] >= _K11):
-        claimed.append(23)
+        claimed.add(23)
     # 第十三条第一款第（二）项 join-national-standard: 参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位
     if ((f['参与制定国家标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位']):
-        claimed.append(24)
+        claimed.add(24)
     # 第十三条第一款第（二）项 join-industry-standard: 参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位
     if ((f['参与制定行业标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位']):
-        claimed.append(25)
+        claimed.add(25)
     # 第十三条第一款第（二）项 join-local-standard: 参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位
     if ((f['参与制定地方标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位']):
-        claimed.append(26)
+        claimed.add(26)
     # 第十三条第一款第（二）项 join-group-standard: 参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位
     if ((f['参与制定团体标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位']):
-        claimed.append(27)
+        claimed.add(27)
     # 第十三条第一款第（三）项 revise-national-standard: 主导修订国家标准数 1项以上
     if (f['主导修订国家标准数'] >= _K11):
-        claimed.append(28)
+        claimed.add(28)
     # 第十三条第一款第（三）项 revise-industry-standard: 主导修订行业标准数 1项以上
     if (f['主导修订行业标准数'] >= _K11):
-        claimed.append(29)
+        claimed.add(29)
     # 第十三条第一款第（三）项 revise-local-standard: 主导修订地方标准数 1项以上
     if (f['主导修订地方标准数'] >= _K11):
-        claimed.append(30)
+        claimed.add(30)
     # 第十三条第一款第（三）项 revise-group-standard: 主导修订团体标准数 1项以上
     if (f['主导修订团体标准数'] >= _K11):
-        claimed.append(31)
-    if len(claimed) > 1:
-        claimed.sort()
-    active = [AWARDS[i] for i in claimed]
+        claimed.add(31)
+    active = list(map(AWARDS.__getitem__, sorted(claimed)))
     for a in active:
         tr and trace_steps.append({'kind': 'claim', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': True, 'detail': '申报「' + a[1] + '」'})
     if not active:
@@ -805,39 +804,29 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
             for a in active:
                 refused.append({'award': a[0], 'name': a[1], 'rule': 'in-hami', 'clause': 'scope', 'cite': '第四条', 'reason': '不属于本办法支持对象（哈密市行政区域内依法设立的行政机关、事业单位、社会组织、科研机构及企业）'})
             active = []
-    # 3b. Exclusions (不予奖励情形): every rule is traced; the first that holds refuses all.
+    # 3b. Exclusions (不予奖励情形): every rule is evaluated and traced; the first that
+    # holds refuses all.
     if active:
-        hit_rule = None
         # 第十七条第（一）项 not-industry-policy: 非 符合产业政策
-        hit = bool((not f['符合产业政策']))
-        tr and trace_steps.append({'kind': 'exclusion', 'rule': 'not-industry-policy', 'clause': 'exclusions.industry-policy', 'cite': '第十七条第（一）项', 'result': hit, 'detail': '不符合国家、自治区及哈密市产业政策和发展规划：是' if hit else '不符合国家、自治区及哈密市产业政策和发展规划：否'})
-        if hit and hit_rule is None:
-            hit_rule = ('not-industry-policy', 'exclusions.industry-policy', '第十七条第（一）项', '不符合国家、自治区及哈密市产业政策和发展规划')
+        x1 = bool((not f['符合产业政策']))
         # 第十七条第（二）项 no-licence-or-blacklisted: 非 取得法定资质 或 列入失信名单 或 列入负面清单
-        hit = bool((((not f['取得法定资质']) or f['列入失信名单']) or f['列入负面清单']))
-        tr and trace_steps.append({'kind': 'exclusion', 'rule': 'no-licence-or-blacklisted', 'clause': 'exclusions.licence-credit', 'cite': '第十七条第（二）项', 'result': hit, 'detail': '未取得法定资质或许可，或被列入失信名单、负面清单：是' if hit else '未取得法定资质或许可，或被列入失信名单、负面清单：否'})
-        if hit and hit_rule is None:
-            hit_rule = ('no-licence-or-blacklisted', 'exclusions.licence-credit', '第十七条第（二）项', '未取得法定资质或许可，或被列入失信名单、负面清单')
+        x2 = bool((((not f['取得法定资质']) or f['列入失信名单']) or f['列入负面清单']))
         # 第十七条第（三）项 similar-support: 已获得同类政策支持
-        hit = bool(f['已获得同类政策支持'])
-        tr and trace_steps.append({'kind': 'exclusion', 'rule': 'similar-support', 'clause': 'exclusions.duplicate', 'cite': '第十七条第（三）项', 'result': hit, 'detail': '已获得同类政策支持：是' if hit else '已获得同类政策支持：否'})
-        if hit and hit_rule is None:
-            hit_rule = ('similar-support', 'exclusions.duplicate', '第十七条第（三）项', '已获得同类政策支持')
+        x3 = bool(f['已获得同类政策支持'])
         # 第十七条第（四）项 unrelated-to-quality: 非 与质量强市建设相关
-        hit = bool((not f['与质量强市建设相关']))
-        tr and trace_steps.append({'kind': 'exclusion', 'rule': 'unrelated-to-quality', 'clause': 'exclusions.unrelated', 'cite': '第十七条第（四）项', 'result': hit, 'detail': '奖励事项实施内容与质量强市建设无关：是' if hit else '奖励事项实施内容与质量强市建设无关：否'})
-        if hit and hit_rule is None:
-            hit_rule = ('unrelated-to-quality', 'exclusions.unrelated', '第十七条第（四）项', '奖励事项实施内容与质量强市建设无关')
+        x4 = bool((not f['与质量强市建设相关']))
         # 第十七条第（五）项 other-violation: 存在其他违法违规情形
-        hit = bool(f['存在其他违法违规情形'])
-        tr and trace_steps.append({'kind': 'exclusion', 'rule': 'other-violation', 'clause': 'exclusions.other', 'cite': '第十七条第（五）项', 'result': hit, 'detail': '存在其他违反法律法规和政策规定的情形：是' if hit else '存在其他违反法律法规和政策规定的情形：否'})
-        if hit and hit_rule is None:
-            hit_rule = ('other-violation', 'exclusions.other', '第十七条第（五）项', '存在其他违反法律法规和政策规定的情形')
+        x5 = bool(f['存在其他违法违规情形'])
         # 第二十四条 fraud-ban: 弄虚作假认定日期 不为空 且 评价日期 < 弄虚作假认定日期 + 3年
-        hit = bool(_r15(f))
-        tr and trace_steps.append({'kind': 'exclusion', 'rule': 'fraud-ban', 'clause': 'fraud', 'cite': '第二十四条', 'result': hit, 'detail': '因弄虚作假被取消申报资格，3年内不得申报：是' if hit else '因弄虚作假被取消申报资格，3年内不得申报：否'})
-        if hit and hit_rule is None:
-            hit_rule = ('fraud-ban', 'fraud', '第二十四条', '因弄虚作假被取消申报资格，3年内不得申报')
+        x6 = bool(_r15(f))
+        if tr:
+            tr and trace_steps.append({'kind': 'exclusion', 'rule': 'not-industry-policy', 'clause': 'exclusions.industry-policy', 'cite': '第十七条第（一）项', 'result': x1, 'detail': '不符合国家、自治区及哈密市产业政策和发展规划：是' if x1 else '不符合国家、自治区及哈密市产业政策和发展规划：否'})
+            tr and trace_steps.append({'kind': 'exclusion', 'rule': 'no-licence-or-blacklisted', 'clause': 'exclusions.licence-credit', 'cite': '第十七条第（二）项', 'result': x2, 'detail': '未取得法定资质或许可，或被列入失信名单、负面清单：是' if x2 else '未取得法定资质或许可，或被列入失信名单、负面清单：否'})
+            tr and trace_steps.append({'kind': 'exclusion', 'rule': 'similar-support', 'clause': 'exclusions.duplicate', 'cite': '第十七条第（三）项', 'result': x3, 'detail': '已获得同类政策支持：是' if x3 else '已获得同类政策支持：否'})
+            tr and trace_steps.append({'kind': 'exclusion', 'rule': 'unrelated-to-quality', 'clause': 'exclusions.unrelated', 'cite': '第十七条第（四）项', 'result': x4, 'detail': '奖励事项实施内容与质量强市建设无关：是' if x4 else '奖励事项实施内容与质量强市建设无关：否'})
+            tr and trace_steps.append({'kind': 'exclusion', 'rule': 'other-violation', 'clause': 'exclusions.other', 'cite': '第十七条第（五）项', 'result': x5, 'detail': '存在其他违反法律法规和政策规定的情形：是' if x5 else '存在其他违反法律法规和政策规定的情形：否'})
+            tr and trace_steps.append({'kind': 'exclusion', 'rule': 'fraud-ban', 'clause': 'fraud', 'cite': '第二十四条', 'result': x6, 'detail': '因弄虚作假被取消申报资格，3年内不得申报：是' if x6 else '因弄虚作假被取消申报资格，3年内不得申报：否'})
+        hit_rule = ('not-industry-policy', 'exclusions.industry-policy', '第十七条第（一）项', '不符合国家、自治区及哈密市产业政策和发展规划') if x1 else ('no-licence-or-blacklisted', 'exclusions.licence-credit', '第十七条第（二）项', '未取得法定资质或许可，或被列入失信名单、负面清单') if x2 else ('similar-support', 'exclusions.duplicate', '第十七条第（三）项', '已获得同类政策支持') if x3 else ('unrelated-to-quality', 'exclusions.unrelated', '第十七条第（四）项', '奖励事项实施内容与质量强市建设无关') if x4 else ('other-violation', 'exclusions.other', '第十七条第（五）项', '存在其他违反法律法规和政策规定的情形') if x5 else ('fraud-ban', 'fraud', '第二十四条', '因弄虚作假被取消申报资格，3年内不得申报') if x6 else None
         if hit_rule is not None:
             for a in active:
                 refused.append({'award': a[0], 'name': a[1], 'rule': hit_rule[0], 'clause': hit_rule[1], 'cite': hit_rule[2], 'reason': hit_rule[3]})
@@ -920,7 +909,7 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
         {'award': a[0], 'name': a[1], 'amount': amount, 'unit': '元', 'clause': a[2], 'cite': a[3], 'one_time': a[7]}
         for a, amount in candidates
     ]
-    total = sum([amount for _, amount in candidates], Decimal(0))
+    total = sum([amount for _, amount in candidates], _ZERO)
     return {
         'format': RESULT_FORMAT, 'policy': POLICY, 'version': VERSION, 'doc_number': DOC_NUMBER,
         'as_of': as_of.isoformat(), 'granted': granted, 'refused': refused, 'deferred': deferred, 'total': total,
