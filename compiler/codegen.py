@@ -319,7 +319,7 @@ class _Generator:
         w.line("import difflib")
         w.line("import re")
         w.line("from collections.abc import Mapping")
-        w.line("from decimal import ROUND_HALF_UP, Decimal, InvalidOperation")
+        w.line("from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation")
         w.line("from itertools import chain")
         w.line("from operator import itemgetter")
         w.line("from typing import Any")

@@ -11,7 +11,7 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 # --- runtime: inlined into generated modules from here on ---
@@ -189,6 +189,16 @@ def add_days(day: dt.date, days: Decimal) -> dt.date:
 def zh_date(day: dt.date) -> str:
     """2026-06-01 → 2026年6月1日 (how Chinese documents write dates)."""
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def floor(value: Any) -> Any:
+    """向下取整 (e.g. 每50名职工1个名额: floor(人数 ÷ 50人))."""
+    return Decimal(value).to_integral_value(rounding=ROUND_FLOOR)
+
+
+def ceil(value: Any) -> Any:
+    """向上取整."""
+    return Decimal(value).to_integral_value(rounding=ROUND_CEILING)
 
 
 def money(value: Decimal) -> Decimal:

@@ -166,6 +166,10 @@ class Interpreter:
                 first = values[0]
                 for other in values[1:]:
                     _same_dims(first, other, func)
+                if func == "floor":
+                    return Q(evalrt.floor(first.v), first.dims)
+                if func == "ceil":
+                    return Q(evalrt.ceil(first.v), first.dims)
                 pick = min if func == "min" else max
                 return Q(pick(q.v for q in values), first.dims)
             case ast.Conditional(test=t, then=a, otherwise=b):

@@ -19,11 +19,13 @@ _SIMPLE: dict[str, tuple[Decimal, str | None]] = {
     "万元": (Decimal(10_000), "money"),
     "千元": (Decimal(1_000), "money"),
     "元": (Decimal(1), "money"),
-    "万吨": (Decimal(10_000), "ton"),
-    "吨": (Decimal(1), "ton"),
+    # Mass is one dimension with the kilogram as base, so 吨 × 元/公斤 is money.
+    "万吨": (Decimal(10_000_000), "kg"),
+    "吨": (Decimal(1_000), "kg"),
     "公斤": (Decimal(1), "kg"),
     "千克": (Decimal(1), "kg"),
     "千瓦时": (Decimal(1), "kwh"),
+    "升": (Decimal(1), "litre"),
     "度": (Decimal(1), "kwh"),
     "人": (Decimal(1), "person"),
     "年": (Decimal(1), "year"),
@@ -46,7 +48,7 @@ _SIMPLE: dict[str, tuple[Decimal, str | None]] = {
     "家": (Decimal(1), None),
     "次": (Decimal(1), None),
     "件": (Decimal(1), None),
-    "支": (Decimal(1), None),
+    "支": (Decimal(1), "yarn"),  # yarn count (纱支): compared only with other counts in 支
     "名": (Decimal(1), None),
     "户": (Decimal(1), None),
     "届": (Decimal(1), None),
@@ -59,9 +61,10 @@ COMPOUND_UNIT_PATTERN = f"{UNIT_PATTERN}(?:/{UNIT_PATTERN})*"
 
 _DIM_NAMES = {
     "money": "金额",
-    "ton": "重量（吨）",
-    "kg": "重量（公斤）",
+    "kg": "重量",
+    "yarn": "纱支",
     "kwh": "电量",
+    "litre": "容量（升）",
     "person": "人数",
     "year": "年",
     "month": "月",

@@ -55,7 +55,7 @@ def test_boundary_word_includes_the_number() -> None:
     [
         ("20万元", Decimal(200000), "万元"), ("80%", Decimal("0.80"), "%"), ("0.43元/公斤/年", Decimal("0.43"), "元/公斤/年"),
         ("3年", Decimal(3), "年"), ("7个自然日", Decimal(7), "个自然日"), ("5个工作日", Decimal(5), "个工作日"),
-        ("200元/吨", Decimal(200), "元/吨"), ("0.05元/千瓦时", Decimal("0.05"), "元/千瓦时"),
+        ("200元/吨", Decimal("0.2"), "元/吨"), ("3吨", Decimal(3000), "吨"), ("0.05元/千瓦时", Decimal("0.05"), "元/千瓦时"),
     ],
 )
 def test_unit_literals_keep_their_unit(text: str, value: Decimal, unit: str) -> None:
@@ -126,3 +126,16 @@ def test_parser_never_crashes(text: str) -> None:
         parse(text)
     except ExprSyntaxError as exc:
         assert 0 <= exc.start <= len(text) + 1 and exc.message
+
+
+@pytest.mark.parametrize(("text", "op"), [("x 不大于 25公斤", "<="), ("x 不小于 5人", ">="), ("x 未达到 50%", "<")])
+def test_more_comparison_words(text: str, op: str) -> None:
+    node = parse(text)
+    assert isinstance(node, ast.Compare) and node.op == op
+
+
+def test_floor_and_ceil_take_one_argument() -> None:
+    assert isinstance(parse("取整(人数 ÷ 50人)"), ast.Call)
+    with pytest.raises(ExprSyntaxError) as info:
+        parse("向上取整(1, 2)")
+    assert "需要 1 个参数" in info.value.message

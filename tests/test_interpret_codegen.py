@@ -154,3 +154,26 @@ def test_mini_policy_semantics(mini: Any) -> None:
     assert r["total"] == Decimal(100000)
     r = evaluate({**facts, "在本市": False}, dt.date(2026, 6, 1))
     assert {x["cite"] for x in r["refused"]} == {"第二条"}
+
+
+def test_units_and_functions_agree_between_engines() -> None:
+    """Mass converts (吨 × 元/公斤), floor/ceil, date arithmetic and division, on both engines."""
+    text = (ROOT / "tests/fixtures/mini.yaml").read_text(encoding="utf-8")
+    text = text.replace("  列入失信名单:\n", "  储量:\n    type: number\n    unit: 吨\n  职工人数:\n    type: number\n"
+                        "    unit: 人\n  认定日期:\n    type: date\n    optional: true\n  列入失信名单:\n", 1)
+    text = text.replace("amount: 10万元", "amount: 储量 × 0.43元/公斤 + 取整(职工人数 ÷ 50人) × 1万元 + 向上取整(0.2) × 1元")
+    text = text.replace("when: 营业收入 100万元以上",
+                        "when: 营业收入 100万元以上 且 (认定日期 为空 或 评价日期 >= 认定日期 + 1年)")
+    policy = policy_from_tree(parse_yaml(text, "units.yaml"), "units.yaml")
+    ns: dict[str, Any] = {}
+    exec(compile(generate(policy, text, "units.yaml"), "units", "exec"), ns)
+    generated, reference = wrap_generated(ns), Interpreter(policy).evaluate
+    facts = {"在本市": True, "营业收入": "120万元", "申报资格": ["银奖"], "储量": "2.5", "职工人数": 149}
+    for extra in ({}, {"认定日期": "2025-06-02"}, {"认定日期": "2025-06-01"}):
+        a = generated({**facts, **extra}, dt.date(2026, 6, 1))
+        assert a == reference({**facts, **extra}, dt.date(2026, 6, 1))
+    result = generated(facts, dt.date(2026, 6, 1))
+    # 2.5吨 × 0.43元/公斤 = 1075元; floor(149 ÷ 50) = 2 → 2万元; ceil(0.2) = 1 → 1元
+    assert result["total"] == Decimal("21076")
+    late = generated({**facts, "认定日期": "2025-06-02"}, dt.date(2026, 6, 1))
+    assert late["total"] == 0 and late["refused"][0]["cite"] == "第三条第（二）项"

@@ -19,7 +19,8 @@ from .. import units
 from . import ast
 
 _COMPARE_OPS = {
-    ">=": ">=", "≥": ">=", "大于等于": ">=", "不低于": ">=", "不少于": ">=", "届满": ">=",
+    ">=": ">=", "≥": ">=", "大于等于": ">=", "高于等于": ">=", "不低于": ">=", "不少于": ">=",
+    "不小于": ">=", "届满": ">=", "未达到": "<", "不大于": "<=", "低于等于": "<=",
     "满": ">=", "达到": ">=",
     "<=": "<=", "≤": "<=", "小于等于": "<=", "不高于": "<=", "不多于": "<=", "不超过": "<=",
     ">": ">", "＞": ">", "大于": ">", "高于": ">", "超过": ">",
@@ -30,7 +31,11 @@ _COMPARE_OPS = {
 _POSTFIX_OPS = {"以上": ">=", "以下": "<=", "以内": "<=", "以外": ">"}
 _ARITH_OPS = {"+": "+", "＋": "+", "-": "-", "－": "-", "*": "*", "×": "*", "＊": "*",
               "/": "/", "÷": "/", "／": "/"}  # fmt: skip
-FUNCTIONS = {"min": "min", "最小": "min", "最小值": "min", "max": "max", "最大": "max", "最大值": "max"}
+FUNCTIONS = {
+    "min": "min", "最小": "min", "最小值": "min", "max": "max", "最大": "max", "最大值": "max",
+    "floor": "floor", "取整": "floor", "向下取整": "floor", "ceil": "ceil", "向上取整": "ceil",
+}  # fmt: skip
+ARITY = {"floor": 1, "ceil": 1}
 
 _QTY_RE = re.compile(rf"(\d+(?:\.\d+)?)({units.COMPOUND_UNIT_PATTERN})?(以上|以下|以内|以外)?")
 
@@ -138,6 +143,8 @@ class _ToAst(Transformer[Token, ast.Node]):
             )
         if not args:
             raise ExprSyntaxError(*_pos(meta), f"函数「{func_tok}」至少需要一个参数")
+        if func in ARITY and len(args) != ARITY[func]:
+            raise ExprSyntaxError(*_pos(meta), f"函数「{func_tok}」需要 {ARITY[func]} 个参数，这里有 {len(args)} 个")
         return ast.Call(_pos(meta), func, args, str(func_tok))
 
     def list_literal(self, meta: object, children: list[ast.Node]) -> ast.Node:

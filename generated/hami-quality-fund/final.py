@@ -17,7 +17,7 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -209,6 +209,16 @@ def zh_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def floor(value: Any) -> Any:
+    """向下取整 (e.g. 每50名职工1个名额: floor(人数 ÷ 50人))."""
+    return Decimal(value).to_integral_value(rounding=ROUND_FLOOR)
+
+
+def ceil(value: Any) -> Any:
+    """向上取整."""
+    return Decimal(value).to_integral_value(rounding=ROUND_CEILING)
+
+
 def money(value: Decimal) -> Decimal:
     """Round an amount in 元 to 分, half up (四舍五入)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
@@ -257,18 +267,18 @@ FACTS: dict[str, FactSpec] = {
     '申报资格': ('set', None, None, frozenset({'CNAS实验室认可', '中国质量奖', '中国质量奖提名奖', '企业首席质量官质量变革创新典型案例', '全国专业标准化技术委员会分技术委员会秘书处', '全国专业标准化技术委员会常设工作组', '全国专业标准化技术委员会秘书处', '全国优秀质量管理小组（质量信得过班组）', '哈密市政府质量奖', '哈密市政府质量奖提名奖', '国家市场监管总局质量强县（区、镇）培育建设创新试点', '国家市场监管总局质量强县（区、镇）培育建设创新试点验收', '国家强制性产品认证指定实验室资质', '国家级标准化试点项目', '国家级检验检测平台', '国家级质量强国建设领军企业', '国家级质量强链典型案例', '国家级质量强链重点项目', '新疆品质区域公共品牌认证', '新疆品质复评认证', '新疆品质新产品认证', '自治区专业标准化技术委员会分技术委员会秘书处', '自治区专业标准化技术委员会秘书处', '自治区优秀质量管理小组（质量信得过班组）', '自治区政府质量奖', '自治区政府质量奖提名奖', '自治区级标准化试点项目', '自治区级检验检测平台', '自治区级质量强链典型案例', '自治区级质量强链重点项目'}), True, frozenset(), False),
     '以往取得资格': ('set', None, None, frozenset({'CNAS实验室认可', '中国质量奖', '中国质量奖提名奖', '企业首席质量官质量变革创新典型案例', '全国专业标准化技术委员会分技术委员会秘书处', '全国专业标准化技术委员会常设工作组', '全国专业标准化技术委员会秘书处', '全国优秀质量管理小组（质量信得过班组）', '哈密市政府质量奖', '哈密市政府质量奖提名奖', '国家市场监管总局质量强县（区、镇）培育建设创新试点', '国家市场监管总局质量强县（区、镇）培育建设创新试点验收', '国家强制性产品认证指定实验室资质', '国家级标准化试点项目', '国家级检验检测平台', '国家级质量强国建设领军企业', '国家级质量强链典型案例', '国家级质量强链重点项目', '新疆品质区域公共品牌认证', '新疆品质复评认证', '新疆品质新产品认证', '自治区专业标准化技术委员会分技术委员会秘书处', '自治区专业标准化技术委员会秘书处', '自治区优秀质量管理小组（质量信得过班组）', '自治区政府质量奖', '自治区政府质量奖提名奖', '自治区级标准化试点项目', '自治区级检验检测平台', '自治区级质量强链典型案例', '自治区级质量强链重点项目'}), True, frozenset(), False),
     '已获奖励资格': ('set', None, None, frozenset({'CNAS实验室认可', '中国质量奖', '中国质量奖提名奖', '企业首席质量官质量变革创新典型案例', '全国专业标准化技术委员会分技术委员会秘书处', '全国专业标准化技术委员会常设工作组', '全国专业标准化技术委员会秘书处', '全国优秀质量管理小组（质量信得过班组）', '哈密市政府质量奖', '哈密市政府质量奖提名奖', '国家市场监管总局质量强县（区、镇）培育建设创新试点', '国家市场监管总局质量强县（区、镇）培育建设创新试点验收', '国家强制性产品认证指定实验室资质', '国家级标准化试点项目', '国家级检验检测平台', '国家级质量强国建设领军企业', '国家级质量强链典型案例', '国家级质量强链重点项目', '新疆品质区域公共品牌认证', '新疆品质复评认证', '新疆品质新产品认证', '自治区专业标准化技术委员会分技术委员会秘书处', '自治区专业标准化技术委员会秘书处', '自治区优秀质量管理小组（质量信得过班组）', '自治区政府质量奖', '自治区政府质量奖提名奖', '自治区级标准化试点项目', '自治区级检验检测平台', '自治区级质量强链典型案例', '自治区级质量强链重点项目'}), True, frozenset(), False),
-    '主导制定国家标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '支': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
-    '主导制定行业标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '支': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
-    '主导制定地方标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '支': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
-    '主导制定团体标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '支': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
-    '参与制定国家标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '支': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
-    '参与制定行业标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '支': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
-    '参与制定地方标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '支': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
-    '参与制定团体标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '支': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
-    '主导修订国家标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '支': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
-    '主导修订行业标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '支': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
-    '主导修订地方标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '支': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
-    '主导修订团体标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '支': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
+    '主导制定国家标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
+    '主导制定行业标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
+    '主导制定地方标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
+    '主导制定团体标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
+    '参与制定国家标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
+    '参与制定行业标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
+    '参与制定地方标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
+    '参与制定团体标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
+    '主导修订国家标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
+    '主导修订行业标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
+    '主导修订地方标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
+    '主导修订团体标准数': ('num', '项', {'项': Decimal('1'), '个百分点': Decimal('0.01'), '%': Decimal('0.01'), '％': Decimal('0.01'), '‰': Decimal('0.001'), '倍': Decimal('1'), '个': Decimal('1'), '家': Decimal('1'), '次': Decimal('1'), '件': Decimal('1'), '名': Decimal('1'), '户': Decimal('1'), '届': Decimal('1')}, None, True, Decimal('0'), False),
     '为排序最靠前的哈密市起草单位': ('bool', None, None, None, True, False, False),
     '符合产业政策': ('bool', None, None, None, False, None, False),
     '取得法定资质': ('bool', None, None, None, False, None, False),
