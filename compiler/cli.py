@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from . import __version__, build, evalrt, reports, schema, yamlsrc
 from .cases import compile_evaluator, find_case_files, plain, run_file
-from .diagnostics import Diagnostic, PolicyError, UsageError, did_you_mean, render_all, render_json
+from .diagnostics import Diagnostic, PolicyError, UsageError, render_all, render_json
 from .interpret import Interpreter
 from .pipeline import display_path, find_policy_files, load_policies, load_policy
 from .yamlsrc import YMap, locate
@@ -161,7 +161,6 @@ def load_facts_file(path: Path) -> tuple[dict[str, Any], dt.date | None, YMap]:
 
 
 def facts_diagnostics(exc: evalrt.FactsError, tree: YMap, file: str) -> list[Diagnostic]:
-    facts = tree["facts"]
     out: list[Diagnostic] = []
     if exc.missing:
         out.append(Diagnostic(
@@ -175,7 +174,6 @@ def facts_diagnostics(exc: evalrt.FactsError, tree: YMap, file: str) -> list[Dia
             "E403", f"未知的事实「{name}」", locate(tree, ["facts", name], key=True),
             hint=f"你是不是想写「{guess}」？" if guess else "政策中没有声明这个事实",
         ))
-    del facts
     return out
 
 
@@ -260,5 +258,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # pragma: no cover
         return 130
 
-
-_ = did_you_mean

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from . import numbering
 from .diagnostics import Collector, Span
 from .expr import ast
 from .units import Unit, parse_unit
-from .yamlsrc import YList, YMap, YStr, locate
+from .yamlsrc import YMap, YStr, locate
 
 NATURE_ZH = {
     "procedural": "程序性",
@@ -584,15 +583,3 @@ def walk(policy: Policy) -> list[Clause]:
     for art in policy.articles:
         rec(art)
     return out
-
-
-def money_text(value: Decimal) -> str:
-    """600000 → 60万元, 5000 → 5000元, 12345.5 → 12345.50元 (how Chinese guides write amounts)."""
-    if value != 0 and value % 10000 == 0:
-        return f"{value / 10000:f}".rstrip("0").rstrip(".") + "万元"
-    if value == value.to_integral_value():
-        return f"{int(value)}元"
-    return f"{value.quantize(Decimal('0.01'))}元"
-
-
-_unused = (YList,)
