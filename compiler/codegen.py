@@ -244,6 +244,18 @@ class _Generator:
         w.line()
         return name
 
+    @staticmethod
+    def texts(award: Award) -> tuple[str, ...]:
+        """The fixed texts of an award's trace entries and refusals, built once (they must read
+        exactly as the interpreter writes them)."""
+        when = award.when.text if award.when else ""
+        qual = award.qualification or ""
+        return (
+            f"申报「{award.name}」",
+            f"{when}：符合", f"{when}：不符合", f"不符合本项条件：{when}",
+            f"「{qual}」此前未取得，属首次", f"「{qual}」此前已取得", f"「{qual}」此前已经取得，不属于首次获得",
+        )
+
     def constant_amount(self, award: Award) -> tuple[Decimal, str, str] | None:
         """Constant folding: a fixed amount (60万元) is computed, rounded and described once, at
         compile time, exactly as the runtime would."""
@@ -428,7 +440,8 @@ class _Generator:
             rows.append((award, when_fn, "None" if const else self.amount_fn(award), const))
         w.line("# Awards in document order: id, name, clause, citation, qualification, group, 首次, 一次性,")
         w.line("# condition text, condition function, amount function, and for a fixed amount the")
-        w.line("# precomputed (amount, amount as JSON, trace text).")
+        w.line("# precomputed (amount, amount as JSON, trace text); then the award's fixed trace and")
+        w.line("# refusal texts (claim, condition met / not met / refusal, 首次 yes / no / refusal).")
         w.line("AWARDS: tuple[tuple[Any, ...], ...] = (")
         with w.indent():
             for award, when_fn, amount_fn, const in rows:
@@ -437,7 +450,7 @@ class _Generator:
                     f"({award.id!r}, {award.name!r}, {award.clause.address!r}, {award.clause.cite!r}, "
                     f"{award.qualification!r}, {award.group!r}, {award.first_time!r}, {award.one_time!r}, "
                     f"{(award.when.text if award.when else None)!r}, {when_fn or 'None'}, {amount_fn}, "
-                    f"{_py(const) if const else 'None'}),"
+                    f"{_py(const) if const else 'None'}, {_py(self.texts(award))}),"
                 )
         w.line(")")
         claim_index: dict[str, list[int]] = {}
@@ -481,7 +494,7 @@ class _Generator:
             w.line("active = list(map(AWARDS.__getitem__, sorted(claimed)))")
             w.line("for a in active:")
             with w.indent():
-                w.line("step(trace, 'claim', a[0], a[2], a[3], True, '申报「' + a[1] + '」')")
+                w.line("step(trace, 'claim', a[0], a[2], a[3], True, a[12][0])")
             w.line("if not active:")
             with w.indent():
                 w.line("step(trace, 'claim', '', '', '', False, '未申报任何奖励事项')")
@@ -684,21 +697,21 @@ class _Generator:
             w.line("if a[9] is not None:")
             with w.indent():
                 w.line("ok = bool(a[9](f))")
-                w.line("step(trace, 'condition', a[0], a[2], a[3], ok, a[8] + '：' + ('符合' if ok else '不符合'))")
+                w.line("step(trace, 'condition', a[0], a[2], a[3], ok, a[12][1] if ok else a[12][2])")
                 w.line("if not ok:")
                 with w.indent():
                     w.line("refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], "
-                           "'cite': a[3], 'reason': '不符合本项条件：' + a[8]})")
+                           "'cite': a[3], 'reason': a[12][3]})")
                     w.line("continue")
             w.line("if a[6]:")
             with w.indent():
                 w.line("first = a[4] not in previously")
                 w.line("step(trace, 'first_time', a[0], a[2], a[3], first, "
-                       "'「' + a[4] + ('」此前未取得，属首次' if first else '」此前已取得'))")
+                       "a[12][4] if first else a[12][5])")
                 w.line("if not first:")
                 with w.indent():
                     w.line("refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], "
-                           "'cite': a[3], 'reason': '「' + a[4] + '」此前已经取得，不属于首次获得'})")
+                           "'cite': a[3], 'reason': a[12][6]})")
                     w.line("continue")
             w.line("if a[11] is not None:")
             with w.indent():

@@ -529,92 +529,93 @@ _K13 = Decimal('3')
 
 # Awards in document order: id, name, clause, citation, qualification, group, 首次, 一次性,
 # condition text, condition function, amount function, and for a fixed amount the
-# precomputed (amount, amount as JSON, trace text).
+# precomputed (amount, amount as JSON, trace text); then the award's fixed trace and
+# refusal texts (claim, condition met / not met / refusal, 首次 yes / no / refusal).
 AWARDS: tuple[tuple[Any, ...], ...] = (
     # 第九条第（一）项 获批质量强县（区、镇）培育建设创新试点
-    ('county-pilot-approved', '获批质量强县（区、镇）培育建设创新试点', 'county-awards.pilot-approved', '第九条第（一）项', '国家市场监管总局质量强县（区、镇）培育建设创新试点', None, False, False, None, None, None, (Decimal('200000.00'), '200000', '「获批质量强县（区、镇）培育建设创新试点」20万元')),
+    ('county-pilot-approved', '获批质量强县（区、镇）培育建设创新试点', 'county-awards.pilot-approved', '第九条第（一）项', '国家市场监管总局质量强县（区、镇）培育建设创新试点', None, False, False, None, None, None, (Decimal('200000.00'), '200000', '「获批质量强县（区、镇）培育建设创新试点」20万元'), ('申报「获批质量强县（区、镇）培育建设创新试点」', '：符合', '：不符合', '不符合本项条件：', '「国家市场监管总局质量强县（区、镇）培育建设创新试点」此前未取得，属首次', '「国家市场监管总局质量强县（区、镇）培育建设创新试点」此前已取得', '「国家市场监管总局质量强县（区、镇）培育建设创新试点」此前已经取得，不属于首次获得')),
     # 第九条第（二）项 通过质量强县（区、镇）培育建设创新试点验收
-    ('county-pilot-accepted', '通过质量强县（区、镇）培育建设创新试点验收', 'county-awards.pilot-accepted', '第九条第（二）项', '国家市场监管总局质量强县（区、镇）培育建设创新试点验收', None, False, False, None, None, None, (Decimal('500000.00'), '500000', '「通过质量强县（区、镇）培育建设创新试点验收」50万元')),
+    ('county-pilot-accepted', '通过质量强县（区、镇）培育建设创新试点验收', 'county-awards.pilot-accepted', '第九条第（二）项', '国家市场监管总局质量强县（区、镇）培育建设创新试点验收', None, False, False, None, None, None, (Decimal('500000.00'), '500000', '「通过质量强县（区、镇）培育建设创新试点验收」50万元'), ('申报「通过质量强县（区、镇）培育建设创新试点验收」', '：符合', '：不符合', '不符合本项条件：', '「国家市场监管总局质量强县（区、镇）培育建设创新试点验收」此前未取得，属首次', '「国家市场监管总局质量强县（区、镇）培育建设创新试点验收」此前已取得', '「国家市场监管总局质量强县（区、镇）培育建设创新试点验收」此前已经取得，不属于首次获得')),
     # 第十条第（一）项 国家级质量强链重点项目
-    ('chain-key-project-national', '国家级质量强链重点项目', 'chain-awards.key-project', '第十条第（一）项', '国家级质量强链重点项目', '质量强链重点项目', False, False, None, None, None, (Decimal('200000.00'), '200000', '「国家级质量强链重点项目」20万元')),
+    ('chain-key-project-national', '国家级质量强链重点项目', 'chain-awards.key-project', '第十条第（一）项', '国家级质量强链重点项目', '质量强链重点项目', False, False, None, None, None, (Decimal('200000.00'), '200000', '「国家级质量强链重点项目」20万元'), ('申报「国家级质量强链重点项目」', '：符合', '：不符合', '不符合本项条件：', '「国家级质量强链重点项目」此前未取得，属首次', '「国家级质量强链重点项目」此前已取得', '「国家级质量强链重点项目」此前已经取得，不属于首次获得')),
     # 第十条第（一）项 自治区级质量强链重点项目
-    ('chain-key-project-regional', '自治区级质量强链重点项目', 'chain-awards.key-project', '第十条第（一）项', '自治区级质量强链重点项目', '质量强链重点项目', False, False, None, None, None, (Decimal('100000.00'), '100000', '「自治区级质量强链重点项目」10万元')),
+    ('chain-key-project-regional', '自治区级质量强链重点项目', 'chain-awards.key-project', '第十条第（一）项', '自治区级质量强链重点项目', '质量强链重点项目', False, False, None, None, None, (Decimal('100000.00'), '100000', '「自治区级质量强链重点项目」10万元'), ('申报「自治区级质量强链重点项目」', '：符合', '：不符合', '不符合本项条件：', '「自治区级质量强链重点项目」此前未取得，属首次', '「自治区级质量强链重点项目」此前已取得', '「自治区级质量强链重点项目」此前已经取得，不属于首次获得')),
     # 第十条第（二）项 国家级质量强链典型案例
-    ('chain-case-national', '国家级质量强链典型案例', 'chain-awards.typical-case', '第十条第（二）项', '国家级质量强链典型案例', '质量强链典型案例', False, False, None, None, None, (Decimal('100000.00'), '100000', '「国家级质量强链典型案例」10万元')),
+    ('chain-case-national', '国家级质量强链典型案例', 'chain-awards.typical-case', '第十条第（二）项', '国家级质量强链典型案例', '质量强链典型案例', False, False, None, None, None, (Decimal('100000.00'), '100000', '「国家级质量强链典型案例」10万元'), ('申报「国家级质量强链典型案例」', '：符合', '：不符合', '不符合本项条件：', '「国家级质量强链典型案例」此前未取得，属首次', '「国家级质量强链典型案例」此前已取得', '「国家级质量强链典型案例」此前已经取得，不属于首次获得')),
     # 第十条第（二）项 自治区级质量强链典型案例
-    ('chain-case-regional', '自治区级质量强链典型案例', 'chain-awards.typical-case', '第十条第（二）项', '自治区级质量强链典型案例', '质量强链典型案例', False, False, None, None, None, (Decimal('50000.00'), '50000', '「自治区级质量强链典型案例」5万元')),
+    ('chain-case-regional', '自治区级质量强链典型案例', 'chain-awards.typical-case', '第十条第（二）项', '自治区级质量强链典型案例', '质量强链典型案例', False, False, None, None, None, (Decimal('50000.00'), '50000', '「自治区级质量强链典型案例」5万元'), ('申报「自治区级质量强链典型案例」', '：符合', '：不符合', '不符合本项条件：', '「自治区级质量强链典型案例」此前未取得，属首次', '「自治区级质量强链典型案例」此前已取得', '「自治区级质量强链典型案例」此前已经取得，不属于首次获得')),
     # 第十一条第（一）项 中国质量奖
-    ('china-quality-award', '中国质量奖', 'enterprise-awards.china-award', '第十一条第（一）项', '中国质量奖', '中国质量奖', True, False, None, None, None, (Decimal('600000.00'), '600000', '「中国质量奖」60万元')),
+    ('china-quality-award', '中国质量奖', 'enterprise-awards.china-award', '第十一条第（一）项', '中国质量奖', '中国质量奖', True, False, None, None, None, (Decimal('600000.00'), '600000', '「中国质量奖」60万元'), ('申报「中国质量奖」', '：符合', '：不符合', '不符合本项条件：', '「中国质量奖」此前未取得，属首次', '「中国质量奖」此前已取得', '「中国质量奖」此前已经取得，不属于首次获得')),
     # 第十一条第（一）项 中国质量奖提名奖
-    ('china-quality-award-nominee', '中国质量奖提名奖', 'enterprise-awards.china-award', '第十一条第（一）项', '中国质量奖提名奖', '中国质量奖', True, False, None, None, None, (Decimal('400000.00'), '400000', '「中国质量奖提名奖」40万元')),
+    ('china-quality-award-nominee', '中国质量奖提名奖', 'enterprise-awards.china-award', '第十一条第（一）项', '中国质量奖提名奖', '中国质量奖', True, False, None, None, None, (Decimal('400000.00'), '400000', '「中国质量奖提名奖」40万元'), ('申报「中国质量奖提名奖」', '：符合', '：不符合', '不符合本项条件：', '「中国质量奖提名奖」此前未取得，属首次', '「中国质量奖提名奖」此前已取得', '「中国质量奖提名奖」此前已经取得，不属于首次获得')),
     # 第十一条第（二）项 自治区政府质量奖
-    ('region-quality-award', '自治区政府质量奖', 'enterprise-awards.region-award', '第十一条第（二）项', '自治区政府质量奖', '自治区政府质量奖', True, False, None, None, None, (Decimal('300000.00'), '300000', '「自治区政府质量奖」30万元')),
+    ('region-quality-award', '自治区政府质量奖', 'enterprise-awards.region-award', '第十一条第（二）项', '自治区政府质量奖', '自治区政府质量奖', True, False, None, None, None, (Decimal('300000.00'), '300000', '「自治区政府质量奖」30万元'), ('申报「自治区政府质量奖」', '：符合', '：不符合', '不符合本项条件：', '「自治区政府质量奖」此前未取得，属首次', '「自治区政府质量奖」此前已取得', '「自治区政府质量奖」此前已经取得，不属于首次获得')),
     # 第十一条第（二）项 自治区政府质量奖提名奖
-    ('region-quality-award-nominee', '自治区政府质量奖提名奖', 'enterprise-awards.region-award', '第十一条第（二）项', '自治区政府质量奖提名奖', '自治区政府质量奖', True, False, None, None, None, (Decimal('150000.00'), '150000', '「自治区政府质量奖提名奖」15万元')),
+    ('region-quality-award-nominee', '自治区政府质量奖提名奖', 'enterprise-awards.region-award', '第十一条第（二）项', '自治区政府质量奖提名奖', '自治区政府质量奖', True, False, None, None, None, (Decimal('150000.00'), '150000', '「自治区政府质量奖提名奖」15万元'), ('申报「自治区政府质量奖提名奖」', '：符合', '：不符合', '不符合本项条件：', '「自治区政府质量奖提名奖」此前未取得，属首次', '「自治区政府质量奖提名奖」此前已取得', '「自治区政府质量奖提名奖」此前已经取得，不属于首次获得')),
     # 第十一条第（三）项 哈密市政府质量奖
-    ('hami-quality-award', '哈密市政府质量奖', 'enterprise-awards.city-award', '第十一条第（三）项', '哈密市政府质量奖', '哈密市政府质量奖', True, False, None, None, None, (Decimal('100000.00'), '100000', '「哈密市政府质量奖」10万元')),
+    ('hami-quality-award', '哈密市政府质量奖', 'enterprise-awards.city-award', '第十一条第（三）项', '哈密市政府质量奖', '哈密市政府质量奖', True, False, None, None, None, (Decimal('100000.00'), '100000', '「哈密市政府质量奖」10万元'), ('申报「哈密市政府质量奖」', '：符合', '：不符合', '不符合本项条件：', '「哈密市政府质量奖」此前未取得，属首次', '「哈密市政府质量奖」此前已取得', '「哈密市政府质量奖」此前已经取得，不属于首次获得')),
     # 第十一条第（三）项 哈密市政府质量奖提名奖
-    ('hami-quality-award-nominee', '哈密市政府质量奖提名奖', 'enterprise-awards.city-award', '第十一条第（三）项', '哈密市政府质量奖提名奖', '哈密市政府质量奖', True, False, None, None, None, (Decimal('50000.00'), '50000', '「哈密市政府质量奖提名奖」5万元')),
+    ('hami-quality-award-nominee', '哈密市政府质量奖提名奖', 'enterprise-awards.city-award', '第十一条第（三）项', '哈密市政府质量奖提名奖', '哈密市政府质量奖', True, False, None, None, None, (Decimal('50000.00'), '50000', '「哈密市政府质量奖提名奖」5万元'), ('申报「哈密市政府质量奖提名奖」', '：符合', '：不符合', '不符合本项条件：', '「哈密市政府质量奖提名奖」此前未取得，属首次', '「哈密市政府质量奖提名奖」此前已取得', '「哈密市政府质量奖提名奖」此前已经取得，不属于首次获得')),
     # 第十一条第（四）项 国家级质量强国建设领军企业
-    ('quality-leader-enterprise', '国家级质量强国建设领军企业', 'enterprise-awards.leading-enterprise', '第十一条第（四）项', '国家级质量强国建设领军企业', None, False, True, None, None, None, (Decimal('200000.00'), '200000', '「国家级质量强国建设领军企业」20万元')),
+    ('quality-leader-enterprise', '国家级质量强国建设领军企业', 'enterprise-awards.leading-enterprise', '第十一条第（四）项', '国家级质量强国建设领军企业', None, False, True, None, None, None, (Decimal('200000.00'), '200000', '「国家级质量强国建设领军企业」20万元'), ('申报「国家级质量强国建设领军企业」', '：符合', '：不符合', '不符合本项条件：', '「国家级质量强国建设领军企业」此前未取得，属首次', '「国家级质量强国建设领军企业」此前已取得', '「国家级质量强国建设领军企业」此前已经取得，不属于首次获得')),
     # 第十一条第（五）项 全国优秀质量管理小组（质量信得过班组）
-    ('qc-group-national', '全国优秀质量管理小组（质量信得过班组）', 'enterprise-awards.qc-group', '第十一条第（五）项', '全国优秀质量管理小组（质量信得过班组）', '优秀质量管理小组', False, False, None, None, None, (Decimal('50000.00'), '50000', '「全国优秀质量管理小组（质量信得过班组）」5万元')),
+    ('qc-group-national', '全国优秀质量管理小组（质量信得过班组）', 'enterprise-awards.qc-group', '第十一条第（五）项', '全国优秀质量管理小组（质量信得过班组）', '优秀质量管理小组', False, False, None, None, None, (Decimal('50000.00'), '50000', '「全国优秀质量管理小组（质量信得过班组）」5万元'), ('申报「全国优秀质量管理小组（质量信得过班组）」', '：符合', '：不符合', '不符合本项条件：', '「全国优秀质量管理小组（质量信得过班组）」此前未取得，属首次', '「全国优秀质量管理小组（质量信得过班组）」此前已取得', '「全国优秀质量管理小组（质量信得过班组）」此前已经取得，不属于首次获得')),
     # 第十一条第（五）项 自治区优秀质量管理小组（质量信得过班组）
-    ('qc-group-regional', '自治区优秀质量管理小组（质量信得过班组）', 'enterprise-awards.qc-group', '第十一条第（五）项', '自治区优秀质量管理小组（质量信得过班组）', '优秀质量管理小组', False, False, None, None, None, (Decimal('30000.00'), '30000', '「自治区优秀质量管理小组（质量信得过班组）」3万元')),
+    ('qc-group-regional', '自治区优秀质量管理小组（质量信得过班组）', 'enterprise-awards.qc-group', '第十一条第（五）项', '自治区优秀质量管理小组（质量信得过班组）', '优秀质量管理小组', False, False, None, None, None, (Decimal('30000.00'), '30000', '「自治区优秀质量管理小组（质量信得过班组）」3万元'), ('申报「自治区优秀质量管理小组（质量信得过班组）」', '：符合', '：不符合', '不符合本项条件：', '「自治区优秀质量管理小组（质量信得过班组）」此前未取得，属首次', '「自治区优秀质量管理小组（质量信得过班组）」此前已取得', '「自治区优秀质量管理小组（质量信得过班组）」此前已经取得，不属于首次获得')),
     # 第十一条第（六）项 企业首席质量官质量变革创新典型案例
-    ('cqo-innovation-case', '企业首席质量官质量变革创新典型案例', 'enterprise-awards.cqo-case', '第十一条第（六）项', '企业首席质量官质量变革创新典型案例', None, False, False, None, None, None, (Decimal('50000.00'), '50000', '「企业首席质量官质量变革创新典型案例」5万元')),
+    ('cqo-innovation-case', '企业首席质量官质量变革创新典型案例', 'enterprise-awards.cqo-case', '第十一条第（六）项', '企业首席质量官质量变革创新典型案例', None, False, False, None, None, None, (Decimal('50000.00'), '50000', '「企业首席质量官质量变革创新典型案例」5万元'), ('申报「企业首席质量官质量变革创新典型案例」', '：符合', '：不符合', '不符合本项条件：', '「企业首席质量官质量变革创新典型案例」此前未取得，属首次', '「企业首席质量官质量变革创新典型案例」此前已取得', '「企业首席质量官质量变革创新典型案例」此前已经取得，不属于首次获得')),
     # 第十二条第（一）项 CNAS实验室认可
-    ('cnas-accreditation', 'CNAS实验室认可', 'infrastructure-awards.cnas', '第十二条第（一）项', 'CNAS实验室认可', None, True, False, None, None, None, (Decimal('100000.00'), '100000', '「CNAS实验室认可」10万元')),
+    ('cnas-accreditation', 'CNAS实验室认可', 'infrastructure-awards.cnas', '第十二条第（一）项', 'CNAS实验室认可', None, True, False, None, None, None, (Decimal('100000.00'), '100000', '「CNAS实验室认可」10万元'), ('申报「CNAS实验室认可」', '：符合', '：不符合', '不符合本项条件：', '「CNAS实验室认可」此前未取得，属首次', '「CNAS实验室认可」此前已取得', '「CNAS实验室认可」此前已经取得，不属于首次获得')),
     # 第十二条第（二）项 国家强制性产品认证指定实验室资质
-    ('ccc-designated-lab', '国家强制性产品认证指定实验室资质', 'infrastructure-awards.ccc-lab', '第十二条第（二）项', '国家强制性产品认证指定实验室资质', None, True, False, None, None, None, (Decimal('200000.00'), '200000', '「国家强制性产品认证指定实验室资质」20万元')),
+    ('ccc-designated-lab', '国家强制性产品认证指定实验室资质', 'infrastructure-awards.ccc-lab', '第十二条第（二）项', '国家强制性产品认证指定实验室资质', None, True, False, None, None, None, (Decimal('200000.00'), '200000', '「国家强制性产品认证指定实验室资质」20万元'), ('申报「国家强制性产品认证指定实验室资质」', '：符合', '：不符合', '不符合本项条件：', '「国家强制性产品认证指定实验室资质」此前未取得，属首次', '「国家强制性产品认证指定实验室资质」此前已取得', '「国家强制性产品认证指定实验室资质」此前已经取得，不属于首次获得')),
     # 第十二条第（三）项 国家级检验检测平台
-    ('national-testing-platform', '国家级检验检测平台', 'infrastructure-awards.national-platform', '第十二条第（三）项', '国家级检验检测平台', '检验检测平台', False, False, None, None, None, (Decimal('500000.00'), '500000', '「国家级检验检测平台」50万元')),
+    ('national-testing-platform', '国家级检验检测平台', 'infrastructure-awards.national-platform', '第十二条第（三）项', '国家级检验检测平台', '检验检测平台', False, False, None, None, None, (Decimal('500000.00'), '500000', '「国家级检验检测平台」50万元'), ('申报「国家级检验检测平台」', '：符合', '：不符合', '不符合本项条件：', '「国家级检验检测平台」此前未取得，属首次', '「国家级检验检测平台」此前已取得', '「国家级检验检测平台」此前已经取得，不属于首次获得')),
     # 第十二条第（四）项 自治区级检验检测平台、质量标准实验室
-    ('regional-testing-platform', '自治区级检验检测平台、质量标准实验室', 'infrastructure-awards.regional-platform', '第十二条第（四）项', '自治区级检验检测平台', '检验检测平台', False, False, None, None, None, (Decimal('300000.00'), '300000', '「自治区级检验检测平台、质量标准实验室」30万元')),
+    ('regional-testing-platform', '自治区级检验检测平台、质量标准实验室', 'infrastructure-awards.regional-platform', '第十二条第（四）项', '自治区级检验检测平台', '检验检测平台', False, False, None, None, None, (Decimal('300000.00'), '300000', '「自治区级检验检测平台、质量标准实验室」30万元'), ('申报「自治区级检验检测平台、质量标准实验室」', '：符合', '：不符合', '不符合本项条件：', '「自治区级检验检测平台」此前未取得，属首次', '「自治区级检验检测平台」此前已取得', '「自治区级检验检测平台」此前已经取得，不属于首次获得')),
     # 第十三条第一款第（一）项 主导制定国家标准
-    ('lead-national-standard', '主导制定国家标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定国家标准数 1项以上', None, _r1, None),
+    ('lead-national-standard', '主导制定国家标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定国家标准数 1项以上', None, _r1, None, ('申报「主导制定国家标准」', '主导制定国家标准数 1项以上：符合', '主导制定国家标准数 1项以上：不符合', '不符合本项条件：主导制定国家标准数 1项以上', '「」此前未取得，属首次', '「」此前已取得', '「」此前已经取得，不属于首次获得')),
     # 第十三条第一款第（一）项 主导制定行业标准
-    ('lead-industry-standard', '主导制定行业标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定行业标准数 1项以上', None, _r2, None),
+    ('lead-industry-standard', '主导制定行业标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定行业标准数 1项以上', None, _r2, None, ('申报「主导制定行业标准」', '主导制定行业标准数 1项以上：符合', '主导制定行业标准数 1项以上：不符合', '不符合本项条件：主导制定行业标准数 1项以上', '「」此前未取得，属首次', '「」此前已取得', '「」此前已经取得，不属于首次获得')),
     # 第十三条第一款第（一）项 主导制定地方标准
-    ('lead-local-standard', '主导制定地方标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定地方标准数 1项以上', None, _r3, None),
+    ('lead-local-standard', '主导制定地方标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定地方标准数 1项以上', None, _r3, None, ('申报「主导制定地方标准」', '主导制定地方标准数 1项以上：符合', '主导制定地方标准数 1项以上：不符合', '不符合本项条件：主导制定地方标准数 1项以上', '「」此前未取得，属首次', '「」此前已取得', '「」此前已经取得，不属于首次获得')),
     # 第十三条第一款第（一）项 主导制定团体标准
-    ('lead-group-standard', '主导制定团体标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定团体标准数 1项以上', None, _r4, None),
+    ('lead-group-standard', '主导制定团体标准', 'standard-awards.lead-draft', '第十三条第一款第（一）项', None, None, False, False, '主导制定团体标准数 1项以上', None, _r4, None, ('申报「主导制定团体标准」', '主导制定团体标准数 1项以上：符合', '主导制定团体标准数 1项以上：不符合', '不符合本项条件：主导制定团体标准数 1项以上', '「」此前未取得，属首次', '「」此前已取得', '「」此前已经取得，不属于首次获得')),
     # 第十三条第一款第（二）项 参与制定国家标准
-    ('join-national-standard', '参与制定国家标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r5, None),
+    ('join-national-standard', '参与制定国家标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r5, None, ('申报「参与制定国家标准」', '参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位：符合', '参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位：不符合', '不符合本项条件：参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位', '「」此前未取得，属首次', '「」此前已取得', '「」此前已经取得，不属于首次获得')),
     # 第十三条第一款第（二）项 参与制定行业标准
-    ('join-industry-standard', '参与制定行业标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r6, None),
+    ('join-industry-standard', '参与制定行业标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r6, None, ('申报「参与制定行业标准」', '参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位：符合', '参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位：不符合', '不符合本项条件：参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位', '「」此前未取得，属首次', '「」此前已取得', '「」此前已经取得，不属于首次获得')),
     # 第十三条第一款第（二）项 参与制定地方标准
-    ('join-local-standard', '参与制定地方标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r7, None),
+    ('join-local-standard', '参与制定地方标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r7, None, ('申报「参与制定地方标准」', '参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位：符合', '参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位：不符合', '不符合本项条件：参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位', '「」此前未取得，属首次', '「」此前已取得', '「」此前已经取得，不属于首次获得')),
     # 第十三条第一款第（二）项 参与制定团体标准
-    ('join-group-standard', '参与制定团体标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r8, None),
+    ('join-group-standard', '参与制定团体标准', 'standard-awards.join-draft', '第十三条第一款第（二）项', None, None, False, False, '参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位', None, _r8, None, ('申报「参与制定团体标准」', '参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位：符合', '参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位：不符合', '不符合本项条件：参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位', '「」此前未取得，属首次', '「」此前已取得', '「」此前已经取得，不属于首次获得')),
     # 第十三条第一款第（三）项 主导修订国家标准
-    ('revise-national-standard', '主导修订国家标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订国家标准数 1项以上', None, _r9, None),
+    ('revise-national-standard', '主导修订国家标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订国家标准数 1项以上', None, _r9, None, ('申报「主导修订国家标准」', '主导修订国家标准数 1项以上：符合', '主导修订国家标准数 1项以上：不符合', '不符合本项条件：主导修订国家标准数 1项以上', '「」此前未取得，属首次', '「」此前已取得', '「」此前已经取得，不属于首次获得')),
     # 第十三条第一款第（三）项 主导修订行业标准
-    ('revise-industry-standard', '主导修订行业标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订行业标准数 1项以上', None, _r10, None),
+    ('revise-industry-standard', '主导修订行业标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订行业标准数 1项以上', None, _r10, None, ('申报「主导修订行业标准」', '主导修订行业标准数 1项以上：符合', '主导修订行业标准数 1项以上：不符合', '不符合本项条件：主导修订行业标准数 1项以上', '「」此前未取得，属首次', '「」此前已取得', '「」此前已经取得，不属于首次获得')),
     # 第十三条第一款第（三）项 主导修订地方标准
-    ('revise-local-standard', '主导修订地方标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订地方标准数 1项以上', None, _r11, None),
+    ('revise-local-standard', '主导修订地方标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订地方标准数 1项以上', None, _r11, None, ('申报「主导修订地方标准」', '主导修订地方标准数 1项以上：符合', '主导修订地方标准数 1项以上：不符合', '不符合本项条件：主导修订地方标准数 1项以上', '「」此前未取得，属首次', '「」此前已取得', '「」此前已经取得，不属于首次获得')),
     # 第十三条第一款第（三）项 主导修订团体标准
-    ('revise-group-standard', '主导修订团体标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订团体标准数 1项以上', None, _r12, None),
+    ('revise-group-standard', '主导修订团体标准', 'standard-awards.lead-revise', '第十三条第一款第（三）项', None, None, False, False, '主导修订团体标准数 1项以上', None, _r12, None, ('申报「主导修订团体标准」', '主导修订团体标准数 1项以上：符合', '主导修订团体标准数 1项以上：不符合', '不符合本项条件：主导修订团体标准数 1项以上', '「」此前未取得，属首次', '「」此前已取得', '「」此前已经取得，不属于首次获得')),
     # 第十四条第二款 通过国家级标准化试点项目考核验收
-    ('national-standardization-pilot', '通过国家级标准化试点项目考核验收', 'pilot-awards.acceptance', '第十四条第二款', '国家级标准化试点项目', '标准化试点项目', False, False, None, None, None, (Decimal('200000.00'), '200000', '「通过国家级标准化试点项目考核验收」20万元')),
+    ('national-standardization-pilot', '通过国家级标准化试点项目考核验收', 'pilot-awards.acceptance', '第十四条第二款', '国家级标准化试点项目', '标准化试点项目', False, False, None, None, None, (Decimal('200000.00'), '200000', '「通过国家级标准化试点项目考核验收」20万元'), ('申报「通过国家级标准化试点项目考核验收」', '：符合', '：不符合', '不符合本项条件：', '「国家级标准化试点项目」此前未取得，属首次', '「国家级标准化试点项目」此前已取得', '「国家级标准化试点项目」此前已经取得，不属于首次获得')),
     # 第十四条第二款 通过自治区级标准化试点项目考核验收
-    ('regional-standardization-pilot', '通过自治区级标准化试点项目考核验收', 'pilot-awards.acceptance', '第十四条第二款', '自治区级标准化试点项目', '标准化试点项目', False, False, None, None, None, (Decimal('100000.00'), '100000', '「通过自治区级标准化试点项目考核验收」10万元')),
+    ('regional-standardization-pilot', '通过自治区级标准化试点项目考核验收', 'pilot-awards.acceptance', '第十四条第二款', '自治区级标准化试点项目', '标准化试点项目', False, False, None, None, None, (Decimal('100000.00'), '100000', '「通过自治区级标准化试点项目考核验收」10万元'), ('申报「通过自治区级标准化试点项目考核验收」', '：符合', '：不符合', '不符合本项条件：', '「自治区级标准化试点项目」此前未取得，属首次', '「自治区级标准化试点项目」此前已取得', '「自治区级标准化试点项目」此前已经取得，不属于首次获得')),
     # 第十五条第（一）项 新承担全国专业标准化技术委员会秘书处工作
-    ('national-tc-secretariat', '新承担全国专业标准化技术委员会秘书处工作', 'committee-awards.national-tc', '第十五条第（一）项', '全国专业标准化技术委员会秘书处', None, False, False, None, None, None, (Decimal('200000.00'), '200000', '「新承担全国专业标准化技术委员会秘书处工作」20万元')),
+    ('national-tc-secretariat', '新承担全国专业标准化技术委员会秘书处工作', 'committee-awards.national-tc', '第十五条第（一）项', '全国专业标准化技术委员会秘书处', None, False, False, None, None, None, (Decimal('200000.00'), '200000', '「新承担全国专业标准化技术委员会秘书处工作」20万元'), ('申报「新承担全国专业标准化技术委员会秘书处工作」', '：符合', '：不符合', '不符合本项条件：', '「全国专业标准化技术委员会秘书处」此前未取得，属首次', '「全国专业标准化技术委员会秘书处」此前已取得', '「全国专业标准化技术委员会秘书处」此前已经取得，不属于首次获得')),
     # 第十五条第（一）项 新承担全国专业标准化技术委员会分技术委员会秘书处工作
-    ('national-sc-secretariat', '新承担全国专业标准化技术委员会分技术委员会秘书处工作', 'committee-awards.national-tc', '第十五条第（一）项', '全国专业标准化技术委员会分技术委员会秘书处', None, False, False, None, None, None, (Decimal('100000.00'), '100000', '「新承担全国专业标准化技术委员会分技术委员会秘书处工作」10万元')),
+    ('national-sc-secretariat', '新承担全国专业标准化技术委员会分技术委员会秘书处工作', 'committee-awards.national-tc', '第十五条第（一）项', '全国专业标准化技术委员会分技术委员会秘书处', None, False, False, None, None, None, (Decimal('100000.00'), '100000', '「新承担全国专业标准化技术委员会分技术委员会秘书处工作」10万元'), ('申报「新承担全国专业标准化技术委员会分技术委员会秘书处工作」', '：符合', '：不符合', '不符合本项条件：', '「全国专业标准化技术委员会分技术委员会秘书处」此前未取得，属首次', '「全国专业标准化技术委员会分技术委员会秘书处」此前已取得', '「全国专业标准化技术委员会分技术委员会秘书处」此前已经取得，不属于首次获得')),
     # 第十五条第（一）项 新承担全国专业标准化技术委员会常设工作组工作
-    ('national-tc-working-group', '新承担全国专业标准化技术委员会常设工作组工作', 'committee-awards.national-tc', '第十五条第（一）项', '全国专业标准化技术委员会常设工作组', None, False, False, None, None, None, (Decimal('50000.00'), '50000', '「新承担全国专业标准化技术委员会常设工作组工作」5万元')),
+    ('national-tc-working-group', '新承担全国专业标准化技术委员会常设工作组工作', 'committee-awards.national-tc', '第十五条第（一）项', '全国专业标准化技术委员会常设工作组', None, False, False, None, None, None, (Decimal('50000.00'), '50000', '「新承担全国专业标准化技术委员会常设工作组工作」5万元'), ('申报「新承担全国专业标准化技术委员会常设工作组工作」', '：符合', '：不符合', '不符合本项条件：', '「全国专业标准化技术委员会常设工作组」此前未取得，属首次', '「全国专业标准化技术委员会常设工作组」此前已取得', '「全国专业标准化技术委员会常设工作组」此前已经取得，不属于首次获得')),
     # 第十五条第（二）项 新承担自治区专业标准化技术委员会秘书处工作
-    ('regional-tc-secretariat', '新承担自治区专业标准化技术委员会秘书处工作', 'committee-awards.regional-tc', '第十五条第（二）项', '自治区专业标准化技术委员会秘书处', None, False, False, None, None, None, (Decimal('100000.00'), '100000', '「新承担自治区专业标准化技术委员会秘书处工作」10万元')),
+    ('regional-tc-secretariat', '新承担自治区专业标准化技术委员会秘书处工作', 'committee-awards.regional-tc', '第十五条第（二）项', '自治区专业标准化技术委员会秘书处', None, False, False, None, None, None, (Decimal('100000.00'), '100000', '「新承担自治区专业标准化技术委员会秘书处工作」10万元'), ('申报「新承担自治区专业标准化技术委员会秘书处工作」', '：符合', '：不符合', '不符合本项条件：', '「自治区专业标准化技术委员会秘书处」此前未取得，属首次', '「自治区专业标准化技术委员会秘书处」此前已取得', '「自治区专业标准化技术委员会秘书处」此前已经取得，不属于首次获得')),
     # 第十五条第（二）项 新承担自治区专业标准化技术委员会分技术委员会秘书处工作
-    ('regional-sc-secretariat', '新承担自治区专业标准化技术委员会分技术委员会秘书处工作', 'committee-awards.regional-tc', '第十五条第（二）项', '自治区专业标准化技术委员会分技术委员会秘书处', None, False, False, None, None, None, (Decimal('50000.00'), '50000', '「新承担自治区专业标准化技术委员会分技术委员会秘书处工作」5万元')),
+    ('regional-sc-secretariat', '新承担自治区专业标准化技术委员会分技术委员会秘书处工作', 'committee-awards.regional-tc', '第十五条第（二）项', '自治区专业标准化技术委员会分技术委员会秘书处', None, False, False, None, None, None, (Decimal('50000.00'), '50000', '「新承担自治区专业标准化技术委员会分技术委员会秘书处工作」5万元'), ('申报「新承担自治区专业标准化技术委员会分技术委员会秘书处工作」', '：符合', '：不符合', '不符合本项条件：', '「自治区专业标准化技术委员会分技术委员会秘书处」此前未取得，属首次', '「自治区专业标准化技术委员会分技术委员会秘书处」此前已取得', '「自治区专业标准化技术委员会分技术委员会秘书处」此前已经取得，不属于首次获得')),
     # 第十六条第（一）项 首次获得“新疆品质”区域公共品牌
-    ('xinjiang-brand', '首次获得“新疆品质”区域公共品牌', 'brand-awards.first-brand', '第十六条第（一）项', '新疆品质区域公共品牌认证', None, True, True, None, None, None, (Decimal('100000.00'), '100000', '「首次获得“新疆品质”区域公共品牌」10万元')),
+    ('xinjiang-brand', '首次获得“新疆品质”区域公共品牌', 'brand-awards.first-brand', '第十六条第（一）项', '新疆品质区域公共品牌认证', None, True, True, None, None, None, (Decimal('100000.00'), '100000', '「首次获得“新疆品质”区域公共品牌」10万元'), ('申报「首次获得“新疆品质”区域公共品牌」', '：符合', '：不符合', '不符合本项条件：', '「新疆品质区域公共品牌认证」此前未取得，属首次', '「新疆品质区域公共品牌认证」此前已取得', '「新疆品质区域公共品牌认证」此前已经取得，不属于首次获得')),
     # 第十六条第（二）项 “新疆品质”新产品再次获得认证
-    ('xinjiang-brand-new-product', '“新疆品质”新产品再次获得认证', 'brand-awards.new-product', '第十六条第（二）项', '新疆品质新产品认证', None, False, True, '以往取得资格 包含 "新疆品质区域公共品牌认证"', _r13, None, (Decimal('50000.00'), '50000', '「“新疆品质”新产品再次获得认证」5万元')),
+    ('xinjiang-brand-new-product', '“新疆品质”新产品再次获得认证', 'brand-awards.new-product', '第十六条第（二）项', '新疆品质新产品认证', None, False, True, '以往取得资格 包含 "新疆品质区域公共品牌认证"', _r13, None, (Decimal('50000.00'), '50000', '「“新疆品质”新产品再次获得认证」5万元'), ('申报「“新疆品质”新产品再次获得认证」', '以往取得资格 包含 "新疆品质区域公共品牌认证"：符合', '以往取得资格 包含 "新疆品质区域公共品牌认证"：不符合', '不符合本项条件：以往取得资格 包含 "新疆品质区域公共品牌认证"', '「新疆品质新产品认证」此前未取得，属首次', '「新疆品质新产品认证」此前已取得', '「新疆品质新产品认证」此前已经取得，不属于首次获得')),
     # 第十六条第（三）项 “新疆品质”证书到期复评再次通过认证
-    ('xinjiang-brand-recert', '“新疆品质”证书到期复评再次通过认证', 'brand-awards.recertification', '第十六条第（三）项', '新疆品质复评认证', None, False, True, '以往取得资格 包含 "新疆品质区域公共品牌认证"', _r14, None, (Decimal('30000.00'), '30000', '「“新疆品质”证书到期复评再次通过认证」3万元')),
+    ('xinjiang-brand-recert', '“新疆品质”证书到期复评再次通过认证', 'brand-awards.recertification', '第十六条第（三）项', '新疆品质复评认证', None, False, True, '以往取得资格 包含 "新疆品质区域公共品牌认证"', _r14, None, (Decimal('30000.00'), '30000', '「“新疆品质”证书到期复评再次通过认证」3万元'), ('申报「“新疆品质”证书到期复评再次通过认证」', '以往取得资格 包含 "新疆品质区域公共品牌认证"：符合', '以往取得资格 包含 "新疆品质区域公共品牌认证"：不符合', '不符合本项条件：以往取得资格 包含 "新疆品质区域公共品牌认证"', '「新疆品质复评认证」此前未取得，属首次', '「新疆品质复评认证」此前已取得', '「新疆品质复评认证」此前已经取得，不属于首次获得')),
 )
 # Claimed qualification → the awards (by position in AWARDS) it claims.
 _CLAIM_INDEX: dict[str, tuple[int, ...]] = {
@@ -791,7 +792,7 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
         claimed.add(31)
     active = list(map(AWARDS.__getitem__, sorted(claimed)))
     for a in active:
-        tr and trace_steps.append({'kind': 'claim', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': True, 'detail': '申报「' + a[1] + '」'})
+        tr and trace_steps.append({'kind': 'claim', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': True, 'detail': a[12][0]})
     if not active:
         tr and trace_steps.append({'kind': 'claim', 'rule': '', 'clause': '', 'cite': '', 'result': False, 'detail': '未申报任何奖励事项'})
 
@@ -848,15 +849,15 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
     for a in active:
         if a[9] is not None:
             ok = bool(a[9](f))
-            tr and trace_steps.append({'kind': 'condition', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': ok, 'detail': a[8] + '：' + ('符合' if ok else '不符合')})
+            tr and trace_steps.append({'kind': 'condition', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': ok, 'detail': a[12][1] if ok else a[12][2]})
             if not ok:
-                refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], 'cite': a[3], 'reason': '不符合本项条件：' + a[8]})
+                refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], 'cite': a[3], 'reason': a[12][3]})
                 continue
         if a[6]:
             first = a[4] not in previously
-            tr and trace_steps.append({'kind': 'first_time', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': first, 'detail': '「' + a[4] + ('」此前未取得，属首次' if first else '」此前已取得')})
+            tr and trace_steps.append({'kind': 'first_time', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': first, 'detail': a[12][4] if first else a[12][5]})
             if not first:
-                refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], 'cite': a[3], 'reason': '「' + a[4] + '」此前已经取得，不属于首次获得'})
+                refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], 'cite': a[3], 'reason': a[12][6]})
                 continue
         if a[11] is not None:
             amount, shown, detail = a[11]
