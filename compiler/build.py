@@ -24,6 +24,8 @@ GENERATED = "generated"
 #   (root, [(policy file, Policy)]) -> {path relative to generated/: bytes}
 # named "module:function"; they run after every policy has compiled.
 OUTPUT_PRODUCERS: list[str] = [
+    "compiler.diff:build_outputs",
+    "compiler.guide:build_outputs",
 ]
 
 

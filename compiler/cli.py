@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
 # Modules that contribute subcommands: each defines
 #   COMMANDS = {name: (help text, add_arguments(parser), run(args) -> exit code)}.
 COMMAND_MODULES: list[str] = [
+    "compiler.importer",
+    "compiler.diff",
+    "compiler.guide",
 ]
 
 

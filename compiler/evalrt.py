@@ -209,7 +209,9 @@ def money(value: Decimal) -> Decimal:
 def money_text(value: Decimal) -> str:
     """600000 → 60万元; 3000 → 3000元; 12.5 → 12.50元."""
     if value != 0 and value % 10000 == 0:
-        return f"{value / 10000:f}".rstrip("0").rstrip(".") + "万元"
+        # Strip zeros only after a decimal point: 600000 / 10000 is Decimal("6E+1") → "60".
+        wan = f"{value / 10000:f}"
+        return (wan.rstrip("0").rstrip(".") if "." in wan else wan) + "万元"
     if value == value.to_integral_value():
         return f"{int(value)}元"
     return f"{value.quantize(CENT)}元"

@@ -130,6 +130,7 @@ class Clause:
     children: list[Clause] = field(default_factory=list)
     rule_keys: tuple[str, ...] = ()
     raw: YMap | None = None
+    title: str | None = None  # a numbered measure's heading (一、出疆棉运费补贴)
 
     @property
     def is_leaf(self) -> bool:
@@ -160,6 +161,7 @@ class Fact:
     label: str | None = None
     clause: str | None = None
     evidence: tuple[str, ...] = ()
+    supplied_by: str = "applicant"  # "authority": checked by the reviewer, not submitted
 
 
 @dataclass
@@ -198,6 +200,7 @@ class Meta:
     document_title: str | None = None
     document_kind: str | None = None
     consultation: dict[str, Any] = field(default_factory=dict)
+    numbering: str = "articles"  # "measures": articles print as 一、二、… (a 通知 of measures)
 
 
 @dataclass
@@ -302,7 +305,8 @@ class _Builder:
             for art in ch["articles"]:
                 article_no += 1
                 arts.append(self.build_article(art, article_no, article_ids))
-            chapters.append(Chapter(cid, ci + 1, str(ch["title"]), arts, ch.span))
+            # A document without 章 is one chapter without a title (nothing is printed for it).
+            chapters.append(Chapter(cid, ci + 1, str(ch.get("title", "")), arts, ch.span))
         return chapters
 
     def build_article(self, art: YMap, number: int, seen: dict[str, Span]) -> Clause:
@@ -327,6 +331,7 @@ class _Builder:
             "article", aid, aid, str(art.get("text", "")), art.span,
             art["text"].span if isinstance(art.get("text"), YStr) else None,
             number, None, None, numbering.cite(number), raw=art,
+            title=str(art["title"]) if "title" in art else None,
         )
         self._common(clause, art)
         self._register(clause, aid, id_span)
@@ -478,6 +483,7 @@ class _Builder:
                 str(raw["label"]) if "label" in raw else None,
                 str(raw["clause"]) if "clause" in raw else None,
                 _evidence(raw.get("evidence")),
+                str(raw.get("supplied_by", "applicant")),
             )
             out[str(name)] = fact
         return out
@@ -534,6 +540,7 @@ class _Builder:
             str(m["source"]["document_title"]) if "document_title" in m["source"] else None,
             str(m["document_kind"]) if "document_kind" in m else None,
             dict(m.get("consultation") or {}),
+            str(m.get("numbering", "articles")),
         )
         return meta, spans
 

@@ -19,7 +19,7 @@ from .diagnostics import Diagnostic, did_you_mean
 from .numbering import cite
 from .yamlsrc import YMap, locate
 
-SCHEMAS = ("policy", "cases", "facts")
+SCHEMAS = ("policy", "cases", "facts", "guide-year", "holidays")
 
 
 @cache
