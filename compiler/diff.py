@@ -16,6 +16,7 @@ exactly: added ↔ deleted, split ↔ merged, insert ↔ delete.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import difflib
 import json
@@ -674,24 +675,22 @@ def _quote(text: str) -> str:
 
 
 def _expand_numbers(a: list[Token], a0: int, a1: int) -> tuple[int, int]:
-    """Widen [a0, a1) to whole numbers with their unit, so 20万元→30万元 is quoted whole."""
+    """Widen [a0, a1) to the whole number and its unit when the edit touches a digit, so that
+    20万元 → 30万元 is quoted whole rather than as 2 → 3."""
     def is_num(k: int) -> bool:
         return 0 <= k < len(a) and bool(_QUANTITY_CHARS.fullmatch(a[k].key))
 
-    touches = any(is_num(k) for k in range(a0, a1)) or is_num(a0 - 1) and is_num(a0) or is_num(a1 - 1) and is_num(a1)
-    if not touches and not (is_num(a0 - 1) and a1 > a0 and _UNIT_TAIL.match(a[a0].key)):
+    if not any(is_num(k) for k in range(a0 - 1, a1 + 1)):
         return a0, a1
     while is_num(a0 - 1):
         a0 -= 1
     while is_num(a1):
         a1 += 1
-    tail = "".join(t.key for t in a[a1 : a1 + 4])
-    m = _UNIT_TAIL.match(tail)
-    if m:
-        need = len(m.group())
-        while need > 0 and a1 < len(a):
-            need -= len(a[a1].key)
-            a1 += 1
+    m = _UNIT_TAIL.match("".join(t.key for t in a[a1 : a1 + 4]))
+    need = len(m.group()) if m else 0
+    while need > 0 and a1 < len(a):
+        need -= len(a[a1].key)
+        a1 += 1
     return a0, a1
 
 
@@ -906,8 +905,8 @@ def _quantities(node: ast.Node | None) -> list[ast.Quantity]:
             out.append(n)
             return
         if isinstance(n, ast.Node):
-            for name in getattr(n, "__slots__", ()):
-                rec(getattr(n, name))
+            for f in dataclasses.fields(n):
+                rec(getattr(n, f.name))
         elif isinstance(n, tuple):
             for x in n:
                 rec(x)
@@ -1284,211 +1283,232 @@ def _describe_unit(change: UnitChange) -> str:
 def compare(old: Policy, new: Policy, *, old_file: str | None = None, new_file: str | None = None,
             applications: Sequence[Application] = (), notes: Notes | None = None,
             show_formatting: bool = False) -> DiffResult:
-    """Compare two versions of a policy; see the module docstring."""
-    oi = version_info(old, old_file or old.file)
-    ni = version_info(new, new_file or new.file)
-    oa, na = articles_of(old), articles_of(new)
-    entries: list[Entry] = []
-    formatting: list[Entry] = []
-
-    # -- chapters -----------------------------------------------------------------------------
-    och, nch = old.chapters, new.chapters
-    a_pairs = align(_alignables_arts(oa), _alignables_arts(na))
-    splits = find_splits(_alignables_arts(oa), _alignables_arts(na), a_pairs)
-    merges = find_splits(_alignables_arts(na), _alignables_arts(oa), [(j, i) for i, j in a_pairs])
-    in_groups_o = {i for i, _ in splits} | {i for _, parts in merges for i in parts}
-    in_groups_n = {j for _, parts in splits for j in parts} | {j for j, _ in merges}
-    a_pairs = [(i, j) for i, j in a_pairs if i not in in_groups_o and j not in in_groups_n]
-    chapter_pairs = _align_chapters(och, nch, [(oa[i], na[j]) for i, j in a_pairs])
-    ch_map = {och[i].id: nch[j].id for i, j in chapter_pairs.items()}
-    first_art_new: dict[str, int] = {}
-    for a in reversed(na):
-        first_art_new[a.chapter.id] = a.index
-    pos_of_old = dict(a_pairs)
-
-    def prev_new(i: int) -> int:
-        return max((pos_of_old[k] for k in pos_of_old if k < i), default=-1)
-
-    for ci, c in enumerate(och):
-        side_o = _chapter_side(c)
-        if ci in chapter_pairs:
-            d = nch[chapter_pairs[ci]]
-            side_n = _chapter_side(d)
-            pos: tuple[float, ...] = (first_art_new.get(d.id, len(na)), 0, 0, 0)
-            ops = inline_ops(c.title, d.title, show_formatting=show_formatting)
-            renamed = substance(c.title) != substance(d.title)
-            if renamed or (c.number != d.number and c.title):
-                entries.append(Entry("chapter", "renamed" if renamed else "renumbered", f"chapter:{d.id}",
-                                     [side_o], [side_n], ops, pos, renumbered=c.number != d.number,
-                                     text_changed=renamed))
-            elif c.title != d.title:
-                formatting.append(Entry("chapter", "formatting", f"chapter:{d.id}", [side_o], [side_n], ops, pos))
-        elif c.title:  # the untitled chapter of a document without 章 is never printed
-            first = next((a.index for a in oa if a.chapter is c), len(oa))
-            pos = (pos_of_old[first], 0, 0, -1) if first in pos_of_old else (prev_new(first), 2, first, 0)
-            entries.append(Entry("chapter", "deleted", f"chapter:{c.id}", [side_o], [],
-                                 [Op("delete", c.title, "")], pos, text_changed=True))
-    paired_new_ch = set(chapter_pairs.values())
-    for cj, d in enumerate(nch):
-        if cj not in paired_new_ch and d.title:
-            entries.append(Entry("chapter", "added", f"chapter:{d.id}", [], [_chapter_side(d)],
-                                 [Op("insert", "", d.title)], (first_art_new.get(d.id, len(na)), 0, 0, 0),
-                                 text_changed=True))
-
-    # -- title ----------------------------------------------------------------------------------
-    t_old, t_new = old.meta.title, new.meta.title
-    if substance(t_old) != substance(t_new) or (t_old != t_new):
-        entry = Entry("title", "modified" if substance(t_old) != substance(t_new) else "formatting", "title",
-                      [Side("title", "title", "标题", "标题", t_old)], [Side("title", "title", "标题", "标题", t_new)],
-                      inline_ops(t_old, t_new, show_formatting=show_formatting), (-1, 0, 0, 0),
-                      text_changed=substance(t_old) != substance(t_new))
-        (entries if entry.text_changed else formatting).append(entry)
-
-    # -- articles ----------------------------------------------------------------------------------
-    stable = stable_pairs(a_pairs)
-    by_article_new: dict[str, Entry] = {}
-    by_article_old: dict[str, Entry] = {}
-    lone_units_o: list[tuple[Article, Unit, Entry]] = []
-    lone_units_n: list[tuple[Article, Unit, Entry]] = []
-    for i, j in a_pairs:
-        o, n = oa[i], na[j]
-        text_changed = o.key != n.key
-        moved = (i, j) not in stable
-        renumbered = o.number != n.number
-        move: tuple[str, str] | None = None
-        if ch_map.get(o.chapter.id) != n.chapter.id:
-            move = (chapter_label(o.chapter), chapter_label(n.chapter))
-        ops = inline_ops(o.body, n.body, show_formatting=show_formatting)
-        if not (text_changed or moved or renumbered or move):
-            if o.body != n.body:
-                formatting.append(Entry("article", "formatting", n.id, [_art_side(o)], [_art_side(n)], ops,
-                                        (j, 1, 0, 1)))
-            continue
-        kind = "modified" if text_changed else "moved" if (moved or move) else "renumbered"
-        entry = Entry("article", kind, n.id, [_art_side(o)], [_art_side(n)], ops, (j, 1, 0, 1),
-                      renumbered=renumbered, moved=moved, chapter_move=move, text_changed=text_changed)
-        if text_changed:
-            entry.changes, lone_o, lone_n, entry.items_renumbered = _unit_changes(o, n)
-            lone_units_o.extend((o, u, entry) for u in lone_o)
-            lone_units_n.extend((n, v, entry) for v in lone_n)
-        entries.append(entry)
-        by_article_old[o.id] = by_article_new[n.id] = entry
-
-    # A 项 that left one article and arrived in another is a move, not a deletion plus an addition.
-    moves: list[tuple[float, int, int]] = []
-    for x, (art_o, u, _eo) in enumerate(lone_units_o):
-        for y, (art_n, v, _en) in enumerate(lone_units_n):
-            if art_o.id != art_n.id:
-                s = similarity(u.key, v.key)
-                if s >= SIMILAR:
-                    moves.append((-s, x, y))
-    done_o: set[int] = set()
-    done_n: set[int] = set()
-    for _s, x, y in sorted(moves):
-        if x in done_o or y in done_n:
-            continue
-        done_o.add(x)
-        done_n.add(y)
-        art_o, u, eo = lone_units_o[x]
-        art_n, v, en = lone_units_n[y]
-        so, sn = _unit_side(art_o, u), _unit_side(art_n, v)
-        ops = inline_ops(u.text, v.text)
-        for entry, kind in ((eo, "moved-out"), (en, "moved-in")):
-            for k, ch in enumerate(entry.changes):
-                if (kind == "moved-out" and ch.kind == "deleted" and ch.old and ch.old.address == so.address) or (
-                    kind == "moved-in" and ch.kind == "added" and ch.new and ch.new.address == sn.address
-                ):
-                    entry.changes[k] = UnitChange(kind, so, sn, ops, "")
-
-    for j, n in enumerate(na):
-        if j in in_groups_n or j in {jj for _, jj in a_pairs}:
-            continue
-        entry = Entry("article", "added", n.id, [], [_art_side(n)], [Op("insert", "", n.body)], (j, 1, 0, 1),
-                      text_changed=True)
-        entries.append(entry)
-        by_article_new[n.id] = entry
-    for i, o in enumerate(oa):
-        if i in in_groups_o or i in pos_of_old:
-            continue
-        entry = Entry("article", "deleted", o.id, [_art_side(o)], [], [Op("delete", o.body, "")],
-                      (prev_new(i), 2, i, 1), text_changed=True)
-        entries.append(entry)
-        by_article_old[o.id] = entry
-    for i, parts in splits:
-        o = oa[i]
-        joined = _joined([na[j] for j in parts])
-        entry = Entry("article", "split", o.id, [_art_side(o)], [_art_side(na[j]) for j in parts],
-                      inline_ops(o.body, joined, show_formatting=show_formatting), (min(parts), 1, 0, 1),
-                      text_changed=True)
-        entries.append(entry)
-        by_article_old[o.id] = entry
-        for j in parts:
-            by_article_new[na[j].id] = entry
-    for j, parts in merges:
-        n = na[j]
-        joined = _joined([oa[i] for i in parts])
-        entry = Entry("article", "merged", n.id, [_art_side(oa[i]) for i in parts], [_art_side(n)],
-                      inline_ops(joined, n.body, show_formatting=show_formatting), (j, 1, 0, 1),
-                      text_changed=True)
-        entries.append(entry)
-        by_article_new[n.id] = entry
-        for i in parts:
-            by_article_old[oa[i].id] = entry
-
-    # -- cross-references that renumbering left pointing at the wrong article -----------------------
-    for i, j, text in _stale_references(oa, na, a_pairs):
-        home = by_article_new.get(na[j].id)
-        if home is None:
-            home = Entry("article", "reference", na[j].id, [_art_side(oa[i])], [_art_side(na[j])],
-                         inline_ops(oa[i].body, na[j].body, show_formatting=show_formatting), (j, 1, 0, 1))
-            entries.append(home)
-            by_article_old[oa[i].id] = by_article_new[na[j].id] = home
-        home.warnings.append(text)
-
-    # -- rules and consequences --------------------------------------------------------------------
-    rules = compare_rules(old, new)
-    for r in rules:
-        home = _entry_for(r.new_clause, by_article_new) or _entry_for(r.old_clause, by_article_old)
-        if home is None:
-            home = _rules_entry(r, oa, na, pos_of_old)
-            if home is None:
-                continue
-            entries.append(home)
-            if home.new:
-                by_article_new[home.new[0].id] = home
-            if home.old:
-                by_article_old[home.old[0].id] = home
-        home.rules.append(r)
-
-    old_name, new_name = STATUS_ZH.get(old.meta.status, old.version), STATUS_ZH.get(new.meta.status, new.version)
-    if old_name == new_name:
-        old_name, new_name = f"原版本（{old.version}）", f"新版本（{new.version}）"
-    changed, incomparable = compare_outcomes(old, new, applications, old_name, new_name)
-    unattributed: list[CaseChange] = []
-    for case in changed:
-        found: list[Entry] = []
-        for address in case.clauses:
-            for index in (by_article_new, by_article_old):
-                hit = _entry_for(address, index)
-                if hit is not None and hit not in found:
-                    found.append(hit)
-        with_rules = [e for e in found if e.rules]
-        targets = with_rules or found
-        for e in targets:
-            e.consequences.append(case)
-        if not targets:
-            unattributed.append(case)
-
-    entries.sort(key=lambda e: e.position)
-    formatting.sort(key=lambda e: e.position)
-    for e in entries:
-        e.auto_note = e.note = _auto_note(e, oa, na, pos_of_old)
+    """Compare two versions of a policy (see the module docstring)."""
+    c = _Comparison(old, new, show_formatting)
+    c.chapters()
+    c.title()
+    c.paired_articles()
+    c.units_moved_between_articles()
+    c.unpaired_articles()
+    c.splits_and_merges()
+    c.stale_references()
+    rules = c.rules()
+    changed, incomparable, unattributed = c.consequences(applications)
+    c.entries.sort(key=lambda e: e.position)
+    c.formatting.sort(key=lambda e: e.position)
+    for e in c.entries:
+        e.auto_note = e.note = _auto_note(e, c.oa, c.na, c.partner)
     if notes is not None:
-        apply_notes(entries, notes, old, new)
+        apply_notes(c.entries, notes, old, new)
+    return DiffResult(
+        version_info(old, old_file or old.file), version_info(new, new_file or new.file), c.entries,
+        c.formatting, compare_meta(old, new), rules, len(applications), changed, incomparable, unattributed,
+        show_formatting, _counts(c.entries, c.formatting),
+    )
 
-    counts = _counts(entries, formatting)
-    return DiffResult(oi, ni, entries, formatting, compare_meta(old, new), rules, len(applications), changed,
-                      incomparable, unattributed, show_formatting, counts)
+
+class _Comparison:
+    """The state of one comparison; each method adds the rows of one kind of change. Row
+    positions are tuples sorting in new-document order (deleted rows after the new position of
+    their old predecessor)."""
+
+    def __init__(self, old: Policy, new: Policy, show_formatting: bool) -> None:
+        self.old, self.new, self.fmt = old, new, show_formatting
+        self.oa, self.na = articles_of(old), articles_of(new)
+        self.entries: list[Entry] = []
+        self.formatting: list[Entry] = []
+        self.by_new: dict[str, Entry] = {}  # article id (new side) → its row
+        self.by_old: dict[str, Entry] = {}
+        pairs = align(_alignables_arts(self.oa), _alignables_arts(self.na))
+        self.splits = find_splits(_alignables_arts(self.oa), _alignables_arts(self.na), pairs)
+        self.merges = find_splits(_alignables_arts(self.na), _alignables_arts(self.oa), [(j, i) for i, j in pairs])
+        self.grouped_old = {i for i, _ in self.splits} | {i for _, parts in self.merges for i in parts}
+        self.grouped_new = {j for _, parts in self.splits for j in parts} | {j for j, _ in self.merges}
+        self.pairs = [(i, j) for i, j in pairs if i not in self.grouped_old and j not in self.grouped_new]
+        self.partner = dict(self.pairs)
+        self.lone_units_o: list[tuple[Article, Unit, Entry]] = []
+        self.lone_units_n: list[tuple[Article, Unit, Entry]] = []
+        self.chapter_map: dict[str, str] = {}
+
+    def ops(self, old: str, new: str) -> list[Op]:
+        return inline_ops(old, new, show_formatting=self.fmt)
+
+    def prev_new(self, i: int) -> int:
+        """New position of the nearest paired article before old article i."""
+        return max((j for k, j in self.partner.items() if k < i), default=-1)
+
+    def add(self, entry: Entry, old_ids: Iterable[str] = (), new_ids: Iterable[str] = ()) -> Entry:
+        self.entries.append(entry)
+        for a in old_ids:
+            self.by_old[a] = entry
+        for a in new_ids:
+            self.by_new[a] = entry
+        return entry
+
+    def chapters(self) -> None:
+        och, nch, oa, na = self.old.chapters, self.new.chapters, self.oa, self.na
+        chapter_pairs = _align_chapters(och, nch, [(oa[i], na[j]) for i, j in self.pairs])
+        self.chapter_map = {och[i].id: nch[j].id for i, j in chapter_pairs.items()}
+        first_new: dict[str, int] = {}
+        for a in reversed(na):
+            first_new[a.chapter.id] = a.index
+        for ci, c in enumerate(och):
+            side_o = _chapter_side(c)
+            if ci in chapter_pairs:
+                d = nch[chapter_pairs[ci]]
+                pos: tuple[float, ...] = (first_new.get(d.id, len(na)), 0, 0, 0)
+                ops = self.ops(c.title, d.title)
+                renamed = substance(c.title) != substance(d.title)
+                if renamed or (c.number != d.number and c.title):
+                    self.add(Entry("chapter", "renamed" if renamed else "renumbered", f"chapter:{d.id}", [side_o],
+                                   [_chapter_side(d)], ops, pos, renumbered=c.number != d.number,
+                                   text_changed=renamed))
+                elif c.title != d.title:
+                    self.formatting.append(Entry("chapter", "formatting", f"chapter:{d.id}", [side_o],
+                                                 [_chapter_side(d)], ops, pos))
+            elif c.title:  # the untitled chapter of a document without 章 is never printed
+                first = next((a.index for a in oa if a.chapter is c), len(oa))
+                pos = (self.partner[first], 0, 0, -1) if first in self.partner else (self.prev_new(first), 2, first, 0)
+                self.add(Entry("chapter", "deleted", f"chapter:{c.id}", [side_o], [], [Op("delete", c.title, "")],
+                               pos, text_changed=True))
+        paired = set(chapter_pairs.values())
+        for cj, d in enumerate(nch):
+            if cj not in paired and d.title:
+                self.add(Entry("chapter", "added", f"chapter:{d.id}", [], [_chapter_side(d)],
+                               [Op("insert", "", d.title)], (first_new.get(d.id, len(na)), 0, 0, 0),
+                               text_changed=True))
+
+    def title(self) -> None:
+        a, b = self.old.meta.title, self.new.meta.title
+        if a == b:
+            return
+        changed = substance(a) != substance(b)
+        entry = Entry("title", "modified" if changed else "formatting", "title",
+                      [Side("title", "title", "标题", "标题", a)], [Side("title", "title", "标题", "标题", b)],
+                      self.ops(a, b), (-1, 0, 0, 0), text_changed=changed)
+        (self.entries if changed else self.formatting).append(entry)
+
+    def paired_articles(self) -> None:
+        stable = stable_pairs(self.pairs)
+        for i, j in self.pairs:
+            o, n = self.oa[i], self.na[j]
+            text_changed = o.key != n.key
+            moved = (i, j) not in stable
+            renumbered = o.number != n.number
+            move = None
+            if self.chapter_map.get(o.chapter.id) != n.chapter.id:
+                move = (chapter_label(o.chapter), chapter_label(n.chapter))
+            ops = self.ops(o.body, n.body)
+            if not (text_changed or moved or renumbered or move):
+                if o.body != n.body:
+                    self.formatting.append(Entry("article", "formatting", n.id, [_art_side(o)], [_art_side(n)], ops,
+                                                 (j, 1, 0, 1)))
+                continue
+            kind = "modified" if text_changed else "moved" if (moved or move) else "renumbered"
+            entry = self.add(Entry("article", kind, n.id, [_art_side(o)], [_art_side(n)], ops, (j, 1, 0, 1),
+                                   renumbered=renumbered, moved=moved, chapter_move=move,
+                                   text_changed=text_changed), [o.id], [n.id])
+            if text_changed:
+                entry.changes, lone_o, lone_n, entry.items_renumbered = _unit_changes(o, n)
+                self.lone_units_o.extend((o, u, entry) for u in lone_o)
+                self.lone_units_n.extend((n, v, entry) for v in lone_n)
+
+    def units_moved_between_articles(self) -> None:
+        """A 项 that left one article and arrived in another is a move, not a deletion plus an
+        addition."""
+        moves: list[tuple[float, int, int]] = []
+        for x, (art_o, u, _eo) in enumerate(self.lone_units_o):
+            for y, (art_n, v, _en) in enumerate(self.lone_units_n):
+                if art_o.id != art_n.id:
+                    s = similarity(u.key, v.key)
+                    if s >= SIMILAR:
+                        moves.append((-s, x, y))
+        done_o: set[int] = set()
+        done_n: set[int] = set()
+        for _s, x, y in sorted(moves):
+            if x in done_o or y in done_n:
+                continue
+            done_o.add(x)
+            done_n.add(y)
+            art_o, u, eo = self.lone_units_o[x]
+            art_n, v, en = self.lone_units_n[y]
+            so, sn = _unit_side(art_o, u), _unit_side(art_n, v)
+            ops = inline_ops(u.text, v.text)
+            for k, ch in enumerate(eo.changes):
+                if ch.kind == "deleted" and ch.old and ch.old.address == so.address:
+                    eo.changes[k] = UnitChange("moved-out", so, sn, ops, "")
+            for k, ch in enumerate(en.changes):
+                if ch.kind == "added" and ch.new and ch.new.address == sn.address:
+                    en.changes[k] = UnitChange("moved-in", so, sn, ops, "")
+
+    def unpaired_articles(self) -> None:
+        paired_new = set(self.partner.values())
+        for j, n in enumerate(self.na):
+            if j not in self.grouped_new and j not in paired_new:
+                self.add(Entry("article", "added", n.id, [], [_art_side(n)], [Op("insert", "", n.body)],
+                               (j, 1, 0, 1), text_changed=True), new_ids=[n.id])
+        for i, o in enumerate(self.oa):
+            if i not in self.grouped_old and i not in self.partner:
+                self.add(Entry("article", "deleted", o.id, [_art_side(o)], [], [Op("delete", o.body, "")],
+                               (self.prev_new(i), 2, i, 1), text_changed=True), old_ids=[o.id])
+
+    def splits_and_merges(self) -> None:
+        oa, na = self.oa, self.na
+        for i, parts in self.splits:
+            o, news = oa[i], [na[j] for j in parts]
+            self.add(Entry("article", "split", o.id, [_art_side(o)], [_art_side(n) for n in news],
+                           self.ops(o.body, _joined(news)), (min(parts), 1, 0, 1), text_changed=True),
+                     [o.id], [n.id for n in news])
+        for j, parts in self.merges:
+            n, olds = na[j], [oa[i] for i in parts]
+            self.add(Entry("article", "merged", n.id, [_art_side(o) for o in olds], [_art_side(n)],
+                           self.ops(_joined(olds), n.body), (j, 1, 0, 1), text_changed=True),
+                     [o.id for o in olds], [n.id])
+
+    def stale_references(self) -> None:
+        for i, j, text in _stale_references(self.oa, self.na, self.pairs):
+            o, n = self.oa[i], self.na[j]
+            home = self.by_new.get(n.id) or self.add(
+                Entry("article", "reference", n.id, [_art_side(o)], [_art_side(n)], self.ops(o.body, n.body),
+                      (j, 1, 0, 1)), [o.id], [n.id])
+            home.warnings.append(text)
+
+    def rules(self) -> list[RuleChange]:
+        """Rule changes, each on the row of its clause (a row is made when the text did not change)."""
+        rules = compare_rules(self.old, self.new)
+        for r in rules:
+            home = _entry_for(r.new_clause, self.by_new) or _entry_for(r.old_clause, self.by_old)
+            if home is None:
+                home = _rules_entry(r, self.oa, self.na, self.partner)
+                if home is None:
+                    continue
+                self.add(home, [s.id for s in home.old], [s.id for s in home.new])
+            home.rules.append(r)
+        return rules
+
+    def consequences(self, applications: Sequence[Application]
+                     ) -> tuple[list[CaseChange], list[CaseChange], list[CaseChange]]:
+        """Run the applications under both versions; attach each changed one to the rows of the
+        clauses that decided it (rows whose rules changed first)."""
+        old, new = self.old, self.new
+        old_name, new_name = STATUS_ZH.get(old.meta.status, old.version), STATUS_ZH.get(new.meta.status, new.version)
+        if old_name == new_name:
+            old_name, new_name = f"原版本（{old.version}）", f"新版本（{new.version}）"
+        changed, incomparable = compare_outcomes(old, new, applications, old_name, new_name)
+        unattributed: list[CaseChange] = []
+        for case in changed:
+            found: list[Entry] = []
+            for address in case.clauses:
+                for index in (self.by_new, self.by_old):
+                    hit = _entry_for(address, index)
+                    if hit is not None and hit not in found:
+                        found.append(hit)
+            targets = [e for e in found if e.rules] or found
+            for e in targets:
+                e.consequences.append(case)
+            if not targets:
+                unattributed.append(case)
+        return changed, incomparable, unattributed
 
 
 def _references(text: str) -> list[tuple[str, int]]:
@@ -1638,7 +1658,7 @@ def _auto_note(e: Entry, oa: list[Article], na: list[Article], partner: dict[int
         parts.append("将原" + "、".join(s.label for s in e.old) + "合并为本条")
     else:
         for c in e.changes:
-            words = _describe_unit(c)
+            c.text = words = _describe_unit(c)
             if words:
                 parts.append(words)
         if e.items_renumbered:

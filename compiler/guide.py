@@ -1229,8 +1229,7 @@ def render_docx(data: GuideData, blocks: list[Block]) -> bytes:
                 assert block.date is not None
                 wordstyle.add_signature(doc, block.text, block.date)
             case "attachment":
-                wordstyle.add_page_break(doc)
-                wordstyle.add_attachment_label(doc, block.lines[0])
+                wordstyle.add_attachment_label(doc, block.lines[0], new_page=True)
                 wordstyle.add_blank_line(doc)
                 wordstyle.add_title(doc, block.text)
             case "provenance":

@@ -546,9 +546,13 @@ def add_page_break(doc: Document) -> None:
     _paragraph(doc, "GBBody").add_run().add_break(WD_BREAK.PAGE)
 
 
-def add_attachment_label(doc: Document, label: str = "附件") -> None:
-    """The 附件 mark at the top left of an attachment page: 三号黑体, flush left."""
-    _paragraph(doc, "GBAttachmentLabel", label)
+def add_attachment_label(doc: Document, label: str = "附件", *, new_page: bool = True) -> None:
+    """The 附件 mark at the top left of an attachment page: 三号黑体, flush left. The page break
+    is a property of the mark (not an empty paragraph, which can itself spill onto a blank page
+    when the body ends at the foot of a page)."""
+    p = _paragraph(doc, "GBAttachmentLabel", label)
+    if new_page:
+        p.paragraph_format.page_break_before = True
 
 
 def _cell_borders(table: Table) -> None:

@@ -213,7 +213,7 @@ def test_word_layout_fonts_and_sizes(hami_2027: guide.Guide) -> None:
     assert header._tr.trPr.find(qn("w:tblHeader")) is not None  # repeats on every page
     attachment = by_text["附件"]
     assert font_of(attachment) == ("黑体", 16.0)
-    assert "w:br" in next(p for p in doc.paragraphs if "w:br" in p._p.xml and 'w:type="page"' in p._p.xml)._p.xml
+    assert attachment.paragraph_format.page_break_before  # the attachment starts a new page
 
 
 # -- bad input -----------------------------------------------------------------------------------
