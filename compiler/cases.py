@@ -14,12 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import evalrt, schema, yamlsrc
+from . import evalrt
 from .codegen import generate
 from .diagnostics import Diagnostic, PolicyError, Span
 from .interpret import Interpreter
 from .model import Policy
-from .pipeline import display_path, load_policy
+from .pipeline import display_path, load_document, load_policy
 from .yamlsrc import YMap
 
 Evaluator = Callable[[dict[str, Any], dt.date], dict[str, Any]]
@@ -75,12 +75,7 @@ def parse_amount(text: str) -> Decimal:
 
 
 def load_cases(path: Path) -> CaseFile:
-    name = display_path(path)
-    tree = yamlsrc.load_yaml(path, name)
-    diags = schema.validate(tree, name, "cases")
-    if diags:
-        raise PolicyError(diags)
-    assert isinstance(tree, YMap)
+    tree = load_document(path, "cases")
     defaults = tree.get("defaults") or {}
     base_facts = plain(defaults.get("facts") or {})
     base_as_of = defaults.get("as_of")

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__, build, evalrt, reports, schema, yamlsrc
+from . import __version__, build, evalrt, reports
 from .cases import compile_evaluator, find_case_files, plain, run_file
 from .diagnostics import Diagnostic, PolicyError, UsageError, render_all, render_json
 from .interpret import Interpreter
-from .pipeline import display_path, find_policy_files, load_policies, load_policy
+from .pipeline import display_path, find_policy_files, load_document, load_policies, load_policy
 from .yamlsrc import YMap, locate
 
 
@@ -153,12 +153,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def load_facts_file(path: Path) -> tuple[dict[str, Any], dt.date | None, YMap]:
-    name = display_path(path)
-    tree = yamlsrc.load_yaml(path, name)
-    diags = schema.validate(tree, name, "facts")
-    if diags:
-        raise PolicyError(diags)
-    assert isinstance(tree, YMap)
+    tree = load_document(path, "facts")
     as_of = dt.date.fromisoformat(str(tree["as_of"])) if "as_of" in tree else None
     return plain(tree["facts"]), as_of, tree
 

@@ -37,7 +37,7 @@ from .diagnostics import Diagnostic, PolicyError, Span, UsageError, did_you_mean
 from .expr import ast
 from .interpret import Interpreter
 from .model import Chapter, Clause, Expr, Policy, Tiers, walk
-from .pipeline import display_path, policy_from_tree
+from .pipeline import display_path, load_document, policy_from_tree
 from .text import normalise
 from .yamlsrc import YMap
 
@@ -1044,10 +1044,7 @@ def load_applications(path: Path, label: str | None = None) -> list[Application]
     tree = yamlsrc.load_yaml(path, name)
     if isinstance(tree, YMap) and "cases" in tree:
         return [Application(c.name, name, c.facts, c.as_of) for c in load_cases(path).cases]
-    diags = schema.validate(tree, name, "facts")
-    if diags:
-        raise PolicyError(diags)
-    assert isinstance(tree, YMap)
+    tree = schema.validated(tree, name, "facts")
     if "as_of" not in tree:
         raise PolicyError([Diagnostic("E707", "申报信息缺少评价日期 as_of", tree.span,
                                       hint="在文件中写 as_of: 2026-06-01")])
@@ -1167,11 +1164,7 @@ class Notes:
 
 def load_notes(path: Path, label: str | None = None) -> Notes:
     name = label or display_path(path)
-    tree = yamlsrc.load_yaml(path, name)
-    diags = schema.validate(tree, name, "diff-notes")
-    if diags:
-        raise PolicyError(diags)
-    assert isinstance(tree, YMap)
+    tree = load_document(path, "diff-notes", name)
     notes = tree["notes"]
     return Notes(name, str(tree["old"]), str(tree["new"]), {str(k): str(v) for k, v in notes.items()},
                  dict(notes.key_spans), tree)

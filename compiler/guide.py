@@ -34,16 +34,16 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import evalrt, numbering, schema, wordstyle
+from . import evalrt, numbering, wordstyle
 from .build import atomic_write
 from .diagnostics import Collector, Diagnostic, PolicyError, Span, UsageError, did_you_mean
 from .expr import ast
 from .expr.parser import ExprSyntaxError, parse
 from .model import Award, Clause, Expr, Policy, Tiers, walk
-from .pipeline import display_path, find_policy_files, load_policy
+from .pipeline import display_path, find_policy_files, load_document, load_policy
 from .units import MONEY, parse_unit
 from .workdays import CalendarError, WorkCalendar, load_calendar
-from .yamlsrc import YList, YMap, load_yaml, locate
+from .yamlsrc import YList, YMap, locate
 
 GUIDES_DIR = "guides"
 TEMPLATES_DIR = "templates"
@@ -143,11 +143,7 @@ def load_year(path: Path, name: str | None = None) -> YearParams:
             "E610", f"找不到年度参数文件 {name}", None,
             hint=f"在 {path.parent.name}/ 下按 docs/guides.md 写 {path.name}（申报期、受理方式、联系方式、发布日期）",
         )])  # fmt: skip
-    tree = load_yaml(path, name)
-    diags = schema.validate(tree, name, "guide-year")
-    if diags:
-        raise PolicyError(diags)
-    assert isinstance(tree, YMap)
+    tree = load_document(path, "guide-year", name)
     errors = Collector()
     dates: dict[tuple[str, ...], dt.date] = {}
     for key in (("published",), ("window", "from"), ("window", "to")):

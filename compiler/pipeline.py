@@ -30,12 +30,16 @@ def load_policy(path: Path) -> model.Policy:
     return policy_from_tree(tree, name)
 
 
+def load_document(path: Path, schema_name: str, name: str | None = None) -> YMap:
+    """Stages 1–2 for any YAML input (cases, facts, year parameters, calendars, diff notes):
+    load with positions and validate against its schema; raises PolicyError."""
+    display = name or display_path(path)
+    return schema.validated(yamlsrc.load_yaml(path, display), display, schema_name)
+
+
 def policy_from_tree(tree: object, name: str) -> model.Policy:
-    diags = schema.validate(tree, name, "policy")
-    if diags:
-        raise PolicyError(diags)
-    assert isinstance(tree, YMap)
-    policy, collector = model.build(tree, name)
+    valid = schema.validated(tree, name, "policy")
+    policy, collector = model.build(valid, name)
     collector.extend(check_stage.check(policy).items)
     collector.raise_if_any()
     return policy

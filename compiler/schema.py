@@ -15,7 +15,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from .diagnostics import Diagnostic, did_you_mean
+from .diagnostics import Diagnostic, PolicyError, did_you_mean
 from .numbering import cite
 from .yamlsrc import YMap, locate
 
@@ -200,6 +200,15 @@ def _describe_property(schema: dict[str, Any], key: str, root: dict[str, Any]) -
     prop = _resolve(prop, root)
     desc = prop.get("description")
     return f"「{key}」：{desc}" if desc else None
+
+
+def validated(tree: Any, file: str, schema_name: str) -> YMap:
+    """The tree itself when it is valid against the schema; otherwise PolicyError with every error."""
+    diags = validate(tree, file, schema_name)
+    if diags:
+        raise PolicyError(diags)
+    assert isinstance(tree, YMap)
+    return tree
 
 
 def validate(tree: Any, file: str, schema_name: str = "policy") -> list[Diagnostic]:

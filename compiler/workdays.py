@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Collector, Diagnostic, PolicyError, Span
-from .yamlsrc import YMap, load_yaml, locate
+from .yamlsrc import locate
 
 CALENDAR_DIR = "calendars"
 PACKAGE = "chinese-calendar"
@@ -156,13 +156,9 @@ def _date(value: Any, span: Span | None, errors: Collector, where: str) -> dt.da
 
 def load_schedule(path: Path, name: str) -> YearSchedule:
     """Load and check one `calendars/<year>.yaml`; raises PolicyError with every problem."""
-    from . import schema
+    from .pipeline import load_document  # pipeline imports the checker; keep workdays light
 
-    tree = load_yaml(path, name)
-    diags = schema.validate(tree, name, "holidays")
-    if diags:
-        raise PolicyError(diags)
-    assert isinstance(tree, YMap)
+    tree = load_document(path, "holidays", name)
     errors = Collector()
     year = int(tree["year"])
     if path.stem != str(year):
