@@ -149,6 +149,13 @@ class _ExprCompiler:
             stack.extend(ast.children(current))
         return False
 
+    def operand(self, node: ast.Node) -> str:
+        """A comparison operand: an integral literal compares as a plain int — exact against
+        int and Decimal alike, and much cheaper than a mixed int/Decimal comparison."""
+        if isinstance(node, ast.Quantity) and node.value == node.value.to_integral_value():
+            return repr(int(node.value))
+        return self.compile(node)
+
     def compile(self, node: ast.Node) -> str:
         match node:
             case ast.Quantity(value=v):
@@ -183,7 +190,7 @@ class _ExprCompiler:
                     return f"_div({x}, {y})"
                 return f"({x} {op} {y})"
             case ast.Compare(op=op, left=a, right=b):
-                return f"({self.compile(a)} {op} {self.compile(b)})"
+                return f"({self.operand(a)} {op} {self.operand(b)})"
             case ast.Member(item=item, collection=coll, negated=neg):
                 return f"({self.compile(item)} {'not in' if neg else 'in'} {self.compile(coll)})"
             case ast.IsNull(operand=o, negated=neg):
@@ -646,7 +653,7 @@ class _Generator:
             w.comment(f"{c.cite} {rule.id}: {rule.when.text}")
             w.line("if active:")
             with w.indent():
-                w.line(f"ok = bool({cond})")
+                w.line(f"ok = {cond}")
                 w.line(f"step(trace, 'eligibility', {rule.id!r}, {c.address!r}, {c.cite!r}, ok, "
                        f"({rule.when.text + '：符合'!r} if ok else {rule.when.text + '：不符合'!r}))")
                 w.line("if not ok:")
@@ -657,6 +664,7 @@ class _Generator:
                                f"'clause': {c.address!r}, 'cite': {c.cite!r}, 'reason': {rule.reason!r}}})")
                     w.line("active = []")
         if p.exclusions:
+            # Conditions are bool-typed (checked), and compiled bool expressions yield bools.
             w.line("# 3b. Exclusions (不予奖励情形): every rule is evaluated and traced; the first that")
             w.line("# holds refuses all.")
             w.line("if active:")
@@ -666,7 +674,7 @@ class _Generator:
                     c = rule.clause
                     cond = self.value(rule.when, c.cite, c.address, f"{rule.id} 不予奖励情形")
                     w.comment(f"{c.cite} {rule.id}: {rule.when.text}")
-                    w.line(f"x{i} = bool({cond})")
+                    w.line(f"x{i} = {cond}")
                     names.append((f"x{i}", rule))
                 w.line("if tr:")
                 with w.indent():
@@ -696,7 +704,7 @@ class _Generator:
         with w.indent():
             w.line("if a[9] is not None:")
             with w.indent():
-                w.line("ok = bool(a[9](f))")
+                w.line("ok = a[9](f)")
                 w.line("step(trace, 'condition', a[0], a[2], a[3], ok, a[12][1] if ok else a[12][2])")
                 w.line("if not ok:")
                 with w.indent():

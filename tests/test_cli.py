@@ -151,3 +151,15 @@ def test_build_is_byte_identical_and_committed_generated_is_fresh() -> None:
     second = build.build_all(ROOT)
     assert first == second
     assert build.stale(ROOT, first) == [], "generated/ is stale: run policyc build"
+
+
+def test_atomic_write_gives_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+
+    target = tmp_path / "out" / "guide.md"
+    build.atomic_write(target, "内容".encode())
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.read_text(encoding="utf-8") == "内容"
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in target.parent.iterdir()] == ["guide.md"]  # no temporary file left

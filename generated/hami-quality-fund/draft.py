@@ -508,7 +508,7 @@ def _r15(f: dict[str, Any]) -> Any:
     # 第二十四条 fraud fraud-ban 不予奖励情形
     # 弄虚作假认定日期 不为空 且 评价日期 < 弄虚作假认定日期 + 3年
     try:
-        return ((f['弄虚作假认定日期'] is not None) and (f['评价日期'] < add_years(f['弄虚作假认定日期'], _K13)))
+        return ((f['弄虚作假认定日期'] is not None) and (f['评价日期'] < add_years(f['弄虚作假认定日期'], _K12)))
     except (TypeError, ZeroDivisionError) as exc:
         raise _rule_error('第二十四条', '弄虚作假认定日期 不为空 且 评价日期 < 弄虚作假认定日期 + 3年', exc) from None
 
@@ -524,9 +524,8 @@ _K7 = Decimal('0')
 _K8 = False
 _K9 = frozenset({'事业单位', '企业', '其他', '社会组织', '科研机构', '行政机关'})
 _K10 = frozenset({'CNAS实验室认可', '中国质量奖', '中国质量奖提名奖', '企业首席质量官质量变革创新典型案例', '全国专业标准化技术委员会分技术委员会秘书处', '全国专业标准化技术委员会常设工作组', '全国专业标准化技术委员会秘书处', '全国优秀质量管理小组（质量信得过班组）', '哈密市政府质量奖', '哈密市政府质量奖提名奖', '国家市场监管总局质量强县（区、镇）培育建设创新试点', '国家市场监管总局质量强县（区、镇）培育建设创新试点验收', '国家强制性产品认证指定实验室资质', '国家级标准化试点项目', '国家级检验检测平台', '国家级质量强国建设领军企业', '国家级质量强链典型案例', '国家级质量强链重点项目', '新疆品质区域公共品牌认证', '新疆品质复评认证', '新疆品质新产品认证', '自治区专业标准化技术委员会分技术委员会秘书处', '自治区专业标准化技术委员会秘书处', '自治区优秀质量管理小组（质量信得过班组）', '自治区政府质量奖', '自治区政府质量奖提名奖', '自治区级标准化试点项目', '自治区级检验检测平台', '自治区级质量强链典型案例', '自治区级质量强链重点项目'})
-_K11 = Decimal('1')
-_K12 = frozenset({'事业单位', '企业', '社会组织', '科研机构', '行政机关'})
-_K13 = Decimal('3')
+_K11 = frozenset({'事业单位', '企业', '社会组织', '科研机构', '行政机关'})
+_K12 = Decimal('3')
 
 
 # Awards in document order: id, name, clause, citation, qualification, group, 首次, 一次性,
@@ -757,40 +756,40 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
     # 1. Claims, in document order: the claimed qualifications, then awards with a condition.
     claimed = set(chain.from_iterable(map(_CLAIM_INDEX.__getitem__, claims)))
     # 第十三条第一款第（一）项 lead-national-standard: 主导制定国家标准数 1项以上
-    if (f['主导制定国家标准数'] >= _K11):
+    if (f['主导制定国家标准数'] >= 1):
         claimed.add(20)
     # 第十三条第一款第（一）项 lead-industry-standard: 主导制定行业标准数 1项以上
-    if (f['主导制定行业标准数'] >= _K11):
+    if (f['主导制定行业标准数'] >= 1):
         claimed.add(21)
     # 第十三条第一款第（一）项 lead-local-standard: 主导制定地方标准数 1项以上
-    if (f['主导制定地方标准数'] >= _K11):
+    if (f['主导制定地方标准数'] >= 1):
         claimed.add(22)
     # 第十三条第一款第（一）项 lead-group-standard: 主导制定团体标准数 1项以上
-    if (f['主导制定团体标准数'] >= _K11):
+    if (f['主导制定团体标准数'] >= 1):
         claimed.add(23)
     # 第十三条第一款第（二）项 join-national-standard: 参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位
-    if ((f['参与制定国家标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位']):
+    if ((f['参与制定国家标准数'] >= 1) and f['为排序最靠前的哈密市起草单位']):
         claimed.add(24)
     # 第十三条第一款第（二）项 join-industry-standard: 参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位
-    if ((f['参与制定行业标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位']):
+    if ((f['参与制定行业标准数'] >= 1) and f['为排序最靠前的哈密市起草单位']):
         claimed.add(25)
     # 第十三条第一款第（二）项 join-local-standard: 参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位
-    if ((f['参与制定地方标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位']):
+    if ((f['参与制定地方标准数'] >= 1) and f['为排序最靠前的哈密市起草单位']):
         claimed.add(26)
     # 第十三条第一款第（二）项 join-group-standard: 参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位
-    if ((f['参与制定团体标准数'] >= _K11) and f['为排序最靠前的哈密市起草单位']):
+    if ((f['参与制定团体标准数'] >= 1) and f['为排序最靠前的哈密市起草单位']):
         claimed.add(27)
     # 第十三条第一款第（三）项 revise-national-standard: 主导修订国家标准数 1项以上
-    if (f['主导修订国家标准数'] >= _K11):
+    if (f['主导修订国家标准数'] >= 1):
         claimed.add(28)
     # 第十三条第一款第（三）项 revise-industry-standard: 主导修订行业标准数 1项以上
-    if (f['主导修订行业标准数'] >= _K11):
+    if (f['主导修订行业标准数'] >= 1):
         claimed.add(29)
     # 第十三条第一款第（三）项 revise-local-standard: 主导修订地方标准数 1项以上
-    if (f['主导修订地方标准数'] >= _K11):
+    if (f['主导修订地方标准数'] >= 1):
         claimed.add(30)
     # 第十三条第一款第（三）项 revise-group-standard: 主导修订团体标准数 1项以上
-    if (f['主导修订团体标准数'] >= _K11):
+    if (f['主导修订团体标准数'] >= 1):
         claimed.add(31)
     active = list(map(AWARDS.__getitem__, sorted(claimed)))
     for a in active:
@@ -801,7 +800,7 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
     # 3a. Eligibility (申报对象): the first rule that fails refuses every claim.
     # 第四条 in-hami: 单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]
     if active:
-        ok = bool((f['单位所在地在哈密市'] and (f['单位类型'] in _K12)))
+        ok = (f['单位所在地在哈密市'] and (f['单位类型'] in _K11))
         tr and trace_steps.append({'kind': 'eligibility', 'rule': 'in-hami', 'clause': 'scope', 'cite': '第四条', 'result': ok, 'detail': '单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]：符合' if ok else '单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]：不符合'})
         if not ok:
             for a in active:
@@ -811,17 +810,17 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
     # holds refuses all.
     if active:
         # 第十七条第（一）项 not-industry-policy: 非 符合产业政策
-        x1 = bool((not f['符合产业政策']))
+        x1 = (not f['符合产业政策'])
         # 第十七条第（二）项 no-licence-or-blacklisted: 非 取得法定资质 或 列入失信名单 或 列入负面清单
-        x2 = bool((((not f['取得法定资质']) or f['列入失信名单']) or f['列入负面清单']))
+        x2 = (((not f['取得法定资质']) or f['列入失信名单']) or f['列入负面清单'])
         # 第十七条第（三）项 similar-support: 已获得同类政策支持
-        x3 = bool(f['已获得同类政策支持'])
+        x3 = f['已获得同类政策支持']
         # 第十七条第（四）项 unrelated-to-quality: 非 与质量强市建设相关
-        x4 = bool((not f['与质量强市建设相关']))
+        x4 = (not f['与质量强市建设相关'])
         # 第十七条第（五）项 other-violation: 存在其他违法违规情形
-        x5 = bool(f['存在其他违法违规情形'])
+        x5 = f['存在其他违法违规情形']
         # 第二十四条 fraud-ban: 弄虚作假认定日期 不为空 且 评价日期 < 弄虚作假认定日期 + 3年
-        x6 = bool(_r15(f))
+        x6 = _r15(f)
         if tr:
             tr and trace_steps.append({'kind': 'exclusion', 'rule': 'not-industry-policy', 'clause': 'exclusions.industry-policy', 'cite': '第十七条第（一）项', 'result': x1, 'detail': '不符合国家、自治区及哈密市产业政策和发展规划：是' if x1 else '不符合国家、自治区及哈密市产业政策和发展规划：否'})
             tr and trace_steps.append({'kind': 'exclusion', 'rule': 'no-licence-or-blacklisted', 'clause': 'exclusions.licence-credit', 'cite': '第十七条第（二）项', 'result': x2, 'detail': '未取得法定资质或许可，或被列入失信名单、负面清单：是' if x2 else '未取得法定资质或许可，或被列入失信名单、负面清单：否'})
@@ -840,7 +839,7 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
     previously = f['以往取得资格']
     for a in active:
         if a[9] is not None:
-            ok = bool(a[9](f))
+            ok = a[9](f)
             tr and trace_steps.append({'kind': 'condition', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': ok, 'detail': a[12][1] if ok else a[12][2]})
             if not ok:
                 refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], 'cite': a[3], 'reason': a[12][3]})
