@@ -177,3 +177,51 @@ def test_units_and_functions_agree_between_engines() -> None:
     assert result["total"] == Decimal("21076")
     late = generated({**facts, "认定日期": "2025-06-02"}, dt.date(2026, 6, 1))
     assert late["total"] == 0 and late["refused"][0]["cite"] == "第三条第（二）项"
+
+
+PARAMS_AND_TIERS = """
+parameters:
+  运费补贴标准:
+    unit: 元/吨
+    clause: quality.silver
+    date: 出疆日期
+    values:
+      - {from: 2024-01-01, value: 300元/吨}
+      - {from: 2024-09-01, value: 200元/吨}
+"""
+
+
+def test_dated_parameters_and_tiers_agree_between_engines() -> None:
+    """A rate that changes on a date (出疆棉运费 300→200元/吨 on 2024-09-01, governed by a date
+    fact) and a tier table with statutory boundary words, on both engines."""
+    text = (ROOT / "tests/fixtures/mini.yaml").read_text(encoding="utf-8")
+    text = text.replace("evaluation:", PARAMS_AND_TIERS.strip() + "\nevaluation:", 1)
+    text = text.replace("  列入失信名单:\n", "  出疆数量:\n    type: number\n    unit: 吨\n  出疆日期:\n"
+                        "    type: date\n  月平均工资:\n    type: number\n    unit: 元\n  列入失信名单:\n", 1)
+    text = text.replace("amount: 20万元", "amount: 运费补贴标准 × 出疆数量")
+    text = text.replace("amount: 10万元", "amount:\n                      tiers:\n                        of: 月平均工资\n"
+                        "                        bands:\n                          - {range: 2000元以上不满3000元, value: 3000元}\n"
+                        "                          - {range: 3000元以上, value: 4000元}\n"
+                        "                        otherwise: 0元")
+    text = text.replace("group: 奖项", "group: 金奖组", 1)  # both awards may be granted together
+    policy = policy_from_tree(parse_yaml(text, "params.yaml"), "params.yaml")
+    ns: dict[str, Any] = {}
+    exec(compile(generate(policy, text, "params.yaml"), "params", "exec"), ns)
+    generated, reference = wrap_generated(ns), Interpreter(policy).evaluate
+    base = {"在本市": True, "营业收入": "150万元", "申报资格": ["金奖", "银奖"], "出疆数量": "10",
+            "出疆日期": "2024-08-31", "月平均工资": "3000"}
+    expected = {
+        ("2024-08-31", "3000"): Decimal(3000 + 4000),   # 300元/吨 × 10吨; 3000元以上 includes 3000
+        ("2024-09-01", "2999.99"): Decimal(2000 + 3000),  # the new rate from its first day
+        ("2024-09-01", "1999"): Decimal(2000),           # below every band: otherwise 0元
+    }
+    for (day, wage), total in expected.items():
+        facts = {**base, "出疆日期": day, "月平均工资": wage}
+        a = generated(facts, dt.date(2026, 6, 1))
+        assert a == reference(facts, dt.date(2026, 6, 1))
+        assert a["total"] == total, (day, wage, a["total"])
+    early = {**base, "出疆日期": "2023-12-31"}
+    for engine in (generated, reference):
+        with pytest.raises(evalrt.EvaluationError) as info:
+            engine(early, dt.date(2026, 6, 1))
+        assert "尚无适用的值" in info.value.message
