@@ -22,7 +22,7 @@ from . import __version__, evalrt
 from .check import Type
 from .expr import ast
 from .interpret import Interpreter, fact_specs
-from .model import Award, Expr, Policy, Tiers
+from .model import Award, CombineRule, Expr, Policy, Tiers
 from .units import DURATION_DIMS
 
 _RUNTIME_MARKER = "# --- runtime: inlined into generated modules from here on ---"
@@ -739,6 +739,26 @@ class _Generator:
             w.line("candidates.append((a, amount))")
         w.line()
 
+    @staticmethod
+    def emit_refusals(w: PyWriter, rule: CombineRule, before: str | None, test: str, reason: str,
+                      detail: str) -> None:
+        """Keep the candidates a combination rule lets through; refuse (and trace) the others."""
+        c = rule.clause
+        w.line("keep = []")
+        w.line("for a, amount in candidates:")
+        with w.indent():
+            if before:
+                w.line(before)
+            w.line(f"if {test}:")
+            with w.indent():
+                w.line(f"refused.append({{'award': a[0], 'name': a[1], 'rule': {rule.id!r}, "
+                       f"'clause': {c.address!r}, 'cite': {c.cite!r}, 'reason': {reason}}})")
+                w.line(f"step(trace, 'combine', {rule.id!r}, {c.address!r}, {c.cite!r}, False, {detail})")
+            w.line("else:")
+            with w.indent():
+                w.line("keep.append((a, amount))")
+        w.line("candidates = keep")
+
     def emit_combine(self, w: PyWriter) -> None:
         p = self.p
         rules = (
@@ -754,48 +774,30 @@ class _Generator:
             w.comment(f"{c.cite} {rule.id} ({rule.rule}): {c.text}")
             if rule.rule == "highest_per_group":
                 w.line("if len(candidates) > 1:  # one candidate cannot share a group with another")
-                w.level += 1
-                w.line("best: dict[str, tuple[tuple[Any, ...], Decimal]] = {}")
-                w.line("for a, amount in candidates:")
                 with w.indent():
-                    w.line("if a[5] is not None and (a[5] not in best or amount > best[a[5]][1]):")
+                    w.line("best: dict[str, tuple[tuple[Any, ...], Decimal]] = {}")
+                    w.line("for a, amount in candidates:")
                     with w.indent():
-                        w.line("best[a[5]] = (a, amount)")
-                w.line("keep = []")
-                w.line("for a, amount in candidates:")
-                with w.indent():
-                    w.line("winner = best.get(a[5]) if a[5] is not None else None")
-                    w.line("if winner is not None and winner[0] is not a:")
-                    with w.indent():
-                        w.line(f"refused.append({{'award': a[0], 'name': a[1], 'rule': {rule.id!r}, "
-                               f"'clause': {c.address!r}, 'cite': {c.cite!r}, 'reason': '与「' + winner[0][1] + "
-                               f"'」属于同一资格认定（' + a[5] + '），按“就高不就低”只奖励金额较高的一项'}})")
-                        w.line(f"step(trace, 'combine', {rule.id!r}, {c.address!r}, {c.cite!r}, False, "
-                               f"'「' + a[1] + '」与「' + winner[0][1] + '」同组，就高不就低')")
-                    w.line("else:")
-                    with w.indent():
-                        w.line("keep.append((a, amount))")
-                w.line("candidates = keep")
-                w.level -= 1
+                        w.line("if a[5] is not None and (a[5] not in best or amount > best[a[5]][1]):")
+                        with w.indent():
+                            w.line("best[a[5]] = (a, amount)")
+                    self.emit_refusals(
+                        w, rule,
+                        before="winner = best.get(a[5]) if a[5] is not None else None",
+                        test="winner is not None and winner[0] is not a",
+                        reason="'与「' + winner[0][1] + '」属于同一资格认定（' + a[5] + '），按“就高不就低”只奖励金额较高的一项'",
+                        detail="'「' + a[1] + '」与「' + winner[0][1] + '」同组，就高不就低'",
+                    )
             elif rule.rule == "no_repeat":
                 w.line(f"rewarded = f[{ev.previously_rewarded!r}]" if ev.previously_rewarded else "rewarded = frozenset()")
                 w.line("if rewarded:")
-                w.level += 1
-                w.line("keep = []")
-                w.line("for a, amount in candidates:")
                 with w.indent():
-                    w.line("if a[4] is not None and a[4] in rewarded:")
-                    with w.indent():
-                        w.line(f"refused.append({{'award': a[0], 'name': a[1], 'rule': {rule.id!r}, "
-                               f"'clause': {c.address!r}, 'cite': {c.cite!r}, "
-                               f"'reason': '「' + a[4] + '」已经获得过本专项资金奖励，不得重复享受'}})")
-                        w.line(f"step(trace, 'combine', {rule.id!r}, {c.address!r}, {c.cite!r}, False, "
-                               f"'「' + a[1] + '」已获奖励，不得重复享受')")
-                    w.line("else:")
-                    with w.indent():
-                        w.line("keep.append((a, amount))")
-                w.line("candidates = keep")
-                w.level -= 1
+                    self.emit_refusals(
+                        w, rule, before=None,
+                        test="a[4] is not None and a[4] in rewarded",
+                        reason="'「' + a[4] + '」已经获得过本专项资金奖励，不得重复享受'",
+                        detail="'「' + a[1] + '」已获奖励，不得重复享受'",
+                    )
             elif rule.rule == "until_budget_exhausted":
                 w.line(f"budget = f.get({(rule.budget or '')!r})")
                 w.line("if budget is not None:")
