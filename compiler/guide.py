@@ -52,15 +52,6 @@ FORMATS = ("md", "html", "docx")
 KIND_NAMES = {"award-fund": "申报指南", "periodic-award": "评选申报通知", "benefit": "政策明白纸"}
 SHORT = "《办法》"  # how the guide refers to its policy after the first mention
 
-# Level words looked for in an award's name (then in its clause text when the clause grants one
-# award only). Generic words, not a list of one policy's awards.
-_LEVELS = (
-    ("国家级", ("国家级", "全国", "国家", "中国")),
-    ("自治区级", ("自治区",)),
-    ("省级", ("省级", "省政府")),
-    ("市级", ("市级", "市政府")),
-    ("县级", ("县级", "县政府", "区政府")),
-)
 _TITLE_RE = re.compile(r"^(?P<name>.+?)(?:管理|实施|暂行|试行)*(?:办法|细则|规定|措施)(?:（(?:试行|暂行)）)?$")
 _DATE_RANGE_SEP = "至"
 
@@ -428,17 +419,9 @@ def balance_title(text: str, per_line: float = 20.0) -> list[str]:
     return [text[:half], text[half:]]
 
 
-def _level(policy: Policy, award: Award) -> str:
-    """国家级 / 自治区级 / 市级 … from the award's name, else from its clause's text when that
-    clause grants this award only (a clause listing several levels says nothing about one)."""
-    texts = [award.name]
-    if sum(1 for a in policy.awards if a.clause is award.clause) == 1:
-        texts.append(award.clause.text)
-    for text in texts:
-        for label, words in _LEVELS:
-            if any(w in text for w in words):
-                return label
-    return "—"
+def _level(award: Award) -> str:
+    """The 级别 column: the award's declared `level` (data, never guessed from its name)."""
+    return award.level or "—"
 
 
 def _node(expr: Expr) -> ast.Node:
@@ -609,7 +592,7 @@ class _Derive:
             no += 1
             name = award.name + ("（首次）" if award.first_time and "首次" not in award.name else "")
             standard = amount_text(self.policy, award) + ("（一次性）" if award.one_time else "")
-            cats[article.id].rows.append(AwardRow(no, name, _level(self.policy, award), standard, award.clause, award))
+            cats[article.id].rows.append(AwardRow(no, name, _level(award), standard, award.clause, award))
         return list(cats.values())
 
     def first_time(self) -> Entry | None:

@@ -75,6 +75,7 @@ class Award:
     group: str | None = None
     evidence: tuple[str, ...] = ()
     note: str | None = None
+    level: str | None = None  # 国家级 / 自治区级 / 国家标准 … as printed in guides
 
 
 @dataclass
@@ -434,6 +435,7 @@ class _Builder:
                     self._expr(raw["when"]) if "when" in raw else None,
                     str(raw["group"]) if "group" in raw else None,
                     _evidence(raw.get("evidence")), str(raw["note"]) if "note" in raw else None,
+                    str(raw["level"]) if "level" in raw else None,
                 )
             )
         for kind, target in (("eligibility", self.eligibility), ("exclusion", self.exclusions)):
