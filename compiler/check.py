@@ -308,8 +308,17 @@ class Checker:
                     "E311", f"奖励「{award.name}」既没有 qualification 也没有 when，无法判断何时适用",
                     award.span, award.clause.cite,
                 )
+        award_ids = {a.id for a in p.awards}
         for rule in p.eligibility + p.exclusions:
             self.typecheck(rule.when, rule.clause.cite, "bool", "条件")
+            for aid in sorted(rule.applies_to or ()):
+                if aid not in award_ids:
+                    guess = did_you_mean(aid, award_ids)
+                    self.diag.error(
+                        "E305", f"规则「{rule.id}」的 applies_to 引用了不存在的奖励事项「{aid}」",
+                        rule.applies_span or rule.span, rule.clause.cite,
+                        f"你是不是想写「{guess}」？" if guess else "applies_to 写奖励事项的 id",
+                    )
         for step in p.procedure:
             if step.duration is not None:
                 t = self.typecheck(step.duration, step.clause.cite, "num", "期限")

@@ -22,7 +22,7 @@ from . import __version__, evalrt
 from .check import Type
 from .expr import ast
 from .interpret import Interpreter, fact_specs
-from .model import Award, CombineRule, Expr, Policy, Tiers
+from .model import Award, CombineRule, ConditionRule, Expr, Policy, Tiers
 from .units import DURATION_DIMS
 
 _RUNTIME_MARKER = "# --- runtime: inlined into generated modules from here on ---"
@@ -643,47 +643,76 @@ class _Generator:
                 w.line("active = []")
         w.line()
 
+    def scope(self, rule: ConditionRule) -> str | None:
+        """The constant holding the award ids a scoped rule applies to (None: every award)."""
+        return self.x.const(_py(rule.applies_to)) if rule.applies_to is not None else None
+
+    def emit_refuse_all(self, w: PyWriter, rule: ConditionRule, scope: str | None) -> None:
+        c = rule.clause
+        w.line("for a in active:")
+        with w.indent():
+            if scope:
+                w.line(f"if a[0] in {scope}:")
+                w.level += 1
+            w.line(f"refused.append({{'award': a[0], 'name': a[1], 'rule': {rule.id!r}, "
+                   f"'clause': {c.address!r}, 'cite': {c.cite!r}, 'reason': {rule.reason!r}}})")
+            if scope:
+                w.level -= 1
+        w.line(f"active = [a for a in active if a[0] not in {scope}]" if scope else "active = []")
+
     def emit_condition_rules(self, w: PyWriter) -> None:
         p = self.p
         if p.eligibility:
-            w.line("# 3a. Eligibility (申报对象): the first rule that fails refuses every claim.")
+            w.line("# 3a. Eligibility (申报对象): a rule that fails refuses every claim it concerns.")
         for rule in p.eligibility:
             c = rule.clause
+            scope = self.scope(rule)
             cond = self.value(rule.when, c.cite, c.address, f"{rule.id} 申报条件")
             w.comment(f"{c.cite} {rule.id}: {rule.when.text}")
-            w.line("if active:")
+            w.line(f"if any(a[0] in {scope} for a in active):" if scope else "if active:")
             with w.indent():
                 w.line(f"ok = {cond}")
                 w.line(f"step(trace, 'eligibility', {rule.id!r}, {c.address!r}, {c.cite!r}, ok, "
                        f"({rule.when.text + '：符合'!r} if ok else {rule.when.text + '：不符合'!r}))")
                 w.line("if not ok:")
                 with w.indent():
-                    w.line("for a in active:")
-                    with w.indent():
-                        w.line(f"refused.append({{'award': a[0], 'name': a[1], 'rule': {rule.id!r}, "
-                               f"'clause': {c.address!r}, 'cite': {c.cite!r}, 'reason': {rule.reason!r}}})")
-                    w.line("active = []")
-        if p.exclusions:
-            # Conditions are bool-typed (checked), and compiled bool expressions yield bools.
-            w.line("# 3b. Exclusions (不予奖励情形): every rule is evaluated and traced; the first that")
-            w.line("# holds refuses all.")
-            w.line("if active:")
-            with w.indent():
-                names = []
-                for i, rule in enumerate(p.exclusions, start=1):
-                    c = rule.clause
-                    cond = self.value(rule.when, c.cite, c.address, f"{rule.id} 不予奖励情形")
-                    w.comment(f"{c.cite} {rule.id}: {rule.when.text}")
+                    self.emit_refuse_all(w, rule, scope)
+        if not p.exclusions:
+            w.line()
+            return
+        # Conditions are bool-typed (checked), and compiled bool expressions yield bools.
+        w.line("# 3b. Exclusions (不予奖励情形): every rule that concerns a claim is evaluated and traced;")
+        w.line("# each claim is refused by the first rule that holds and concerns it.")
+        w.line("if active:")
+        with w.indent():
+            names = []
+            for i, rule in enumerate(p.exclusions, start=1):
+                c = rule.clause
+                scope = self.scope(rule)
+                cond = self.value(rule.when, c.cite, c.address, f"{rule.id} 不予奖励情形")
+                w.comment(f"{c.cite} {rule.id}: {rule.when.text}")
+                if scope:
+                    w.line(f"x{i} = ({cond}) if any(a[0] in {scope} for a in active) else None")
+                else:
                     w.line(f"x{i} = {cond}")
-                    names.append((f"x{i}", rule))
-                w.line("if tr:")
-                with w.indent():
-                    for name, rule in names:
-                        c = rule.clause
-                        w.line(f"step(trace, 'exclusion', {rule.id!r}, {c.address!r}, {c.cite!r}, {name}, "
-                               f"({rule.reason + '：是'!r} if {name} else {rule.reason + '：否'!r}))")
+                names.append((f"x{i}", rule, scope))
+            w.line("if tr:")
+            with w.indent():
+                for name, rule, scope in names:
+                    c = rule.clause
+                    line = (f"step(trace, 'exclusion', {rule.id!r}, {c.address!r}, {c.cite!r}, {name}, "
+                            f"({rule.reason + '：是'!r} if {name} else {rule.reason + '：否'!r}))")
+                    if scope:
+                        w.line(f"if {name} is not None:")
+                        with w.indent():
+                            w.line(line)
+                    else:
+                        w.line(line)
+            if all(scope is None for _, _, scope in names):
+                # Every rule concerns every claim: the first that holds decides.
                 chain_src = " else ".join(
-                    f"({r.id!r}, {r.clause.address!r}, {r.clause.cite!r}, {r.reason!r}) if {n}" for n, r in names
+                    f"({r.id!r}, {r.clause.address!r}, {r.clause.cite!r}, {r.reason!r}) if {n}"
+                    for n, r, _ in names
                 )
                 w.line(f"hit_rule = {chain_src} else None")
                 w.line("if hit_rule is not None:")
@@ -693,6 +722,11 @@ class _Generator:
                         w.line("refused.append({'award': a[0], 'name': a[1], 'rule': hit_rule[0], "
                                "'clause': hit_rule[1], 'cite': hit_rule[2], 'reason': hit_rule[3]})")
                     w.line("active = []")
+            else:
+                for name, rule, scope in names:
+                    w.line(f"if {name}:")
+                    with w.indent():
+                        self.emit_refuse_all(w, rule, scope)
         w.line()
 
     def emit_per_award(self, w: PyWriter) -> None:

@@ -301,30 +301,35 @@ class Interpreter:
                     refuse(award, "in-force", address, cite, reason)
                 active = []
 
+        # A rule with `applies_to` concerns only those awards; it is evaluated only when one of
+        # them is still claimed.
         for rule in p.eligibility:
-            if not active:
-                break
+            if not any(rule.covers(a.id) for a in active):
+                continue
             ok = bool(self.run(rule.when, env, rule.clause.cite))
             step(steps, "eligibility", rule.id, rule.clause.address, rule.clause.cite, ok,
                  f"{rule.when.text}：{'符合' if ok else '不符合'}")
             if not ok:
                 for award in active:
-                    refuse(award, rule.id, rule.clause.address, rule.clause.cite, rule.reason)
-                active = []
+                    if rule.covers(award.id):
+                        refuse(award, rule.id, rule.clause.address, rule.clause.cite, rule.reason)
+                active = [a for a in active if not rule.covers(a.id)]
 
         if active:
-            first_hit = None
+            hits = []
             for rule in p.exclusions:
+                if not any(rule.covers(a.id) for a in active):
+                    continue
                 hit = bool(self.run(rule.when, env, rule.clause.cite))
                 step(steps, "exclusion", rule.id, rule.clause.address, rule.clause.cite, hit,
                      f"{rule.reason}：{'是' if hit else '否'}")
-                if hit and first_hit is None:
-                    first_hit = rule
-            if first_hit is not None:
+                if hit:
+                    hits.append(rule)
+            for rule in hits:  # each award is refused by the first exclusion that concerns it
                 for award in active:
-                    refuse(award, first_hit.id, first_hit.clause.address, first_hit.clause.cite,
-                           first_hit.reason)
-                active = []
+                    if rule.covers(award.id):
+                        refuse(award, rule.id, rule.clause.address, rule.clause.cite, rule.reason)
+                active = [a for a in active if not rule.covers(a.id)]
 
         candidates: list[tuple[Award, Decimal]] = []
         previously = facts[p.evaluation.previously_obtained] if p.evaluation.previously_obtained else frozenset()

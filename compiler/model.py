@@ -89,6 +89,11 @@ class ConditionRule:
     clause: Clause
     span: Span
     evidence: tuple[str, ...] = ()
+    applies_to: frozenset[str] | None = None  # award ids; None = every award
+    applies_span: Span | None = None
+
+    def covers(self, award_id: str) -> bool:
+        return self.applies_to is None or award_id in self.applies_to
 
 
 @dataclass
@@ -446,6 +451,8 @@ class _Builder:
                     ConditionRule(
                         str(raw["id"]), kind, self._expr(raw["when"]), str(raw["reason"]), clause,
                         raw.span, _evidence(raw.get("evidence")),
+                        frozenset(str(a) for a in raw["applies_to"]) if "applies_to" in raw else None,
+                        raw.value_spans.get("applies_to"),
                     )
                 )
         for raw in node.get("combine") or []:

@@ -17,6 +17,7 @@ from conftest import HAMI, ROOT
 from compiler import evalrt
 from compiler.cases import compile_evaluator, wrap_generated
 from compiler.codegen import generate
+from compiler.diagnostics import PolicyError
 from compiler.interpret import Interpreter
 from compiler.pipeline import load_policy, policy_from_tree
 from compiler.yamlsrc import parse_yaml
@@ -225,3 +226,49 @@ def test_dated_parameters_and_tiers_agree_between_engines() -> None:
         with pytest.raises(evalrt.EvaluationError) as info:
             engine(early, dt.date(2026, 6, 1))
         assert "尚无适用的值" in info.value.message
+
+
+def test_rules_scoped_to_some_awards_agree_between_engines() -> None:
+    """`applies_to` (gap G1): an eligibility rule and an exclusion that concern only the 银奖."""
+    text = (ROOT / "tests/fixtures/mini.yaml").read_text(encoding="utf-8")
+    text = text.replace("            reason: 不是本市企业", "            reason: 不是本市企业\n"
+                        "          - id: silver-revenue\n            when: 营业收入 50万元以上\n"
+                        "            reason: 营业收入不足\n            applies_to: [silver-award]", 1)
+    text = text.replace("            reason: 被列入失信名单", "            reason: 被列入失信名单\n"
+                        "          - id: silver-ban\n            when: 营业收入 500万元以上\n"
+                        "            reason: 大型企业不申报银奖\n            applies_to: [silver-award]", 1)
+    text = text.replace("group: 奖项", "group: 金奖组", 1)
+    policy = policy_from_tree(parse_yaml(text, "scoped.yaml"), "scoped.yaml")
+    ns: dict[str, Any] = {}
+    exec(compile(generate(policy, text, "scoped.yaml"), "scoped", "exec"), ns)
+    generated, reference = wrap_generated(ns), Interpreter(policy).evaluate
+    day = dt.date(2026, 6, 1)
+
+    def run(revenue: str, blacklisted: bool = False, claims: tuple[str, ...] = ("金奖", "银奖")) -> dict[str, Any]:
+        facts = {"在本市": True, "营业收入": revenue, "申报资格": list(claims), "列入失信名单": blacklisted}
+        for trace in (True, False):
+            assert generated(facts, day, trace=trace) == reference(facts, day, trace=trace)
+        return generated(facts, day)
+
+    def outcome(r: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+        return [g["award"] for g in r["granted"]], {x["award"]: x["rule"] for x in r["refused"]}
+
+    assert outcome(run("40万元")) == (["gold-award"], {"silver-award": "silver-revenue"})
+    assert outcome(run("600万元")) == (["gold-award"], {"silver-award": "silver-ban"})
+    assert outcome(run("120万元")) == (["gold-award", "silver-award"], {})
+    # a global exclusion still refuses both, and comes first for the 银奖 too
+    assert outcome(run("600万元", blacklisted=True)) == ([], {"gold-award": "blacklisted", "silver-award": "blacklisted"})
+    # a scoped rule is not even evaluated when its award is not claimed
+    r = run("40万元", claims=("金奖",))
+    assert "silver-revenue" not in {s["rule"] for s in r["trace"]}
+
+
+def test_applies_to_must_name_existing_awards() -> None:
+    text = (ROOT / "tests/fixtures/mini.yaml").read_text(encoding="utf-8")
+    text = text.replace("            reason: 被列入失信名单", "            reason: 被列入失信名单\n"
+                        "            applies_to: [silver-awrd]", 1)
+    with pytest.raises(PolicyError) as info:
+        policy_from_tree(parse_yaml(text, "scoped.yaml"), "scoped.yaml")
+    (d,) = info.value.diagnostics
+    assert d.code == "E305" and d.hint == "你是不是想写「silver-award」？" and d.span is not None
+    assert text.splitlines()[d.span.line - 1].strip().startswith("applies_to:")

@@ -807,7 +807,7 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
                 refused.append({'award': a[0], 'name': a[1], 'rule': 'in-force', 'clause': 'effect', 'cite': '第二十八条', 'reason': reason})
             active = []
 
-    # 3a. Eligibility (申报对象): the first rule that fails refuses every claim.
+    # 3a. Eligibility (申报对象): a rule that fails refuses every claim it concerns.
     # 第四条 in-hami: 单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]
     if active:
         ok = (f['单位所在地在哈密市'] and (f['单位类型'] in _K11))
@@ -816,8 +816,8 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
             for a in active:
                 refused.append({'award': a[0], 'name': a[1], 'rule': 'in-hami', 'clause': 'scope', 'cite': '第四条', 'reason': '不属于本办法支持对象（哈密市行政区域内依法设立的行政机关、事业单位、社会组织、科研机构及企业）'})
             active = []
-    # 3b. Exclusions (不予奖励情形): every rule is evaluated and traced; the first that
-    # holds refuses all.
+    # 3b. Exclusions (不予奖励情形): every rule that concerns a claim is evaluated and traced;
+    # each claim is refused by the first rule that holds and concerns it.
     if active:
         # 第十七条第（一）项 not-industry-policy: 非 符合产业政策
         x1 = (not f['符合产业政策'])
