@@ -84,3 +84,34 @@ def test_caret_is_aligned_by_display_width() -> None:
     # the caret starts under 营业收人: 26 ASCII columns of indentation and "when: "
     assert caret.startswith(" " * 26 + "^^^^^^^^")
     assert src[26:30] == "营业收人"
+
+
+def test_mutated_policies_only_ever_raise_policy_errors() -> None:
+    """Random line deletions, duplications and character edits of the Hami policy: every outcome
+    is a valid policy or a PolicyError that renders — never a traceback."""
+    import random
+
+    from compiler.codegen import generate
+    from compiler.pipeline import policy_from_tree
+    from compiler.yamlsrc import parse_yaml
+
+    lines = (ROOT / "policies/hami-quality-fund/final.yaml").read_text(encoding="utf-8").splitlines()
+    rng = random.Random(1)
+    alphabet = list("：:-[]{}\"'#&*!|>% 　\t且或非0123456789万元年日支人")
+    for _ in range(60):
+        mutated = list(lines)
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(mutated))
+            roll = rng.random()
+            if roll < 0.25:
+                del mutated[i]
+            elif roll < 0.45:
+                mutated.insert(i, mutated[rng.randrange(len(mutated))])
+            else:
+                j = rng.randrange(len(mutated[i]) + 1)
+                mutated[i] = mutated[i][:j] + rng.choice(alphabet) + mutated[i][j + (roll < 0.8):]
+        text = "\n".join(mutated)
+        try:
+            generate(policy_from_tree(parse_yaml(text, "m.yaml"), "m.yaml"), text, "m.yaml")
+        except PolicyError as exc:
+            assert render_all(exc.diagnostics)

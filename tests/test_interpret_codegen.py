@@ -272,3 +272,28 @@ def test_applies_to_must_name_existing_awards() -> None:
     (d,) = info.value.diagnostics
     assert d.code == "E305" and d.hint == "你是不是想写「silver-award」？" and d.span is not None
     assert text.splitlines()[d.span.line - 1].strip().startswith("applies_to:")
+
+
+def test_ill_typed_inputs_never_crash_and_both_engines_agree(hami: Any) -> None:
+    """Facts of every wrong type (floats, strings with units, nested lists, sets, None …): only
+    FactsError/EvaluationError escape, and the generated fast path agrees with the interpreter."""
+    generated, reference = compile_evaluator(hami, HAMI), Interpreter(hami).evaluate
+    rng = random.Random(7)
+    names = [*hami.facts, "未知事实"]
+    values: list[Any] = [True, False, 0, 1, -1, 1.5, "是", "否", "", "20万元", "3项", "abc", None, [],
+                         ["中国质量奖"], ["x"], [[1]], {"a": 1}, Decimal("2.5"), dt.date(2025, 1, 1),
+                         "2026-02-30", "2026年3月1日", "企业", "其他", ("中国质量奖",), {"中国质量奖"}]
+
+    def outcome(engine: Any, facts: dict[str, Any]) -> tuple[Any, ...]:
+        try:
+            return ("ok", engine(facts, dt.date(2026, 6, 1)))
+        except evalrt.FactsError as exc:
+            return ("facts", sorted(exc.missing), sorted(n for n, _ in exc.invalid), sorted(n for n, _ in exc.unknown))
+        except evalrt.EvaluationError as exc:
+            return ("evaluation", exc.cite)
+
+    for _ in range(600):
+        facts = dict(BASE)
+        for _ in range(rng.randint(1, 4)):
+            facts[rng.choice(names)] = rng.choice(values)
+        assert outcome(generated, facts) == outcome(reference, facts), facts
