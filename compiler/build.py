@@ -51,7 +51,7 @@ def build_all(root: Path) -> dict[str, bytes]:
         if key in seen:
             raise PolicyError([Diagnostic(
                 "E304", f"政策 {policy.policy_id} 的版本 {policy.version} 在 {seen[key]} 与 {rel_source} 中重复",
-                hint="同一政策的每个版本的 version 必须不同",
+                policy.tree.value_spans.get("version"), hint="同一政策的每个版本的 version 必须不同",
             )])
         seen[key] = rel_source
         source_text = path.read_text(encoding="utf-8-sig")

@@ -7,7 +7,6 @@ compared with money are compile errors with file:line:column and the clause.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,7 +15,7 @@ from . import numbering
 from .diagnostics import Collector, Span, did_you_mean
 from .expr import ast
 from .expr.parser import ExprSyntaxError, parse, parse_band
-from .model import Amount, Clause, Expr, Policy, Tiers, leaves, walk
+from .model import Amount, Clause, Expr, Policy, Tiers, effective_after, leaves, valid_until, walk
 from .units import DURATION_DIMS, MONEY, Dims, describe_dims, divide_dims, multiply_dims
 from .yamlsrc import YStr
 
@@ -528,8 +527,7 @@ class Checker:
     def check_meta(self) -> None:
         m = self.p.meta
         if m.after_publication_days is not None and m.published and m.effective_date:
-            # 民法典 第二百零一条: the day of publication is not counted; "N日后" starts the day after day N.
-            expected = m.published + dt.timedelta(days=m.after_publication_days + 1)
+            expected = effective_after(m.published, m.after_publication_days)
             if expected != m.effective_date:
                 self.diag.error(
                     "E309", f"施行日期应为 {expected.isoformat()}（{m.published.isoformat()} 发布，"
@@ -538,11 +536,7 @@ class Checker:
                 )
         if m.validity_years and m.effective_date and m.valid_until:
             start = m.effective_date
-            try:
-                end = start.replace(year=start.year + m.validity_years)
-            except ValueError:  # 29 February
-                end = start.replace(year=start.year + m.validity_years, day=28)
-            expected_until = end - dt.timedelta(days=1)
+            expected_until = valid_until(start, m.validity_years)
             if expected_until != m.valid_until:
                 self.diag.error(
                     "E309", f"有效期至应为 {expected_until.isoformat()}（自 {start.isoformat()} 起"

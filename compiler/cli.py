@@ -195,7 +195,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except evalrt.FactsError as exc:
         raise PolicyError(facts_diagnostics(exc, tree, display_path(args.facts))) from None
     except evalrt.EvaluationError as exc:
-        raise PolicyError([Diagnostic("E404", f"无法计算：{exc.message}", None, exc.cite)]) from None
+        clause = next((c for c in policy.clauses.values() if c.cite == exc.cite), None)
+        raise PolicyError([Diagnostic(
+            "E404", f"无法计算：{exc.message}", clause.span if clause else None, exc.cite,
+            hint=f"检查 {display_path(args.facts)} 中这条规则用到的事实",
+        )]) from None
     if args.format == "json":
         print(json.dumps(reports.result_json(result), ensure_ascii=False, indent=2))
     else:

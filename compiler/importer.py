@@ -31,7 +31,7 @@ from typing import Any
 from . import numbering
 from .build import atomic_write
 from .diagnostics import Diagnostic, PolicyError, Span, UsageError, remember_source, render_all
-from .model import Policy
+from .model import Policy, effective_after, valid_until
 from .pipeline import display_path, find_policy_files, load_policy, policy_from_tree
 from .text import (
     Located,
@@ -739,16 +739,6 @@ def _date(m: re.Match[str], offset: int = 1) -> dt.date | None:
         return None
 
 
-def _add_years(start: dt.date, years: int) -> dt.date:
-    """The last day of a period of `years` years starting on `start` (the first day counts),
-    computed as compiler/check.py checks it."""
-    try:
-        end = start.replace(year=start.year + years)
-    except ValueError:  # 29 February
-        end = start.replace(year=start.year + years, day=28)
-    return end - dt.timedelta(days=1)
-
-
 _NUMBER = r"(\d+|[一二三四五六七八九十]+)"
 EFF_AFTER = re.compile(rf"自(?:发布|印发|公布)之日起{_NUMBER}日后(?:施行|实施|执行)")
 EFF_ON_PUBLICATION = re.compile(r"自(?:发布|印发|公布)之日起(?:施行|实施|执行)")
@@ -814,7 +804,7 @@ def extract_meta(source: Source, lines: list[Line], doc: Document, parsed: Parse
         meta.missing.append(f"施行日期：「{meta.effective_text}」需要发布日期，源文件中没有"
                             + ("（征求意见稿尚未发布）" if status == "draft" else ""))
     if meta.validity_years and meta.effective_date:
-        meta.valid_until = _add_years(meta.effective_date, meta.validity_years)
+        meta.valid_until = valid_until(meta.effective_date, meta.validity_years)
     if meta.validity_text and meta.valid_until is None:
         meta.missing.append(f"有效期截止日：「{meta.validity_text}」需要施行日期")
     for key, label in (("issuer", "发文机关"), ("doc_number", "文号"), ("published", "发布日期")):
@@ -835,8 +825,7 @@ def _dates_in(text: str, address: str, meta: Meta) -> None:
             meta.effective_text, meta.effective_clause = m.group(0), address
             meta.after_days = numbering.parse_zh_number(m.group(1))
             if meta.published:
-                # 民法典 第二百零一条: the day of publication does not count (as check.py verifies).
-                meta.effective_date = meta.published + dt.timedelta(days=meta.after_days + 1)
+                meta.effective_date = effective_after(meta.published, meta.after_days)
         elif m := EFF_DATE.search(compact):
             meta.effective_text, meta.effective_clause = m.group(0), address
             meta.effective_date = _date(m)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from . import numbering
+from . import evalrt, numbering
 from .diagnostics import Collector, Span
 from .expr import ast
 from .units import Unit, parse_unit
@@ -535,6 +536,9 @@ class _Builder:
         val = m.get("validity") or YMap()
         if "clause" in eff:
             spans["effective.clause"] = eff.value_spans["clause"]
+        for key in ("file", "document_title"):
+            if key in m["source"]:
+                spans[f"source.{key}"] = m["source"].value_spans[key]
         meta = Meta(
             str(m["title"]), str(m["issuer"]), str(m["status"]), str(m["source"]["file"]),
             str(m["doc_number"]) if "doc_number" in m else None,
@@ -576,6 +580,18 @@ def build(tree: YMap, file: str) -> tuple[Policy, Collector]:
         tree, spans,
     )
     return policy, b.errors
+
+
+def effective_after(published: dt.date, days: int) -> dt.date:
+    """First day in force of "自发布之日起N日后施行": the day of publication is not counted
+    (民法典 第二百零一条), and the text is in force from the day after the Nth day."""
+    return published + dt.timedelta(days=days + 1)
+
+
+def valid_until(effective: dt.date, years: int) -> dt.date:
+    """Last day in force of "有效期N年" counted from the first day in force (which counts);
+    29 February rolls back to 28 February (evalrt.add_years)."""
+    return evalrt.add_years(effective, Decimal(years)) - dt.timedelta(days=1)
 
 
 def leaves(clause: Clause) -> list[Clause]:

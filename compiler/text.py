@@ -18,10 +18,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import numbering
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, Span
 from .model import Clause, Policy
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"', "『": '"', "』": '"'})
@@ -309,93 +308,6 @@ def rebuild(policy: Policy) -> str:
 
 # -- the article-level comparison used by the build tests --------------------------------------
 
-_ARTICLE_START = re.compile(r"^\s*(?:\*\*)?\s*第([一二三四五六七八九十百零〇两\d]+)条")
-_CHAPTER_START = re.compile(r"^\s*#*\s*(?:\*\*)?\s*第([一二三四五六七八九十百零〇两\d]+)章")
-
-
-@dataclass
-class SourceDocument:
-    """One 办法 inside a source file: its chapters' headings and each article's text."""
-
-    start_line: int
-    chapters: list[str]
-    articles: dict[int, str]  # article number → raw text (all its lines)
-    article_lines: dict[int, int]  # article number → line in the source file
-
-
-def extract_document(source: str, title: str) -> SourceDocument | None:
-    """Find the document whose title line equals `title` and split it into articles."""
-    lines = source.splitlines()
-    target = normalise(title)
-    start = next((i for i, ln in enumerate(lines) if normalise(ln) == target), None)
-    if start is None:
-        return None
-    chapters: list[str] = []
-    articles: dict[int, str] = {}
-    where: dict[int, int] = {}
-    current: int | None = None
-    for i in range(start + 1, len(lines)):
-        line = lines[i]
-        if not line.strip():
-            if articles and i + 1 < len(lines) and not lines[i + 1].strip():
-                break  # two blank lines after the articles: the document has ended
-            continue
-        if articles and _looks_like_new_document(line):
-            break
-        if _CHAPTER_START.match(line):
-            chapters.append(line.strip())
-            current = None
-            continue
-        m = _ARTICLE_START.match(line)
-        if m:
-            number = numbering.parse_zh_number(m.group(1))
-            if number in articles or (articles and number != max(articles) + 1):
-                break  # the next document has begun
-            current = number
-            articles[number] = line
-            where[number] = i + 1
-        elif current is not None:
-            articles[current] += "\n" + line
-    return SourceDocument(start + 1, chapters, articles, where)
-
-
-def _looks_like_new_document(line: str) -> bool:
-    return bool(re.match(r"^\s*关于印发|^\s*.*〔\d{4}〕\d+号\s*$", line))
-
-
-def compare_with_source(policy: Policy, policy_dir: Path) -> list[Diagnostic]:
-    """Differences between each article of the YAML and the issued text (after normalisation)."""
-    source_path = policy_dir / policy.meta.source_file
-    try:
-        source = source_path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [Diagnostic("E501", f"无法读取源文件 {policy.meta.source_file}：{exc}")]
-    title = policy.meta.document_title or policy.meta.title
-    doc = extract_document(source, title)
-    if doc is None:
-        return [Diagnostic("E502", f"源文件 {policy.meta.source_file} 中找不到标题为「{title}」的文件")]
-    diags: list[Diagnostic] = []
-    yaml_articles = policy.articles
-    for article in yaml_articles:
-        src = doc.articles.get(article.article_no)
-        if src is None:
-            diags.append(Diagnostic("E503", f"源文件中没有{article.cite}", article.span, article.cite))
-            continue
-        got, want = normalise("".join(article_lines(article))), normalise(src)
-        if got != want:
-            diags.append(Diagnostic(
-                "E504", f"{article.cite}与源文件不一致：{describe_difference(want, got)}",
-                article.span, article.cite,
-                hint=f"源文件 {policy.meta.source_file} 第 {doc.article_lines[article.article_no]} 行",
-            ))
-    for number in sorted(set(doc.articles) - {a.article_no for a in yaml_articles}):
-        diags.append(Diagnostic(
-            "E503", f"源文件有{numbering.article_label(number)}，YAML 中没有", None,
-            numbering.article_label(number),
-        ))
-    return diags
-
-
 def _describe_op(op: str, source: str, a0: int, a1: int, yaml_text: str, b0: int, b1: int) -> str:
     ctx = source[max(0, a0 - 6) : a0]
     if op == "delete":
@@ -495,6 +407,16 @@ def _describe_original(op: str, source: str, s_where: Sequence[int], a0: int, a1
             f"YAML 为「{_original(yaml_text, y_where, b0, b1)}」")
 
 
+def _insertion_point(policy: Policy, *, chapter: int = 0, article: int = 0) -> Span | None:
+    """Where a chapter or article missing from the YAML belongs: the YAML chapter or article
+    just before it (or the first one), so the message points into the file."""
+    if chapter:
+        before = [c for c in policy.chapters if c.number < chapter] or policy.chapters[:1]
+        return before[-1].span if before else None
+    arts = [a for a in policy.articles if a.article_no < article] or policy.articles[:1]
+    return arts[-1].span if arts else None
+
+
 def compare_clauses(policy: Policy, source: SourceText) -> list[Diagnostic]:
     """Every clause of the policy against the source after normalisation; one diagnostic per
     clause that differs, naming the characters missing or added and both locations."""
@@ -505,15 +427,16 @@ def compare_clauses(policy: Policy, source: SourceText) -> list[Diagnostic]:
         label = numbering.chapter_label(chapter.number)
         src_title = source.chapters.get(chapter.number)
         if chapter.title and src_title is None:
-            diags.append(Diagnostic("E503", f"源文件没有{label}（YAML 为「{chapter.title}」）", None, label))
+            diags.append(Diagnostic("E503", f"源文件没有{label}（YAML 为「{chapter.title}」）", chapter.span, label))
         elif src_title is not None and normalise(chapter.title) != normalise(src_title.text):
             diags.append(Diagnostic(
                 "E504", f"{label}的标题与源文件不一致：{describe_difference(normalise(src_title.text), normalise(chapter.title))}",
-                None, label, hint=f"源文件 {source.file}:{src_title.first_line}",
+                chapter.span, label, hint=f"源文件 {source.file}:{src_title.first_line}",
             ))
     for number in sorted(set(source.chapters) - {c.number for c in policy.chapters if c.title}):
         diags.append(Diagnostic(
-            "E503", f"源文件有{numbering.chapter_label(number)}「{source.chapters[number].text}」，YAML 中没有", None,
+            "E503", f"源文件有{numbering.chapter_label(number)}「{source.chapters[number].text}」，YAML 中没有",
+            _insertion_point(policy, chapter=number),
             numbering.chapter_label(number), hint=f"源文件 {source.file}:{source.chapters[number].first_line}",
         ))
     for chapter in policy.chapters:
@@ -541,7 +464,7 @@ def compare_clauses(policy: Policy, source: SourceText) -> list[Diagnostic]:
         if src.number not in yaml_numbers:
             label = f"{numbering.zh_number(src.number)}、" if measures else numbering.article_label(src.number)
             diags.append(Diagnostic(
-                "E503", f"源文件有{label}，YAML 中没有", None, label,
+                "E503", f"源文件有{label}，YAML 中没有", _insertion_point(policy, article=src.number), label,
                 hint=f"源文件 {source.file}:{src.text.first_line}",
             ))
     return diags

@@ -72,12 +72,16 @@ def test_missing_and_added_characters_name_their_clause(tmp_path: Path) -> None:
 
 
 def test_chapter_title_and_missing_article_are_reported(tmp_path: Path) -> None:
-    _, diags = _edited(tmp_path, "title: 预算与资金管理", "title: 预算管理")
+    edited, diags = _edited(tmp_path, "title: 预算与资金管理", "title: 预算管理")
     assert [(d.code, d.clause) for d in diags] == [("E504", "第四章")]
+    # the message points at the chapter in the YAML, not only at the source line
+    span = diags[0].span
+    assert span is not None and "chapter: budget-management" in edited.read_text(encoding="utf-8").splitlines()[span.line - 1]
     _, diags = _edited(tmp_path / "2",
                        "      - id: residual\n        text: 本办法未尽事宜，按照国家、自治区及哈密市有关财政资金管理规定执行。\n"
                        "        nature: declaratory\n", "")
-    assert ("E503", "第二十八条") in [(d.code, d.clause) for d in diags]
+    missing = [d for d in diags if (d.code, d.clause) == ("E503", "第二十八条")]
+    assert missing and missing[0].span is not None  # points at the YAML article it belongs after
 
 
 def test_cli_exit_code_and_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

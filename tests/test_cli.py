@@ -163,3 +163,17 @@ def test_atomic_write_gives_ordinary_permissions(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == "内容"
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
     assert [p.name for p in target.parent.iterdir()] == ["guide.md"]  # no temporary file left
+
+
+def test_eval_error_points_at_the_rule(tmp_path: Path) -> None:
+    """A rule that cannot be computed (division by zero) is reported at its clause in the YAML."""
+    policy = tmp_path / "p.yaml"
+    text = (ROOT / "tests/fixtures/mini.yaml").read_text(encoding="utf-8")
+    policy.write_text(text.replace("amount: 10万元", "amount: 10万元 × 100万元 ÷ (营业收入 - 100万元)"), encoding="utf-8")
+    facts = tmp_path / "f.yaml"
+    facts.write_text("as_of: 2026-06-01\nfacts: {在本市: true, 营业收入: 100万元, 申报资格: [银奖]}\n", encoding="utf-8")
+    out = run(["eval", str(policy), str(facts)])
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "除以零" in out.stderr and "第三条第（二）项" in out.stderr
+    line = next(i for i, ln in enumerate(policy.read_text(encoding="utf-8").splitlines(), 1) if "- id: silver" in ln)
+    assert f"p.yaml:{line}:" in out.stderr
