@@ -277,7 +277,10 @@ def _style(doc: Document, style_id: str) -> ParagraphStyle:
 
 def _paragraph(doc: Document, style_id: str, text: str = "") -> Paragraph:
     """A paragraph in one of the 公文 styles; `text` is one literal run (never parsed)."""
-    p = doc.add_paragraph(style=_style(doc, style_id))
+    # The style ids are the _STYLES keys (set in _add_styles): write the id directly, because
+    # python-docx's style= argument searches every style of the document on each call.
+    p = doc.add_paragraph()
+    p._p.style = style_id
     if text:
         p.add_run(text)
     return p
@@ -598,13 +601,15 @@ def add_table(
         _set_attr_child(tr_pr, "w:cantSplit", val="1")
         if r == 0:
             _set_attr_child(tr_pr, "w:tblHeader", val="1")
+        # row.cells walks the whole table in python-docx: take the row's cells once.
+        cells = row.cells
         for c, value in enumerate(values):
-            cell = row.cells[c]
+            cell = cells[c]
             cell.width = Mm(widths_mm[c])
             tc_pr = cell._tc.get_or_add_tcPr()
             _set_attr_child(tc_pr, "w:vAlign", val="center")
             p = cell.paragraphs[0]
-            p.style = _style(doc, "GBTableHeader" if r == 0 else "GBTable")
+            p._p.style = "GBTableHeader" if r == 0 else "GBTable"  # ids, as in _paragraph
             if r > 0 and aligns[c] != "left":
                 p.paragraph_format.alignment = mapping[aligns[c]]
             if size != SIZE_TABLE:
