@@ -133,15 +133,16 @@ class _ExprCompiler:
     def can_raise(self, node: ast.Node) -> bool:
         """Whether evaluating `node` may raise (an empty optional fact, a parameter without a value,
         division, calendar arithmetic); only such expressions need a guarded function."""
-        for sub in ast.names(node):
-            if sub.name in self.p.parameters:
-                return True
-            fact = self.p.facts.get(sub.name)
-            if fact is not None and fact.optional:
-                return True
         stack = [node]
         while stack:
             current = stack.pop()
+            if isinstance(current, ast.IsNull) and isinstance(current.operand, ast.Name) \
+                    and current.operand.name in self.p.facts:
+                continue  # 不为空 / 为空 on a fact is safe even when the fact is empty
+            if isinstance(current, ast.Name):
+                fact = self.p.facts.get(current.name)
+                if current.name in self.p.parameters or (fact is not None and fact.optional):
+                    return True
             if isinstance(current, ast.Binary) and (
                 current.op == "/" or self.types[current.left].kind == "date"
             ):
@@ -227,12 +228,18 @@ class _Generator:
     def value(self, expr: Expr, cite: str, address: str, purpose: str) -> str:
         """Python source computing `expr` over `f`: inline when it cannot raise, else a guarded call."""
         assert expr.node is not None
-        if not self.x.can_raise(expr.node):
-            return self.x.compile(expr.node)
+        node = expr.node
+        if not self.x.can_raise(node):
+            return self.x.compile(node)
+        if isinstance(node, ast.Logic) and not self.x.can_raise(node.left):
+            # Guard hoisting: 弄虚作假认定日期 不为空 且 … tests the guard inline and calls the
+            # guarded function only when the guard lets the rest through (the rest is pure).
+            return f"({self.x.compile(node.left)} {node.op} {self.fn(expr, cite, address, purpose)}(f))"
         return f"{self.fn(expr, cite, address, purpose)}(f)"
 
-    def fn(self, expr: Expr, cite: str, address: str, purpose: str) -> str:
-        """Emit a function computing `expr`; returns its name."""
+    def fn(self, expr: Expr, cite: str, address: str, purpose: str, *, money: bool = False) -> str:
+        """Emit a function computing `expr`; returns its name. With `money` the function returns
+        the amount in 元 rounded to 分 (an amount function)."""
         assert expr.node is not None
         self.fn_count += 1
         name = f"_r{self.fn_count}"
@@ -241,10 +248,19 @@ class _Generator:
         with w.indent():
             w.comment(f"{cite} {address} {purpose}")
             w.comment(expr.text)
+            per_unit = self.per_unit_amount(expr.node) if money else None
+            if per_unit is not None:
+                fact, unit_amount, limit = per_unit
+                w.line(f"n = f[{fact!r}]")
+                w.line(f"if n.__class__ is int and -{limit} <= n <= {limit}:")
+                with w.indent():
+                    w.comment("an amount in 分 times a whole count is exact: no rounding to do")
+                    w.line(f"return {self.x.const(_py(unit_amount))} * n")
             w.line("try:")
             with w.indent():
-                w.line(f"return {self.x.compile(expr.node)}")
-            w.line("except (TypeError, ZeroDivisionError) as exc:")
+                code = self.x.compile(expr.node)
+                w.line(f"return money(Decimal({code}))" if money else f"return {code}")
+            w.line("except (TypeError, ArithmeticError) as exc:")
             with w.indent():
                 w.line(f"raise _rule_error({cite!r}, {expr.text!r}, exc) from None")
         w.line()
@@ -269,18 +285,39 @@ class _Generator:
         if not isinstance(award.amount, Expr) or award.amount.node is None or ast.names(award.amount.node):
             return None
         interpreter = Interpreter(self.p)
-        value = interpreter.money_value(
-            interpreter.ev(award.amount.node, {}), award.clause.cite, award.amount.text
-        )
-        amount = evalrt.money(value)
-        if amount < 0:
+        try:
+            amount = interpreter.money_value(
+                interpreter.ev(award.amount.node, {}), award.clause.cite, award.amount.text
+            )
+        except evalrt.EvaluationError:
             return None  # left to the runtime, which reports it with its clause
+        if amount < 0:
+            return None  # likewise
         return (amount, evalrt.amount_json(amount), f"「{award.name}」{evalrt.money_text(amount)}")
 
+    def per_unit_amount(self, node: ast.Node) -> tuple[str, Decimal, int] | None:
+        """For an amount `单价 × 数量` (20万元 × 主导制定国家标准数) whose unit price is exact in
+        分: the count fact, the unit price rounded to 分, and the largest count for which the
+        product stays within Decimal's 28 digits — below it, price × count is exactly what
+        money(price × count) gives, digit for digit (same value, same exponent)."""
+        if not (isinstance(node, ast.Binary) and node.op == "*"):
+            return None
+        pair = (node.left, node.right)
+        quantity = next((n for n in pair if isinstance(n, ast.Quantity)), None)
+        name = next((n for n in pair if isinstance(n, ast.Name)), None)
+        if quantity is None or name is None or name.name not in self.p.facts:
+            return None
+        unit_amount = evalrt.money(quantity.value)
+        digits = len(unit_amount.as_tuple().digits)
+        if unit_amount != quantity.value or digits > 20:
+            return None
+        return name.name, unit_amount, 10 ** (28 - digits) - 1
+
     def amount_fn(self, award: Award) -> str:
+        """The function computing an award's amount in 元, rounded to 分."""
         cite = award.clause.cite
         if isinstance(award.amount, Expr):
-            return self.fn(award.amount, cite, award.clause.address, f"{award.id} 金额")
+            return self.fn(award.amount, cite, award.clause.address, f"{award.id} 金额", money=True)
         tiers: Tiers = award.amount
         of = self.fn(tiers.of, cite, award.clause.address, f"{award.id} 分档依据")
         bands = []
@@ -305,9 +342,9 @@ class _Generator:
                     conds.append(f"basis {'<=' if hi_inc else '<'} {self.x.const(hi)}")
                 w.line(f"if {' and '.join(conds) or 'True'}:")
                 with w.indent():
-                    w.line(f"return {fn}(f)")
+                    w.line(f"return money(Decimal({fn}(f)))")
             if other:
-                w.line(f"return {other}(f)")
+                w.line(f"return money(Decimal({other}(f)))")
             else:
                 w.line(f"raise EvaluationError({cite!r}, {('「' + tiers.of.text + '」的值不落入任何一档')!r})")
         w.line()
@@ -372,6 +409,9 @@ class _Generator:
             w.line("if isinstance(exc, ZeroDivisionError):")
             with w.indent():
                 w.line('return EvaluationError(cite, f"「{text}」中出现除以零")')
+            w.line("if isinstance(exc, ArithmeticError):  # decimal.InvalidOperation: beyond 28 digits")
+            with w.indent():
+                w.line('return EvaluationError(cite, f"「{text}」" + OUT_OF_RANGE)')
             w.line('return EvaluationError(cite, f"所需的可选事实为空，无法计算「{text}」")')
         w.line()
         w.line()
@@ -464,11 +504,13 @@ class _Generator:
         for index, award in enumerate(awards):
             if award.qualification is not None:
                 claim_index.setdefault(award.qualification, []).append(index)
-        w.line("# Claimed qualification → the awards (by position in AWARDS) it claims.")
-        w.line("_CLAIM_INDEX: dict[str, tuple[int, ...]] = {")
+        # Usually a qualification claims one award: map it to that position, not a 1-tuple.
+        single = all(len(v) == 1 for v in claim_index.values())
+        w.line("# Claimed qualification → the award" + ("" if single else "s") + " (by position in AWARDS) it claims.")
+        w.line(f"_CLAIM_INDEX: dict[str, {'int' if single else 'tuple[int, ...]'}] = {{")
         with w.indent():
             for qual in sorted(claim_index):
-                w.line(f"{qual!r}: {_py(tuple(claim_index[qual]))},")
+                w.line(f"{qual!r}: {claim_index[qual][0] if single else _py(tuple(claim_index[qual]))},")
         w.line("}")
         w.line()
         w.line()
@@ -487,8 +529,10 @@ class _Generator:
             w.line(f"claims = f[{ev.claims!r}]" if ev.claims else "claims = frozenset()")
             w.line()
             w.line("# 1. Claims, in document order: the claimed qualifications, then awards with a condition.")
-            # A set removes a qualification listed twice; sorting restores document order.
-            w.line("claimed = set(chain.from_iterable(map(_CLAIM_INDEX.__getitem__, claims)))")
+            if single:
+                w.line("claimed = list(map(_CLAIM_INDEX.__getitem__, claims))")
+            else:
+                w.line("claimed = list(chain.from_iterable(map(_CLAIM_INDEX.__getitem__, claims)))")
             for index, award in enumerate(awards):
                 if award.qualification is not None:
                     continue
@@ -497,11 +541,17 @@ class _Generator:
                 w.comment(f"{award.clause.cite} {award.id}: {award.when.text}")
                 w.line(f"if {cond}:")
                 with w.indent():
-                    w.line(f"claimed.add({index})")
-            w.line("active = list(map(AWARDS.__getitem__, sorted(claimed)))")
-            w.line("for a in active:")
+                    w.line(f"claimed.append({index})")
+            # A set removes a qualification listed twice; sorting restores document order.
+            w.line("if len(claimed) > 1:")
             with w.indent():
-                w.line("step(trace, 'claim', a[0], a[2], a[3], True, a[12][0])")
+                w.line("claimed = sorted(set(claimed))")
+            w.line("active = list(map(AWARDS.__getitem__, claimed))")
+            w.line("if tr:")
+            with w.indent():
+                w.line("for a in active:")
+                with w.indent():
+                    w.line("step(trace, 'claim', a[0], a[2], a[3], True, a[12][0])")
             w.line("if not active:")
             with w.indent():
                 w.line("step(trace, 'claim', '', '', '', False, '未申报任何奖励事项')")
@@ -510,17 +560,17 @@ class _Generator:
             self.emit_condition_rules(w)
             self.emit_per_award(w)
             self.emit_combine(w)
-            w.line("granted = [")
+            w.line("granted = []")
+            w.line("total = _ZERO")
+            w.line("for a, amount in candidates:")
             with w.indent():
-                w.line("{'award': a[0], 'name': a[1], 'amount': amount, 'unit': '元', 'clause': a[2], "
-                       "'cite': a[3], 'one_time': a[7]}")
-                w.line("for a, amount in candidates")
-            w.line("]")
-            w.line("total = sum([amount for _, amount in candidates], _ZERO)")
+                w.line("granted.append({'award': a[0], 'name': a[1], 'amount': amount, 'unit': '元', "
+                       "'clause': a[2], 'cite': a[3], 'one_time': a[7]})")
+                w.line("total += amount")
             w.line("return {")
             with w.indent():
                 w.line("'format': RESULT_FORMAT, 'policy': POLICY, 'version': VERSION, 'doc_number': DOC_NUMBER,")
-                w.line("'as_of': as_of.isoformat(), 'granted': granted, 'refused': refused, "
+                w.line("'as_of': as_of, 'granted': granted, 'refused': refused, "
                        "'deferred': deferred, 'total': total,")
                 w.line("'unit': '元', 'trace': trace_steps,")
             w.line("}")
@@ -541,7 +591,11 @@ class _Generator:
         w.line("_DEFAULTS: dict[str, Any] = {")
         with w.indent():
             for name, value in defaults.items():
-                w.line(f"{name!r}: {self.x.const(_py(value)) if value is not None else 'None'},")
+                if name in nums and isinstance(value, Decimal) and value == value.to_integral_value():
+                    # Whole numbers stay int (as given ints do): int comparisons are cheaper.
+                    w.line(f"{name!r}: {int(value)},")
+                else:
+                    w.line(f"{name!r}: {self.x.const(_py(value)) if value is not None else 'None'},")
         w.line("}")
         w.line(f"_BOOL_FACTS = {_py(tuple(bools))}")
         w.line(f"_NUM_FACTS = {_py(tuple(nums))}")
@@ -628,7 +682,7 @@ class _Generator:
         w.line(f"# 2. In force? {cite} {_comment(m.effective_text or '')} {_comment(m.validity_text or '')}")
         w.line("if active:")
         with w.indent():
-            cond = "EFFECTIVE <= as_of" + (" and as_of <= VALID_UNTIL" if m.valid_until else "")
+            cond = "EFFECTIVE <= as_of" + (" <= VALID_UNTIL" if m.valid_until else "")
             w.line(f"in_force = {cond}")
             w.line(f"step(trace, 'validity', 'in-force', {address!r}, {cite!r}, in_force, "
                    f"'评价日期' + zh_date(as_of) + {f'；本办法{effective}起施行，有效期至{until}'!r})")
@@ -757,10 +811,10 @@ class _Generator:
                     w.line("continue")
             w.line("if a[11] is not None:")
             with w.indent():
-                w.line("amount, shown, detail = a[11]")
+                w.line("amount = a[11][0]")
             w.line("else:")
             with w.indent():
-                w.line("amount = money(Decimal(a[10](f)))")
+                w.line("amount = a[10](f)")
                 w.line("if amount < 0:")
                 with w.indent():
                     w.line("raise EvaluationError(a[3], '「' + a[1] + '」的金额为负数')")
@@ -769,6 +823,9 @@ class _Generator:
                 w.line("if a[11] is None:")
                 with w.indent():
                     w.line("shown, detail = amount_json(amount), '「' + a[1] + '」' + money_text(amount)")
+                w.line("else:")
+                with w.indent():
+                    w.line("_, shown, detail = a[11]")
                 w.line("step(trace, 'amount', a[0], a[2], a[3], shown, detail)")
             w.line("candidates.append((a, amount))")
         w.line()

@@ -202,8 +202,12 @@ def ceil(value: Any) -> Any:
 
 
 def money(value: Decimal) -> Decimal:
-    """Round an amount in 元 to 分, half up (四舍五入)."""
+    """Round an amount in 元 to 分, half up (四舍五入). An amount too large to hold to the 分 in
+    28 significant digits raises decimal.InvalidOperation (an ArithmeticError)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+OUT_OF_RANGE = "的结果超出可精确计算的范围（金额精确到分不能超过28位有效数字），请核对事实的取值"
 
 
 def money_text(value: Decimal) -> str:

@@ -231,15 +231,22 @@ class Interpreter:
             raise evalrt.EvaluationError(cite, f"事实「{exc.name}」为空，无法计算「{expr.text}」") from None
         except ZeroDivisionError:
             raise evalrt.EvaluationError(cite, f"「{expr.text}」中出现除以零") from None
+        except ArithmeticError:  # decimal.InvalidOperation: a value beyond 28 significant digits
+            raise evalrt.EvaluationError(cite, f"「{expr.text}」{evalrt.OUT_OF_RANGE}") from None
         except _UnitError as exc:
             raise evalrt.EvaluationError(cite, f"「{expr.text}」{exc}") from None
 
     def money_value(self, value: Any, cite: str, text: str) -> Decimal:
+        """An amount in 元 rounded to 分."""
         if not isinstance(value, Q) or value.dims != MONEY:
             raise evalrt.EvaluationError(cite, f"「{text}」的结果不是金额（{_describe(value)}）")
-        return value.v
+        try:
+            return evalrt.money(value.v)
+        except ArithmeticError:
+            raise evalrt.EvaluationError(cite, f"「{text}」{evalrt.OUT_OF_RANGE}") from None
 
     def amount(self, award: Award, env: dict[str, Any]) -> Decimal:
+        """The award's amount in 元, rounded to 分."""
         cite = award.clause.cite
         if isinstance(award.amount, Tiers):
             tiers = award.amount
@@ -349,7 +356,7 @@ class Interpreter:
                     refuse(award, award.id, c.address, c.cite,
                            f"「{award.qualification}」此前已经取得，不属于首次获得")
                     continue
-            amount = evalrt.money(self.amount(award, env))
+            amount = self.amount(award, env)
             if amount < 0:
                 raise evalrt.EvaluationError(c.cite, f"「{award.name}」的金额为负数")
             step(steps, "amount", award.id, c.address, c.cite, evalrt.amount_json(amount),
@@ -420,7 +427,7 @@ class Interpreter:
             "policy": p.policy_id,
             "version": p.version,
             "doc_number": p.meta.doc_number,
-            "as_of": as_of.isoformat(),
+            "as_of": as_of,
             "granted": granted,
             "refused": refused,
             "deferred": deferred,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from . import evalrt
@@ -75,9 +76,12 @@ def coverage_markdown(policy: Policy, source: str) -> str:
 
 
 def result_json(result: dict[str, Any]) -> dict[str, Any]:
-    """The evaluation result with Decimal amounts as strings (JSON has no decimal type)."""
+    """The evaluation result with Decimal amounts as strings (JSON has no decimal type) and
+    dates as ISO 8601 strings."""
 
     def conv(value: Any) -> Any:
+        if isinstance(value, dt.date):
+            return value.isoformat()
         if isinstance(value, dict):
             return {k: conv(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -90,16 +94,13 @@ def result_json(result: dict[str, Any]) -> dict[str, Any]:
     return converted
 
 
-def _zh_date(iso: str) -> str:
-    y, m, d = iso.split("-")
-    return f"{int(y)}年{int(m)}月{int(d)}日"
 
 
 def result_text(policy: Policy, result: dict[str, Any]) -> str:
     """A readable Chinese explanation of one decision, every line citing its clause."""
     meta = policy.meta
     lines = [f"《{meta.title}》" + (f"（{meta.doc_number}）" if meta.doc_number else "（{policy.version}）"),
-             f"评价日期：{_zh_date(result['as_of'])}", ""]
+             f"评价日期：{evalrt.zh_date(result['as_of'])}", ""]
     if result["granted"]:
         lines.append("给予奖励：")
         for g in result["granted"]:

@@ -29,6 +29,7 @@ def test_eval_grants_600000_citing_article_11() -> None:
     assert result["total"] == "600000"
     assert result["granted"][0]["cite"] == "第十一条第（一）项"
     assert result["format"] == "policyc-result/1"
+    assert result["as_of"] == "2026-06-01"  # a datetime.date in Python, ISO 8601 in JSON
 
 
 def test_eval_blacklisted_gets_nothing_citing_article_17() -> None:

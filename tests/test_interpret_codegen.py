@@ -54,7 +54,9 @@ def test_generated_agrees_with_interpreter_on_random_applications(hami: Any) -> 
     quals = hami.qualifications()
     for _ in range(400):
         facts, day = random_application(rng, quals)
-        assert generated(facts, day) == reference(facts, day), (facts, day)
+        ours, theirs = generated(facts, day), reference(facts, day)
+        # repr too: amounts must agree digit for digit (Decimal("400000.00"), not just in value).
+        assert ours == theirs and repr(ours) == repr(theirs), (facts, day)
 
 
 def test_acceptance_china_quality_award(hami: Any) -> None:
@@ -297,3 +299,32 @@ def test_ill_typed_inputs_never_crash_and_both_engines_agree(hami: Any) -> None:
         for _ in range(rng.randint(1, 4)):
             facts[rng.choice(names)] = rng.choice(values)
         assert outcome(generated, facts) == outcome(reference, facts), facts
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, -3, 10**20 - 1, 10**20, 10**21, 10**23, 10**30,
+                                   Decimal("2"), Decimal("1.5"), Decimal("0.333"), "3项"])
+def test_per_unit_amounts_are_exact_and_out_of_range_is_an_error(hami: Any, count: Any) -> None:
+    """20万元 × 主导制定国家标准数: the generated fast path (price in 分 × a whole count) gives the
+    interpreter's amount digit for digit up to its limit and falls back beyond it; an amount
+    that cannot be held to the 分 is an EvaluationError citing the clause in both engines."""
+    generated, reference = compile_evaluator(hami, HAMI), Interpreter(hami).evaluate
+    facts = {**BASE, "申报资格": [], "主导制定国家标准数": count}
+
+    def outcome(engine: Any) -> tuple[str, str]:
+        try:
+            result = engine(facts, dt.date(2026, 6, 1))
+        except evalrt.EvaluationError as exc:
+            return ("error", str(exc))
+        return ("ok", repr(result))
+
+    ours, theirs = outcome(generated), outcome(reference)
+    assert ours[0] == theirs[0], (ours, theirs)
+    if ours[0] == "ok":
+        assert ours == theirs
+    else:
+        assert "第十三条第一款第（一）项" in ours[1] and evalrt.OUT_OF_RANGE in ours[1]
+        assert "第十三条第一款第（一）项" in theirs[1] and evalrt.OUT_OF_RANGE in theirs[1]
+    if count in (10**23, 10**30):
+        assert ours[0] == "error"
+    if count in (1, 10**20):
+        assert ours[0] == "ok"

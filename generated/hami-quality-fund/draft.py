@@ -220,8 +220,12 @@ def ceil(value: Any) -> Any:
 
 
 def money(value: Decimal) -> Decimal:
-    """Round an amount in 元 to 分, half up (四舍五入)."""
+    """Round an amount in 元 to 分, half up (四舍五入). An amount too large to hold to the 分 in
+    28 significant digits raises decimal.InvalidOperation (an ArithmeticError)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+OUT_OF_RANGE = "的结果超出可精确计算的范围（金额精确到分不能超过28位有效数字），请核对事实的取值"
 
 
 def money_text(value: Decimal) -> str:
@@ -259,6 +263,8 @@ def _div(x: Any, y: Any) -> Any:
 def _rule_error(cite: str, text: str, exc: Exception) -> EvaluationError:
     if isinstance(exc, ZeroDivisionError):
         return EvaluationError(cite, f"「{text}」中出现除以零")
+    if isinstance(exc, ArithmeticError):  # decimal.InvalidOperation: beyond 28 digits
+        return EvaluationError(cite, f"「{text}」" + OUT_OF_RANGE)
     return EvaluationError(cite, f"所需的可选事实为空，无法计算「{text}」")
 
 
@@ -381,108 +387,156 @@ SOURCE_MAP: dict[str, tuple[str, int, str]] = {
 def _r1(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（一）项 standard-awards.lead-draft lead-national-standard 金额
     # 20万元 × 主导制定国家标准数
+    n = f['主导制定国家标准数']
+    if n.__class__ is int and -99999999999999999999 <= n <= 99999999999999999999:
+        # an amount in 分 times a whole count is exact: no rounding to do
+        return _K1 * n
     try:
-        return (_K1 * f['主导制定国家标准数'])
-    except (TypeError, ZeroDivisionError) as exc:
+        return money(Decimal((_K2 * f['主导制定国家标准数'])))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十三条第一款第（一）项', '20万元 × 主导制定国家标准数', exc) from None
 
 
 def _r2(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（一）项 standard-awards.lead-draft lead-industry-standard 金额
     # 10万元 × 主导制定行业标准数
+    n = f['主导制定行业标准数']
+    if n.__class__ is int and -99999999999999999999 <= n <= 99999999999999999999:
+        # an amount in 分 times a whole count is exact: no rounding to do
+        return _K3 * n
     try:
-        return (_K2 * f['主导制定行业标准数'])
-    except (TypeError, ZeroDivisionError) as exc:
+        return money(Decimal((_K4 * f['主导制定行业标准数'])))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十三条第一款第（一）项', '10万元 × 主导制定行业标准数', exc) from None
 
 
 def _r3(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（一）项 standard-awards.lead-draft lead-local-standard 金额
     # 5万元 × 主导制定地方标准数
+    n = f['主导制定地方标准数']
+    if n.__class__ is int and -999999999999999999999 <= n <= 999999999999999999999:
+        # an amount in 分 times a whole count is exact: no rounding to do
+        return _K5 * n
     try:
-        return (_K3 * f['主导制定地方标准数'])
-    except (TypeError, ZeroDivisionError) as exc:
+        return money(Decimal((_K6 * f['主导制定地方标准数'])))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十三条第一款第（一）项', '5万元 × 主导制定地方标准数', exc) from None
 
 
 def _r4(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（一）项 standard-awards.lead-draft lead-group-standard 金额
     # 5万元 × 主导制定团体标准数
+    n = f['主导制定团体标准数']
+    if n.__class__ is int and -999999999999999999999 <= n <= 999999999999999999999:
+        # an amount in 分 times a whole count is exact: no rounding to do
+        return _K5 * n
     try:
-        return (_K3 * f['主导制定团体标准数'])
-    except (TypeError, ZeroDivisionError) as exc:
+        return money(Decimal((_K6 * f['主导制定团体标准数'])))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十三条第一款第（一）项', '5万元 × 主导制定团体标准数', exc) from None
 
 
 def _r5(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（二）项 standard-awards.join-draft join-national-standard 金额
     # 5万元 × 参与制定国家标准数
+    n = f['参与制定国家标准数']
+    if n.__class__ is int and -999999999999999999999 <= n <= 999999999999999999999:
+        # an amount in 分 times a whole count is exact: no rounding to do
+        return _K5 * n
     try:
-        return (_K3 * f['参与制定国家标准数'])
-    except (TypeError, ZeroDivisionError) as exc:
+        return money(Decimal((_K6 * f['参与制定国家标准数'])))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十三条第一款第（二）项', '5万元 × 参与制定国家标准数', exc) from None
 
 
 def _r6(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（二）项 standard-awards.join-draft join-industry-standard 金额
     # 3万元 × 参与制定行业标准数
+    n = f['参与制定行业标准数']
+    if n.__class__ is int and -999999999999999999999 <= n <= 999999999999999999999:
+        # an amount in 分 times a whole count is exact: no rounding to do
+        return _K7 * n
     try:
-        return (_K4 * f['参与制定行业标准数'])
-    except (TypeError, ZeroDivisionError) as exc:
+        return money(Decimal((_K8 * f['参与制定行业标准数'])))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十三条第一款第（二）项', '3万元 × 参与制定行业标准数', exc) from None
 
 
 def _r7(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（二）项 standard-awards.join-draft join-local-standard 金额
     # 1万元 × 参与制定地方标准数
+    n = f['参与制定地方标准数']
+    if n.__class__ is int and -999999999999999999999 <= n <= 999999999999999999999:
+        # an amount in 分 times a whole count is exact: no rounding to do
+        return _K9 * n
     try:
-        return (_K5 * f['参与制定地方标准数'])
-    except (TypeError, ZeroDivisionError) as exc:
+        return money(Decimal((_K10 * f['参与制定地方标准数'])))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十三条第一款第（二）项', '1万元 × 参与制定地方标准数', exc) from None
 
 
 def _r8(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（二）项 standard-awards.join-draft join-group-standard 金额
     # 1万元 × 参与制定团体标准数
+    n = f['参与制定团体标准数']
+    if n.__class__ is int and -999999999999999999999 <= n <= 999999999999999999999:
+        # an amount in 分 times a whole count is exact: no rounding to do
+        return _K9 * n
     try:
-        return (_K5 * f['参与制定团体标准数'])
-    except (TypeError, ZeroDivisionError) as exc:
+        return money(Decimal((_K10 * f['参与制定团体标准数'])))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十三条第一款第（二）项', '1万元 × 参与制定团体标准数', exc) from None
 
 
 def _r9(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（三）项 standard-awards.lead-revise revise-national-standard 金额
     # 10万元 × 主导修订国家标准数
+    n = f['主导修订国家标准数']
+    if n.__class__ is int and -99999999999999999999 <= n <= 99999999999999999999:
+        # an amount in 分 times a whole count is exact: no rounding to do
+        return _K3 * n
     try:
-        return (_K2 * f['主导修订国家标准数'])
-    except (TypeError, ZeroDivisionError) as exc:
+        return money(Decimal((_K4 * f['主导修订国家标准数'])))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十三条第一款第（三）项', '10万元 × 主导修订国家标准数', exc) from None
 
 
 def _r10(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（三）项 standard-awards.lead-revise revise-industry-standard 金额
     # 5万元 × 主导修订行业标准数
+    n = f['主导修订行业标准数']
+    if n.__class__ is int and -999999999999999999999 <= n <= 999999999999999999999:
+        # an amount in 分 times a whole count is exact: no rounding to do
+        return _K5 * n
     try:
-        return (_K3 * f['主导修订行业标准数'])
-    except (TypeError, ZeroDivisionError) as exc:
+        return money(Decimal((_K6 * f['主导修订行业标准数'])))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十三条第一款第（三）项', '5万元 × 主导修订行业标准数', exc) from None
 
 
 def _r11(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（三）项 standard-awards.lead-revise revise-local-standard 金额
     # 1万元 × 主导修订地方标准数
+    n = f['主导修订地方标准数']
+    if n.__class__ is int and -999999999999999999999 <= n <= 999999999999999999999:
+        # an amount in 分 times a whole count is exact: no rounding to do
+        return _K9 * n
     try:
-        return (_K5 * f['主导修订地方标准数'])
-    except (TypeError, ZeroDivisionError) as exc:
+        return money(Decimal((_K10 * f['主导修订地方标准数'])))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十三条第一款第（三）项', '1万元 × 主导修订地方标准数', exc) from None
 
 
 def _r12(f: dict[str, Any]) -> Any:
     # 第十三条第一款第（三）项 standard-awards.lead-revise revise-group-standard 金额
     # 1万元 × 主导修订团体标准数
+    n = f['主导修订团体标准数']
+    if n.__class__ is int and -999999999999999999999 <= n <= 999999999999999999999:
+        # an amount in 分 times a whole count is exact: no rounding to do
+        return _K9 * n
     try:
-        return (_K5 * f['主导修订团体标准数'])
-    except (TypeError, ZeroDivisionError) as exc:
+        return money(Decimal((_K10 * f['主导修订团体标准数'])))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十三条第一款第（三）项', '1万元 × 主导修订团体标准数', exc) from None
 
 
@@ -491,7 +545,7 @@ def _r13(f: dict[str, Any]) -> Any:
     # 以往取得资格 包含 "新疆品质区域公共品牌认证"
     try:
         return ('新疆品质区域公共品牌认证' in f['以往取得资格'])
-    except (TypeError, ZeroDivisionError) as exc:
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十六条第（二）项', '以往取得资格 包含 "新疆品质区域公共品牌认证"', exc) from None
 
 
@@ -500,7 +554,7 @@ def _r14(f: dict[str, Any]) -> Any:
     # 以往取得资格 包含 "新疆品质区域公共品牌认证"
     try:
         return ('新疆品质区域公共品牌认证' in f['以往取得资格'])
-    except (TypeError, ZeroDivisionError) as exc:
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第十六条第（三）项', '以往取得资格 包含 "新疆品质区域公共品牌认证"', exc) from None
 
 
@@ -508,24 +562,28 @@ def _r15(f: dict[str, Any]) -> Any:
     # 第二十四条 fraud fraud-ban 不予奖励情形
     # 弄虚作假认定日期 不为空 且 评价日期 < 弄虚作假认定日期 + 3年
     try:
-        return ((f['弄虚作假认定日期'] is not None) and (f['评价日期'] < add_years(f['弄虚作假认定日期'], _K12)))
-    except (TypeError, ZeroDivisionError) as exc:
+        return ((f['弄虚作假认定日期'] is not None) and (f['评价日期'] < add_years(f['弄虚作假认定日期'], _K16)))
+    except (TypeError, ArithmeticError) as exc:
         raise _rule_error('第二十四条', '弄虚作假认定日期 不为空 且 评价日期 < 弄虚作假认定日期 + 3年', exc) from None
 
 
 # --- constants ---
-_K1 = Decimal('200000')
-_K2 = Decimal('100000')
-_K3 = Decimal('50000')
-_K4 = Decimal('30000')
-_K5 = Decimal('10000')
-_K6 = frozenset()
-_K7 = Decimal('0')
-_K8 = False
-_K9 = frozenset({'事业单位', '企业', '其他', '社会组织', '科研机构', '行政机关'})
-_K10 = frozenset({'CNAS实验室认可', '中国质量奖', '中国质量奖提名奖', '企业首席质量官质量变革创新典型案例', '全国专业标准化技术委员会分技术委员会秘书处', '全国专业标准化技术委员会常设工作组', '全国专业标准化技术委员会秘书处', '全国优秀质量管理小组（质量信得过班组）', '哈密市政府质量奖', '哈密市政府质量奖提名奖', '国家市场监管总局质量强县（区、镇）培育建设创新试点', '国家市场监管总局质量强县（区、镇）培育建设创新试点验收', '国家强制性产品认证指定实验室资质', '国家级标准化试点项目', '国家级检验检测平台', '国家级质量强国建设领军企业', '国家级质量强链典型案例', '国家级质量强链重点项目', '新疆品质区域公共品牌认证', '新疆品质复评认证', '新疆品质新产品认证', '自治区专业标准化技术委员会分技术委员会秘书处', '自治区专业标准化技术委员会秘书处', '自治区优秀质量管理小组（质量信得过班组）', '自治区政府质量奖', '自治区政府质量奖提名奖', '自治区级标准化试点项目', '自治区级检验检测平台', '自治区级质量强链典型案例', '自治区级质量强链重点项目'})
-_K11 = frozenset({'事业单位', '企业', '社会组织', '科研机构', '行政机关'})
-_K12 = Decimal('3')
+_K1 = Decimal('200000.00')
+_K2 = Decimal('200000')
+_K3 = Decimal('100000.00')
+_K4 = Decimal('100000')
+_K5 = Decimal('50000.00')
+_K6 = Decimal('50000')
+_K7 = Decimal('30000.00')
+_K8 = Decimal('30000')
+_K9 = Decimal('10000.00')
+_K10 = Decimal('10000')
+_K11 = frozenset()
+_K12 = False
+_K13 = frozenset({'事业单位', '企业', '其他', '社会组织', '科研机构', '行政机关'})
+_K14 = frozenset({'CNAS实验室认可', '中国质量奖', '中国质量奖提名奖', '企业首席质量官质量变革创新典型案例', '全国专业标准化技术委员会分技术委员会秘书处', '全国专业标准化技术委员会常设工作组', '全国专业标准化技术委员会秘书处', '全国优秀质量管理小组（质量信得过班组）', '哈密市政府质量奖', '哈密市政府质量奖提名奖', '国家市场监管总局质量强县（区、镇）培育建设创新试点', '国家市场监管总局质量强县（区、镇）培育建设创新试点验收', '国家强制性产品认证指定实验室资质', '国家级标准化试点项目', '国家级检验检测平台', '国家级质量强国建设领军企业', '国家级质量强链典型案例', '国家级质量强链重点项目', '新疆品质区域公共品牌认证', '新疆品质复评认证', '新疆品质新产品认证', '自治区专业标准化技术委员会分技术委员会秘书处', '自治区专业标准化技术委员会秘书处', '自治区优秀质量管理小组（质量信得过班组）', '自治区政府质量奖', '自治区政府质量奖提名奖', '自治区级标准化试点项目', '自治区级检验检测平台', '自治区级质量强链典型案例', '自治区级质量强链重点项目'})
+_K15 = frozenset({'事业单位', '企业', '社会组织', '科研机构', '行政机关'})
+_K16 = Decimal('3')
 
 
 # Awards in document order: id, name, clause, citation, qualification, group, 首次, 一次性,
@@ -618,60 +676,60 @@ AWARDS: tuple[tuple[Any, ...], ...] = (
     # 第十六条第（三）项 “新疆品质”证书到期复评再次通过认证
     ('xinjiang-brand-recert', '“新疆品质”证书到期复评再次通过认证', 'brand-awards.recertification', '第十六条第（三）项', '新疆品质复评认证', None, False, True, '以往取得资格 包含 "新疆品质区域公共品牌认证"', _r14, None, (Decimal('30000.00'), '30000', '「“新疆品质”证书到期复评再次通过认证」3万元'), ('申报「“新疆品质”证书到期复评再次通过认证」', '以往取得资格 包含 "新疆品质区域公共品牌认证"：符合', '以往取得资格 包含 "新疆品质区域公共品牌认证"：不符合', '不符合本项条件：以往取得资格 包含 "新疆品质区域公共品牌认证"', '「新疆品质复评认证」此前未取得，属首次', '「新疆品质复评认证」此前已取得', '「新疆品质复评认证」此前已经取得，不属于首次获得')),
 )
-# Claimed qualification → the awards (by position in AWARDS) it claims.
-_CLAIM_INDEX: dict[str, tuple[int, ...]] = {
-    'CNAS实验室认可': (16,),
-    '中国质量奖': (6,),
-    '中国质量奖提名奖': (7,),
-    '企业首席质量官质量变革创新典型案例': (15,),
-    '全国专业标准化技术委员会分技术委员会秘书处': (35,),
-    '全国专业标准化技术委员会常设工作组': (36,),
-    '全国专业标准化技术委员会秘书处': (34,),
-    '全国优秀质量管理小组（质量信得过班组）': (13,),
-    '哈密市政府质量奖': (10,),
-    '哈密市政府质量奖提名奖': (11,),
-    '国家市场监管总局质量强县（区、镇）培育建设创新试点': (0,),
-    '国家市场监管总局质量强县（区、镇）培育建设创新试点验收': (1,),
-    '国家强制性产品认证指定实验室资质': (17,),
-    '国家级标准化试点项目': (32,),
-    '国家级检验检测平台': (18,),
-    '国家级质量强国建设领军企业': (12,),
-    '国家级质量强链典型案例': (4,),
-    '国家级质量强链重点项目': (2,),
-    '新疆品质区域公共品牌认证': (39,),
-    '新疆品质复评认证': (41,),
-    '新疆品质新产品认证': (40,),
-    '自治区专业标准化技术委员会分技术委员会秘书处': (38,),
-    '自治区专业标准化技术委员会秘书处': (37,),
-    '自治区优秀质量管理小组（质量信得过班组）': (14,),
-    '自治区政府质量奖': (8,),
-    '自治区政府质量奖提名奖': (9,),
-    '自治区级标准化试点项目': (33,),
-    '自治区级检验检测平台': (19,),
-    '自治区级质量强链典型案例': (5,),
-    '自治区级质量强链重点项目': (3,),
+# Claimed qualification → the award (by position in AWARDS) it claims.
+_CLAIM_INDEX: dict[str, int] = {
+    'CNAS实验室认可': 16,
+    '中国质量奖': 6,
+    '中国质量奖提名奖': 7,
+    '企业首席质量官质量变革创新典型案例': 15,
+    '全国专业标准化技术委员会分技术委员会秘书处': 35,
+    '全国专业标准化技术委员会常设工作组': 36,
+    '全国专业标准化技术委员会秘书处': 34,
+    '全国优秀质量管理小组（质量信得过班组）': 13,
+    '哈密市政府质量奖': 10,
+    '哈密市政府质量奖提名奖': 11,
+    '国家市场监管总局质量强县（区、镇）培育建设创新试点': 0,
+    '国家市场监管总局质量强县（区、镇）培育建设创新试点验收': 1,
+    '国家强制性产品认证指定实验室资质': 17,
+    '国家级标准化试点项目': 32,
+    '国家级检验检测平台': 18,
+    '国家级质量强国建设领军企业': 12,
+    '国家级质量强链典型案例': 4,
+    '国家级质量强链重点项目': 2,
+    '新疆品质区域公共品牌认证': 39,
+    '新疆品质复评认证': 41,
+    '新疆品质新产品认证': 40,
+    '自治区专业标准化技术委员会分技术委员会秘书处': 38,
+    '自治区专业标准化技术委员会秘书处': 37,
+    '自治区优秀质量管理小组（质量信得过班组）': 14,
+    '自治区政府质量奖': 8,
+    '自治区政府质量奖提名奖': 9,
+    '自治区级标准化试点项目': 33,
+    '自治区级检验检测平台': 19,
+    '自治区级质量强链典型案例': 5,
+    '自治区级质量强链重点项目': 3,
 }
 
 
 _MISSING = object()
 _ZERO = Decimal(0)
 _DEFAULTS: dict[str, Any] = {
-    '申报资格': _K6,
-    '以往取得资格': _K6,
-    '已获奖励资格': _K6,
-    '主导制定国家标准数': _K7,
-    '主导制定行业标准数': _K7,
-    '主导制定地方标准数': _K7,
-    '主导制定团体标准数': _K7,
-    '参与制定国家标准数': _K7,
-    '参与制定行业标准数': _K7,
-    '参与制定地方标准数': _K7,
-    '参与制定团体标准数': _K7,
-    '主导修订国家标准数': _K7,
-    '主导修订行业标准数': _K7,
-    '主导修订地方标准数': _K7,
-    '主导修订团体标准数': _K7,
-    '为排序最靠前的哈密市起草单位': _K8,
+    '申报资格': _K11,
+    '以往取得资格': _K11,
+    '已获奖励资格': _K11,
+    '主导制定国家标准数': 0,
+    '主导制定行业标准数': 0,
+    '主导制定地方标准数': 0,
+    '主导制定团体标准数': 0,
+    '参与制定国家标准数': 0,
+    '参与制定行业标准数': 0,
+    '参与制定地方标准数': 0,
+    '参与制定团体标准数': 0,
+    '主导修订国家标准数': 0,
+    '主导修订行业标准数': 0,
+    '主导修订地方标准数': 0,
+    '主导修订团体标准数': 0,
+    '为排序最靠前的哈密市起草单位': _K12,
     '弄虚作假认定日期': None,
     '年度剩余预算': None,
 }
@@ -697,28 +755,28 @@ def _facts(raw: Mapping[str, Any]) -> dict[str, Any]:
         if set(map(type, values)) - _INT_OR_DECIMAL:
             return coerce_facts(FACTS, raw)
         v = f['单位类型']
-        if v.__class__ is str and v in _K9:
+        if v.__class__ is str and v in _K13:
             pass
         else:
             return coerce_facts(FACTS, raw)
         v = f['申报资格']
-        if v is _K6:
+        if v is _K11:
             pass
-        elif v.__class__ is list and _K10.issuperset(v):
+        elif v.__class__ is list and _K14.issuperset(v):
             pass
         else:
             return coerce_facts(FACTS, raw)
         v = f['以往取得资格']
-        if v is _K6:
+        if v is _K11:
             pass
-        elif v.__class__ is list and _K10.issuperset(v):
+        elif v.__class__ is list and _K14.issuperset(v):
             pass
         else:
             return coerce_facts(FACTS, raw)
         v = f['已获奖励资格']
-        if v is _K6:
+        if v is _K11:
             pass
-        elif v.__class__ is list and _K10.issuperset(v):
+        elif v.__class__ is list and _K14.issuperset(v):
             pass
         else:
             return coerce_facts(FACTS, raw)
@@ -754,53 +812,56 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
     claims = f['申报资格']
 
     # 1. Claims, in document order: the claimed qualifications, then awards with a condition.
-    claimed = set(chain.from_iterable(map(_CLAIM_INDEX.__getitem__, claims)))
+    claimed = list(map(_CLAIM_INDEX.__getitem__, claims))
     # 第十三条第一款第（一）项 lead-national-standard: 主导制定国家标准数 1项以上
     if (f['主导制定国家标准数'] >= 1):
-        claimed.add(20)
+        claimed.append(20)
     # 第十三条第一款第（一）项 lead-industry-standard: 主导制定行业标准数 1项以上
     if (f['主导制定行业标准数'] >= 1):
-        claimed.add(21)
+        claimed.append(21)
     # 第十三条第一款第（一）项 lead-local-standard: 主导制定地方标准数 1项以上
     if (f['主导制定地方标准数'] >= 1):
-        claimed.add(22)
+        claimed.append(22)
     # 第十三条第一款第（一）项 lead-group-standard: 主导制定团体标准数 1项以上
     if (f['主导制定团体标准数'] >= 1):
-        claimed.add(23)
+        claimed.append(23)
     # 第十三条第一款第（二）项 join-national-standard: 参与制定国家标准数 1项以上 且 为排序最靠前的哈密市起草单位
     if ((f['参与制定国家标准数'] >= 1) and f['为排序最靠前的哈密市起草单位']):
-        claimed.add(24)
+        claimed.append(24)
     # 第十三条第一款第（二）项 join-industry-standard: 参与制定行业标准数 1项以上 且 为排序最靠前的哈密市起草单位
     if ((f['参与制定行业标准数'] >= 1) and f['为排序最靠前的哈密市起草单位']):
-        claimed.add(25)
+        claimed.append(25)
     # 第十三条第一款第（二）项 join-local-standard: 参与制定地方标准数 1项以上 且 为排序最靠前的哈密市起草单位
     if ((f['参与制定地方标准数'] >= 1) and f['为排序最靠前的哈密市起草单位']):
-        claimed.add(26)
+        claimed.append(26)
     # 第十三条第一款第（二）项 join-group-standard: 参与制定团体标准数 1项以上 且 为排序最靠前的哈密市起草单位
     if ((f['参与制定团体标准数'] >= 1) and f['为排序最靠前的哈密市起草单位']):
-        claimed.add(27)
+        claimed.append(27)
     # 第十三条第一款第（三）项 revise-national-standard: 主导修订国家标准数 1项以上
     if (f['主导修订国家标准数'] >= 1):
-        claimed.add(28)
+        claimed.append(28)
     # 第十三条第一款第（三）项 revise-industry-standard: 主导修订行业标准数 1项以上
     if (f['主导修订行业标准数'] >= 1):
-        claimed.add(29)
+        claimed.append(29)
     # 第十三条第一款第（三）项 revise-local-standard: 主导修订地方标准数 1项以上
     if (f['主导修订地方标准数'] >= 1):
-        claimed.add(30)
+        claimed.append(30)
     # 第十三条第一款第（三）项 revise-group-standard: 主导修订团体标准数 1项以上
     if (f['主导修订团体标准数'] >= 1):
-        claimed.add(31)
-    active = list(map(AWARDS.__getitem__, sorted(claimed)))
-    for a in active:
-        tr and trace_steps.append({'kind': 'claim', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': True, 'detail': a[12][0]})
+        claimed.append(31)
+    if len(claimed) > 1:
+        claimed = sorted(set(claimed))
+    active = list(map(AWARDS.__getitem__, claimed))
+    if tr:
+        for a in active:
+            tr and trace_steps.append({'kind': 'claim', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': True, 'detail': a[12][0]})
     if not active:
         tr and trace_steps.append({'kind': 'claim', 'rule': '', 'clause': '', 'cite': '', 'result': False, 'detail': '未申报任何奖励事项'})
 
     # 3a. Eligibility (申报对象): a rule that fails refuses every claim it concerns.
     # 第四条 in-hami: 单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]
     if active:
-        ok = (f['单位所在地在哈密市'] and (f['单位类型'] in _K11))
+        ok = (f['单位所在地在哈密市'] and (f['单位类型'] in _K15))
         tr and trace_steps.append({'kind': 'eligibility', 'rule': 'in-hami', 'clause': 'scope', 'cite': '第四条', 'result': ok, 'detail': '单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]：符合' if ok else '单位所在地在哈密市 且 单位类型 属于 ["行政机关", "事业单位", "社会组织", "科研机构", "企业"]：不符合'})
         if not ok:
             for a in active:
@@ -820,7 +881,7 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
         # 第十七条第（五）项 other-violation: 存在其他违法违规情形
         x5 = f['存在其他违法违规情形']
         # 第二十四条 fraud-ban: 弄虚作假认定日期 不为空 且 评价日期 < 弄虚作假认定日期 + 3年
-        x6 = _r15(f)
+        x6 = ((f['弄虚作假认定日期'] is not None) and _r15(f))
         if tr:
             tr and trace_steps.append({'kind': 'exclusion', 'rule': 'not-industry-policy', 'clause': 'exclusions.industry-policy', 'cite': '第十七条第（一）项', 'result': x1, 'detail': '不符合国家、自治区及哈密市产业政策和发展规划：是' if x1 else '不符合国家、自治区及哈密市产业政策和发展规划：否'})
             tr and trace_steps.append({'kind': 'exclusion', 'rule': 'no-licence-or-blacklisted', 'clause': 'exclusions.licence-credit', 'cite': '第十七条第（二）项', 'result': x2, 'detail': '未取得法定资质或许可，或被列入失信名单、负面清单：是' if x2 else '未取得法定资质或许可，或被列入失信名单、负面清单：否'})
@@ -851,14 +912,16 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
                 refused.append({'award': a[0], 'name': a[1], 'rule': a[0], 'clause': a[2], 'cite': a[3], 'reason': a[12][6]})
                 continue
         if a[11] is not None:
-            amount, shown, detail = a[11]
+            amount = a[11][0]
         else:
-            amount = money(Decimal(a[10](f)))
+            amount = a[10](f)
             if amount < 0:
                 raise EvaluationError(a[3], '「' + a[1] + '」的金额为负数')
         if tr:
             if a[11] is None:
                 shown, detail = amount_json(amount), '「' + a[1] + '」' + money_text(amount)
+            else:
+                _, shown, detail = a[11]
             tr and trace_steps.append({'kind': 'amount', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': shown, 'detail': detail})
         candidates.append((a, amount))
 
@@ -907,13 +970,13 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
     if candidates:
         tr and trace_steps.append({'kind': 'payment', 'rule': 'one-payment', 'clause': 'allocation.lump-sum', 'cite': '第二十条第（三）项', 'result': True, 'detail': '奖励资金在公示无异议后一次性拨付'})
 
-    granted = [
-        {'award': a[0], 'name': a[1], 'amount': amount, 'unit': '元', 'clause': a[2], 'cite': a[3], 'one_time': a[7]}
-        for a, amount in candidates
-    ]
-    total = sum([amount for _, amount in candidates], _ZERO)
+    granted = []
+    total = _ZERO
+    for a, amount in candidates:
+        granted.append({'award': a[0], 'name': a[1], 'amount': amount, 'unit': '元', 'clause': a[2], 'cite': a[3], 'one_time': a[7]})
+        total += amount
     return {
         'format': RESULT_FORMAT, 'policy': POLICY, 'version': VERSION, 'doc_number': DOC_NUMBER,
-        'as_of': as_of.isoformat(), 'granted': granted, 'refused': refused, 'deferred': deferred, 'total': total,
+        'as_of': as_of, 'granted': granted, 'refused': refused, 'deferred': deferred, 'total': total,
         'unit': '元', 'trace': trace_steps,
     }
