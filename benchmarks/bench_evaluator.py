@@ -2,8 +2,9 @@
 
     python benchmarks/bench_evaluator.py [--n 100000] [--seed 1]
 
-Both engines evaluate the same generated applications (all with full traces); the script
-checks they agree on a sample, then prints applications/second for each and the ratio. It also
+Both engines evaluate the same generated applications, once with full traces and once in batch
+mode (trace=False, the same decisions without trace entries); the script checks they agree on a
+sample, then prints applications/second for each and the ratio. It also
 times `policyc build` of every policy against parsing the same YAML files with PyYAML alone.
 Timings are measured in one run because the machine is noisy; compare ratios, not seconds.
 """
