@@ -504,8 +504,12 @@ class _Generator:
         for index, award in enumerate(awards):
             if award.qualification is not None:
                 claim_index.setdefault(award.qualification, []).append(index)
-        # Usually a qualification claims one award: map it to that position, not a 1-tuple.
-        single = all(len(v) == 1 for v in claim_index.values())
+        # The claims fact may admit values no award claims (its own `values` list, or any text):
+        # then look claims up with a default. Usually every value claims exactly one award: map
+        # it to that position, not a 1-tuple.
+        claim_values = fact_specs(self.p)[ev.claims][3] if ev.claims else frozenset()
+        closed = claim_values is not None and set(claim_values) <= set(claim_index)
+        single = closed and all(len(v) == 1 for v in claim_index.values())
         w.line("# Claimed qualification → the award" + ("" if single else "s") + " (by position in AWARDS) it claims.")
         w.line(f"_CLAIM_INDEX: dict[str, {'int' if single else 'tuple[int, ...]'}] = {{")
         with w.indent():
@@ -531,8 +535,10 @@ class _Generator:
             w.line("# 1. Claims, in document order: the claimed qualifications, then awards with a condition.")
             if single:
                 w.line("claimed = list(map(_CLAIM_INDEX.__getitem__, claims))")
-            else:
+            elif closed:
                 w.line("claimed = list(chain.from_iterable(map(_CLAIM_INDEX.__getitem__, claims)))")
+            else:
+                w.line("claimed = [i for q in claims for i in _CLAIM_INDEX.get(q, ())]")
             for index, award in enumerate(awards):
                 if award.qualification is not None:
                     continue

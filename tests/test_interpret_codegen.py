@@ -328,3 +328,24 @@ def test_per_unit_amounts_are_exact_and_out_of_range_is_an_error(hami: Any, coun
         assert ours[0] == "error"
     if count in (1, 10**20):
         assert ours[0] == "ok"
+
+
+def test_claims_of_values_no_award_claims_agree_between_engines() -> None:
+    """A claims fact with its own value list may admit a value that no award claims (铜奖): it
+    claims nothing, in both engines, and never crashes the generated lookup."""
+    text = (ROOT / "tests/fixtures/mini.yaml").read_text(encoding="utf-8")
+    old = "  申报资格:\n    type: set\n    values: qualifications\n"
+    assert old in text
+    text = text.replace(old, "  申报资格:\n    type: set\n    values: [金奖, 银奖, 铜奖]\n", 1)
+    policy = policy_from_tree(parse_yaml(text, "claims.yaml"), "claims.yaml")
+    ns: dict[str, Any] = {}
+    exec(compile(generate(policy, text, "claims.yaml"), "claims", "exec"), ns)
+    generated, reference = wrap_generated(ns), Interpreter(policy).evaluate
+    day = dt.date(2026, 6, 1)
+    for claims in (["铜奖"], ["铜奖", "银奖"], ["银奖", "金奖", "铜奖", "银奖"], []):
+        facts = {"在本市": True, "营业收入": "120万元", "申报资格": claims, "列入失信名单": False}
+        ours, theirs = generated(facts, day), reference(facts, day)
+        assert ours == theirs, claims
+        claimed = {s["rule"] for s in ours["trace"] if s["kind"] == "claim"}
+        expected = {award for award, q in (("gold-award", "金奖"), ("silver-award", "银奖")) if q in claims}
+        assert claimed == (expected or {""}), (claims, claimed)  # "": 未申报任何奖励事项
