@@ -241,6 +241,25 @@ class Policy:
     def articles(self) -> list[Clause]:
         return [a for ch in self.chapters for a in ch.articles]
 
+    def rule_expressions(self) -> list[tuple[Expr, str]]:
+        """Every expression evaluated for an application, with the citation of its clause."""
+        out: list[tuple[Expr, str]] = []
+        for award in self.awards:
+            cite = award.clause.cite
+            if award.when is not None:
+                out.append((award.when, cite))
+            if isinstance(award.amount, Tiers):
+                tiers = award.amount
+                out += [(tiers.of, cite), *((b.value, cite) for b in tiers.bands)]
+                if tiers.otherwise is not None:
+                    out.append((tiers.otherwise, cite))
+            else:
+                out.append((award.amount, cite))
+        out += [(rule.when, rule.clause.cite) for rule in (*self.eligibility, *self.exclusions)]
+        for name, param in self.parameters.items():
+            out += [(v.value, param.clause or name) for v in param.values]
+        return out
+
     def qualifications(self) -> list[str]:
         seen: list[str] = []
         for award in self.awards:

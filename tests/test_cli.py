@@ -176,5 +176,27 @@ def test_eval_error_points_at_the_rule(tmp_path: Path) -> None:
     out = run(["eval", str(policy), str(facts)])
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert "除以零" in out.stderr and "第三条第（二）项" in out.stderr
-    line = next(i for i, ln in enumerate(policy.read_text(encoding="utf-8").splitlines(), 1) if "- id: silver" in ln)
-    assert f"p.yaml:{line}:" in out.stderr
+    # at the amount as written, and the hint names the fact it used, at its place in the facts file
+    lines = policy.read_text(encoding="utf-8").splitlines()
+    line = next(i for i, ln in enumerate(lines, 1) if "amount: 10万元 × 100万元" in ln)
+    assert f"p.yaml:{line}:{lines[line - 1].index('10万元 ×') + 1}:" in out.stderr
+    assert "核对申报信息中这条规则用到的事实：「营业收入」（" in out.stderr and "f.yaml:2:" in out.stderr
+
+
+@pytest.mark.parametrize("engine", ["generated", "interpreter"])
+def test_eval_amount_out_of_range_is_an_error_at_the_amount(tmp_path: Path, engine: str) -> None:
+    """10^26 standards: the amount cannot be held to the 分 in 28 digits — an E404 at the amount,
+    not a decimal.InvalidOperation traceback."""
+    facts = tmp_path / "f.yaml"
+    facts.write_text(
+        "as_of: 2026-06-01\nfacts:\n  单位所在地在哈密市: true\n  单位类型: 企业\n  申报资格: []\n"
+        "  符合产业政策: true\n  取得法定资质: true\n  列入失信名单: false\n  列入负面清单: false\n"
+        "  已获得同类政策支持: false\n  与质量强市建设相关: true\n  存在其他违法违规情形: false\n"
+        f"  主导制定国家标准数: {10**26}\n", encoding="utf-8")
+    out = run(["eval", HAMI, str(facts), "--engine", engine])
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    lines = (ROOT / HAMI).read_text(encoding="utf-8").splitlines()
+    line = next(i for i, ln in enumerate(lines, 1) if "amount: 20万元 × 主导制定国家标准数" in ln)
+    assert f"final.yaml:{line}:" in out.stderr and "E404" in out.stderr
+    assert "超出可精确计算的范围" in out.stderr and "第十三条第一款第（一）项" in out.stderr
+    assert "「主导制定国家标准数」（" in out.stderr and "f.yaml:13:" in out.stderr
