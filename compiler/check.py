@@ -7,12 +7,14 @@ compared with money are compile errors with file:line:column and the clause.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from . import numbering
 from .diagnostics import Collector, Span, did_you_mean
+from .evalrt import CalendarError
 from .expr import ast
 from .expr.parser import ExprSyntaxError, parse, parse_band
 from .model import Amount, Clause, Expr, Policy, Tiers, effective_after, leaves, valid_until, walk
@@ -527,8 +529,14 @@ class Checker:
     def check_meta(self) -> None:
         m = self.p.meta
         if m.after_publication_days is not None and m.published and m.effective_date:
-            expected = effective_after(m.published, m.after_publication_days)
-            if expected != m.effective_date:
+            try:
+                expected: dt.date | None = effective_after(m.published, m.after_publication_days)
+            except CalendarError as exc:
+                expected = None
+                self.diag.error("E309", f"施行日期无法计算：{m.published.isoformat()} 发布，"
+                                f"{m.after_publication_days}日后施行，{exc}", self.p.spans.get("effective.date"),
+                                hint="核对发布日期 published")
+            if expected is not None and expected != m.effective_date:
                 self.diag.error(
                     "E309", f"施行日期应为 {expected.isoformat()}（{m.published.isoformat()} 发布，"
                     f"{m.after_publication_days}日后施行），这里写的是 {m.effective_date.isoformat()}",
@@ -536,8 +544,13 @@ class Checker:
                 )
         if m.validity_years and m.effective_date and m.valid_until:
             start = m.effective_date
-            expected_until = valid_until(start, m.validity_years)
-            if expected_until != m.valid_until:
+            try:
+                expected_until: dt.date | None = valid_until(start, m.validity_years)
+            except CalendarError as exc:
+                expected_until = None
+                self.diag.error("E309", f"有效期截止日无法计算：自 {start.isoformat()} 起{m.validity_years}年，{exc}",
+                                self.p.spans.get("validity.until"), hint="核对施行日期 effective.date 与有效期年数")
+            if expected_until is not None and expected_until != m.valid_until:
                 self.diag.error(
                     "E309", f"有效期至应为 {expected_until.isoformat()}（自 {start.isoformat()} 起"
                     f"{m.validity_years}年），这里写的是 {m.valid_until.isoformat()}",

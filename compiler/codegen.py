@@ -325,8 +325,10 @@ class _Generator:
             assert band.band is not None
             b = band.band
             bands.append((_py(b.lower), b.lower_inclusive, _py(b.upper), b.upper_inclusive,
-                          self.fn(band.value, cite, award.clause.address, f"{award.id} 档位 {band.range_src}")))
-        other = self.fn(tiers.otherwise, cite, award.clause.address, f"{award.id} 其他") if tiers.otherwise else None
+                          self.fn(band.value, cite, award.clause.address, f"{award.id} 档位 {band.range_src}",
+                                  money=True)))
+        other = (self.fn(tiers.otherwise, cite, award.clause.address, f"{award.id} 其他", money=True)
+                 if tiers.otherwise else None)
         self.fn_count += 1
         name = f"_r{self.fn_count}"
         w = self.functions
@@ -342,9 +344,9 @@ class _Generator:
                     conds.append(f"basis {'<=' if hi_inc else '<'} {self.x.const(hi)}")
                 w.line(f"if {' and '.join(conds) or 'True'}:")
                 with w.indent():
-                    w.line(f"return money(Decimal({fn}(f)))")
+                    w.line(f"return {fn}(f)")
             if other:
-                w.line(f"return money(Decimal({other}(f)))")
+                w.line(f"return {other}(f)")
             else:
                 w.line(f"raise EvaluationError({cite!r}, {('「' + tiers.of.text + '」的值不落入任何一档')!r})")
         w.line()
@@ -409,6 +411,9 @@ class _Generator:
             w.line("if isinstance(exc, ZeroDivisionError):")
             with w.indent():
                 w.line('return EvaluationError(cite, f"「{text}」中出现除以零")')
+            w.line("if isinstance(exc, CalendarError):")
+            with w.indent():
+                w.line('return EvaluationError(cite, f"「{text}」{exc}，请核对事实的取值")')
             w.line("if isinstance(exc, ArithmeticError):  # decimal.InvalidOperation: beyond 28 digits")
             with w.indent():
                 w.line('return EvaluationError(cite, f"「{text}」" + OUT_OF_RANGE)')

@@ -152,24 +152,40 @@ def coerce_facts(spec: Mapping[str, FactSpec], raw: Mapping[str, Any]) -> dict[s
     return out
 
 
+class CalendarError(ArithmeticError):
+    """Calendar arithmetic without an answer: a fractional number of years, months or days, or a
+    date outside 公元1年…9999年 (what datetime.date can hold)."""
+
+
+DATE_RANGE = "得到的日期超出公元1年至9999年"
+
+
+def _year_in_range(year: int) -> int:
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise CalendarError(DATE_RANGE)
+    return year
+
+
 def add_years(day: dt.date, years: Decimal) -> dt.date:
     """Calendar years; 29 February becomes 28 February in a common year (rounded down)."""
     n = int(years)
     if n != years:
-        raise ValueError("年数必须是整数")
+        raise CalendarError("年数必须是整数")
+    year = _year_in_range(day.year + n)
     try:
-        return day.replace(year=day.year + n)
+        return day.replace(year=year)
     except ValueError:
-        return day.replace(year=day.year + n, day=28)
+        return day.replace(year=year, day=28)
 
 
 def add_months(day: dt.date, months: Decimal) -> dt.date:
     """Calendar months; a day past the end of the target month becomes its last day."""
     n = int(months)
     if n != months:
-        raise ValueError("月数必须是整数")
+        raise CalendarError("月数必须是整数")
     index = day.year * 12 + day.month - 1 + n
     year, month = divmod(index, 12)
+    _year_in_range(year)
     month += 1
     for last in (31, 30, 29, 28):
         try:
@@ -182,8 +198,11 @@ def add_months(day: dt.date, months: Decimal) -> dt.date:
 def add_days(day: dt.date, days: Decimal) -> dt.date:
     n = int(days)
     if n != days:
-        raise ValueError("天数必须是整数")
-    return day + dt.timedelta(days=n)
+        raise CalendarError("天数必须是整数")
+    try:
+        return day + dt.timedelta(days=n)
+    except OverflowError:
+        raise CalendarError(DATE_RANGE) from None
 
 
 def zh_date(day: dt.date) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 from . import numbering
 from .build import atomic_write
 from .diagnostics import Diagnostic, PolicyError, Span, UsageError, remember_source, render_all
+from .evalrt import CalendarError
 from .model import Policy, effective_after, valid_until
 from .pipeline import display_path, find_policy_files, load_policy, policy_from_tree
 from .text import (
@@ -804,7 +805,10 @@ def extract_meta(source: Source, lines: list[Line], doc: Document, parsed: Parse
         meta.missing.append(f"施行日期：「{meta.effective_text}」需要发布日期，源文件中没有"
                             + ("（征求意见稿尚未发布）" if status == "draft" else ""))
     if meta.validity_years and meta.effective_date:
-        meta.valid_until = valid_until(meta.effective_date, meta.validity_years)
+        try:
+            meta.valid_until = valid_until(meta.effective_date, meta.validity_years)
+        except CalendarError:
+            pass  # reported below as missing, with the phrase that could not be computed
     if meta.validity_text and meta.valid_until is None:
         meta.missing.append(f"有效期截止日：「{meta.validity_text}」需要施行日期")
     for key, label in (("issuer", "发文机关"), ("doc_number", "文号"), ("published", "发布日期")):
@@ -825,7 +829,10 @@ def _dates_in(text: str, address: str, meta: Meta) -> None:
             meta.effective_text, meta.effective_clause = m.group(0), address
             meta.after_days = numbering.parse_zh_number(m.group(1))
             if meta.published:
-                meta.effective_date = effective_after(meta.published, meta.after_days)
+                try:
+                    meta.effective_date = effective_after(meta.published, meta.after_days)
+                except CalendarError:
+                    pass  # left missing: reported with the phrase that could not be computed
         elif m := EFF_DATE.search(compact):
             meta.effective_text, meta.effective_clause = m.group(0), address
             meta.effective_date = _date(m)

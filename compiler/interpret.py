@@ -231,6 +231,8 @@ class Interpreter:
             raise evalrt.EvaluationError(cite, f"事实「{exc.name}」为空，无法计算「{expr.text}」") from None
         except ZeroDivisionError:
             raise evalrt.EvaluationError(cite, f"「{expr.text}」中出现除以零") from None
+        except evalrt.CalendarError as exc:
+            raise evalrt.EvaluationError(cite, f"「{expr.text}」{exc}，请核对事实的取值") from None
         except ArithmeticError:  # decimal.InvalidOperation: a value beyond 28 significant digits
             raise evalrt.EvaluationError(cite, f"「{expr.text}」{evalrt.OUT_OF_RANGE}") from None
         except _UnitError as exc:

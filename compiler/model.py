@@ -603,14 +603,16 @@ def build(tree: YMap, file: str) -> tuple[Policy, Collector]:
 
 def effective_after(published: dt.date, days: int) -> dt.date:
     """First day in force of "自发布之日起N日后施行": the day of publication is not counted
-    (民法典 第二百零一条), and the text is in force from the day after the Nth day."""
-    return published + dt.timedelta(days=days + 1)
+    (民法典 第二百零一条), and the text is in force from the day after the Nth day.
+    Raises evalrt.CalendarError past 9999-12-31."""
+    return evalrt.add_days(published, Decimal(days + 1))
 
 
 def valid_until(effective: dt.date, years: int) -> dt.date:
     """Last day in force of "有效期N年" counted from the first day in force (which counts);
-    29 February rolls back to 28 February (evalrt.add_years)."""
-    return evalrt.add_years(effective, Decimal(years)) - dt.timedelta(days=1)
+    29 February rolls back to 28 February (evalrt.add_years). Raises evalrt.CalendarError past
+    9999-12-31."""
+    return evalrt.add_days(evalrt.add_years(effective, Decimal(years)), Decimal(-1))
 
 
 def leaves(clause: Clause) -> list[Clause]:

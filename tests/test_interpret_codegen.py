@@ -229,6 +229,46 @@ def test_dated_parameters_and_tiers_agree_between_engines() -> None:
             engine(early, dt.date(2026, 6, 1))
         assert "尚无适用的值" in info.value.message
 
+    # A tier whose value depends on a fact: an amount that cannot be held to the 分 is an
+    # EvaluationError of the tier value, in both engines.
+    text = text.replace("otherwise: 0元", "otherwise: 月平均工资 × 2")
+    policy = policy_from_tree(parse_yaml(text, "params.yaml"), "params.yaml")
+    ns = {}
+    exec(compile(generate(policy, text, "params.yaml"), "params", "exec"), ns)
+    generated, reference = wrap_generated(ns), Interpreter(policy).evaluate
+    low = {**base, "出疆日期": "2024-09-01", "月平均工资": "1999"}
+    assert generated(low, dt.date(2026, 6, 1))["total"] == reference(low, dt.date(2026, 6, 1))["total"] == 2000 + 3998
+    huge = {**base, "月平均工资": "-1" + "0" * 30}
+    for engine in (generated, reference):
+        with pytest.raises(evalrt.EvaluationError) as info:
+            engine(huge, dt.date(2026, 6, 1))
+        assert info.value.message == "「月平均工资 × 2」" + evalrt.OUT_OF_RANGE
+
+
+def test_dates_beyond_year_9999_are_an_evaluation_error(hami: Any) -> None:
+    """弄虚作假认定日期 9999-06-01 + 3年 has no date: an EvaluationError citing 第二十四条 in both
+    engines (it used to escape as a ValueError traceback)."""
+    generated, reference = compile_evaluator(hami, HAMI), Interpreter(hami).evaluate
+    facts = {**BASE, "申报资格": ["中国质量奖"], "弄虚作假认定日期": dt.date(9999, 6, 1)}
+    for engine in (generated, reference):
+        with pytest.raises(evalrt.EvaluationError) as info:
+            engine(facts, dt.date(2026, 6, 1))
+        assert info.value.cite == "第二十四条" and evalrt.DATE_RANGE in info.value.message
+    # the day before the limit still computes: 9996-12-31 + 3年 = 9999-12-31
+    facts["弄虚作假认定日期"] = dt.date(9996, 12, 31)
+    assert generated(facts, dt.date(2026, 6, 1)) == reference(facts, dt.date(2026, 6, 1))
+
+
+@pytest.mark.parametrize(("fn", "day", "n"), [
+    (evalrt.add_years, dt.date(9999, 1, 1), Decimal(1)), (evalrt.add_years, dt.date(1, 1, 1), Decimal(-1)),
+    (evalrt.add_months, dt.date(9999, 12, 1), Decimal(1)), (evalrt.add_months, dt.date(1, 1, 31), Decimal(-1)),
+    (evalrt.add_days, dt.date(9999, 12, 31), Decimal(1)), (evalrt.add_days, dt.date(1, 1, 1), Decimal(-10**12)),
+    (evalrt.add_years, dt.date(2026, 1, 1), Decimal("0.5")), (evalrt.add_days, dt.date(2026, 1, 1), Decimal("1.5")),
+])
+def test_calendar_arithmetic_without_an_answer_raises_calendar_error(fn: Any, day: dt.date, n: Decimal) -> None:
+    with pytest.raises(evalrt.CalendarError):
+        fn(day, n)
+
 
 def test_rules_scoped_to_some_awards_agree_between_engines() -> None:
     """`applies_to` (gap G1): an eligibility rule and an exclusion that concern only the 银奖."""
