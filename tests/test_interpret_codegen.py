@@ -324,7 +324,8 @@ def test_ill_typed_inputs_never_crash_and_both_engines_agree(hami: Any) -> None:
     names = [*hami.facts, "未知事实"]
     values: list[Any] = [True, False, 0, 1, -1, 1.5, "是", "否", "", "20万元", "3项", "abc", None, [],
                          ["中国质量奖"], ["x"], [[1]], {"a": 1}, Decimal("2.5"), dt.date(2025, 1, 1),
-                         "2026-02-30", "2026年3月1日", "企业", "其他", ("中国质量奖",), {"中国质量奖"}]
+                         "2026-02-30", "2026年3月1日", "企业", "其他", ("中国质量奖",), {"中国质量奖"},
+                         dt.date(9999, 12, 31), dt.date(1, 1, 1), 10**30, Decimal("1E+30"), "9999-06-01"]
 
     def outcome(engine: Any, facts: dict[str, Any]) -> tuple[Any, ...]:
         try:
