@@ -808,7 +808,7 @@ def extract_meta(source: Source, lines: list[Line], doc: Document, parsed: Parse
         try:
             meta.valid_until = valid_until(meta.effective_date, meta.validity_years)
         except CalendarError:
-            pass  # reported below as missing, with the phrase that could not be computed
+            pass  # only for a source dated near 9999: listed below as missing
     if meta.validity_text and meta.valid_until is None:
         meta.missing.append(f"有效期截止日：「{meta.validity_text}」需要施行日期")
     for key, label in (("issuer", "发文机关"), ("doc_number", "文号"), ("published", "发布日期")):
@@ -832,7 +832,7 @@ def _dates_in(text: str, address: str, meta: Meta) -> None:
                 try:
                     meta.effective_date = effective_after(meta.published, meta.after_days)
                 except CalendarError:
-                    pass  # left missing: reported with the phrase that could not be computed
+                    pass  # only for a source dated near 9999: listed as missing later
         elif m := EFF_DATE.search(compact):
             meta.effective_text, meta.effective_clause = m.group(0), address
             meta.effective_date = _date(m)
