@@ -118,7 +118,7 @@ def wrap_generated(namespace: dict[str, Any]) -> Evaluator:
         except facts_error as exc:
             raise evalrt.FactsError(exc.missing, exc.invalid, exc.unknown) from None
         except evaluation_error as exc:
-            raise evalrt.EvaluationError(exc.cite, exc.message) from None
+            raise evalrt.EvaluationError(exc.cite, exc.message, exc.rule) from None
         return result
 
     return evaluate

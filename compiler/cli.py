@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,9 +18,8 @@ from . import __version__, build, evalrt, reports
 from .cases import compile_evaluator, find_case_files, plain, run_file
 from .diagnostics import Diagnostic, PolicyError, UsageError, render_all, render_json
 from .expr import ast
-from .expr.parser import ExprSyntaxError
-from .expr.parser import parse as parse_expression
 from .interpret import Interpreter
+from .model import Policy
 from .pipeline import display_path, find_policy_files, load_document, load_policies, load_policy
 from .yamlsrc import YMap, locate
 
@@ -179,25 +177,24 @@ def facts_diagnostics(exc: evalrt.FactsError, tree: YMap, file: str) -> list[Dia
     return out
 
 
-def rule_facts_hint(exc: evalrt.EvaluationError, tree: YMap, file: str) -> str:
-    """The hint of an evaluation error: the given facts the failing rule uses, each with its place
-    in the facts file. The message quotes the rule as written (「20万元 × 主导制定国家标准数」),
-    so its names are found by parsing the quoted text."""
-    names: list[str] = []
-    for quoted in re.findall(r"「([^「」]+)」", exc.message):
-        try:
-            names += [n.name for n in ast.names(parse_expression(quoted))]
-        except ExprSyntaxError:
-            continue  # a quoted award name or text, not an expression
+def evaluation_diagnostic(policy: Policy, exc: evalrt.EvaluationError, tree: YMap, file: str) -> Diagnostic:
+    """An evaluation error at the failing rule as written (else at its clause), with a hint naming
+    the given facts the rule uses, each at its place in the facts file."""
+    rule = next((e for e, cite in policy.rule_expressions() if cite == exc.cite and e.text == exc.rule), None)
+    clause = next((c for c in policy.clauses.values() if c.cite == exc.cite), None)
     given = tree.get("facts")
     places = []
-    for name in dict.fromkeys(names):
-        span = locate(tree, ["facts", name]) if isinstance(given, YMap) and name in given else None
-        if span is not None:
-            places.append(f"「{name}」（{file}:{span.line}:{span.col}）")
-    if places:
-        return "核对申报信息中这条规则用到的事实：" + "、".join(places)
-    return f"检查 {file} 中这条规则用到的事实"
+    if rule is not None and rule.node is not None and isinstance(given, YMap):
+        for name in dict.fromkeys(n.name for n in ast.names(rule.node)):
+            span = locate(tree, ["facts", name]) if name in given else None
+            if span is not None:
+                places.append(f"「{name}」（{file}:{span.line}:{span.col}）")
+    return Diagnostic(
+        "E404", f"无法计算：{exc.message}",
+        rule.src.span if rule is not None else clause.span if clause else None, exc.cite,
+        hint=("核对申报信息中这条规则用到的事实：" + "、".join(places)) if places
+        else f"检查 {file} 中这条规则用到的事实",
+    )
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -220,15 +217,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except evalrt.FactsError as exc:
         raise PolicyError(facts_diagnostics(exc, tree, display_path(args.facts))) from None
     except evalrt.EvaluationError as exc:
-        # Point at the rule as written (the message quotes it), else at its clause.
-        quoted = set(re.findall(r"「([^「」]+)」", exc.message))
-        rule = next((e for e, cite in policy.rule_expressions() if cite == exc.cite and e.text in quoted), None)
-        clause = next((c for c in policy.clauses.values() if c.cite == exc.cite), None)
-        span = rule.src.span if rule is not None else clause.span if clause else None
-        raise PolicyError([Diagnostic(
-            "E404", f"无法计算：{exc.message}", span, exc.cite,
-            hint=rule_facts_hint(exc, tree, display_path(args.facts)),
-        )]) from None
+        raise PolicyError([evaluation_diagnostic(policy, exc, tree, display_path(args.facts))]) from None
     if args.format == "json":
         print(json.dumps(reports.result_json(result), ensure_ascii=False, indent=2))
     else:

@@ -348,7 +348,8 @@ class _Generator:
             if other:
                 w.line(f"return {other}(f)")
             else:
-                w.line(f"raise EvaluationError({cite!r}, {('「' + tiers.of.text + '」的值不落入任何一档')!r})")
+                w.line(f"raise EvaluationError({cite!r}, {('「' + tiers.of.text + '」的值不落入任何一档')!r}, "
+                       f"{tiers.of.text!r})")
         w.line()
         w.line()
         return name
@@ -410,14 +411,14 @@ class _Generator:
         with w.indent():
             w.line("if isinstance(exc, ZeroDivisionError):")
             with w.indent():
-                w.line('return EvaluationError(cite, f"「{text}」中出现除以零")')
+                w.line('return EvaluationError(cite, f"「{text}」中出现除以零", text)')
             w.line("if isinstance(exc, CalendarError):")
             with w.indent():
-                w.line('return EvaluationError(cite, f"「{text}」{exc}，请核对事实的取值")')
+                w.line('return EvaluationError(cite, f"「{text}」{exc}，请核对事实的取值", text)')
             w.line("if isinstance(exc, ArithmeticError):  # decimal.InvalidOperation: beyond 28 digits")
             with w.indent():
-                w.line('return EvaluationError(cite, f"「{text}」" + OUT_OF_RANGE)')
-            w.line('return EvaluationError(cite, f"所需的可选事实为空，无法计算「{text}」")')
+                w.line('return EvaluationError(cite, f"「{text}」" + OUT_OF_RANGE, text)')
+            w.line('return EvaluationError(cite, f"所需的可选事实为空，无法计算「{text}」", text)')
         w.line()
         w.line()
         self.emit_facts(w)

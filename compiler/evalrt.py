@@ -47,12 +47,14 @@ class FactsError(Exception):
 
 
 class EvaluationError(Exception):
-    """A rule could not be evaluated (e.g. an optional fact was empty, or division by zero)."""
+    """A rule could not be evaluated (e.g. an optional fact was empty, or division by zero).
+    `rule` is the rule's expression as written, when the error belongs to one."""
 
-    def __init__(self, cite: str, message: str) -> None:
+    def __init__(self, cite: str, message: str, rule: str | None = None) -> None:
         super().__init__(f"{cite}：{message}")
         self.cite = cite
         self.message = message
+        self.rule = rule
 
 
 _DATE_RE = re.compile(r"(\d{4})(?:-|年)(\d{1,2})(?:-|月)(\d{1,2})日?")

@@ -225,27 +225,28 @@ class Interpreter:
 
     def run(self, expr: Expr, env: dict[str, Any], cite: str) -> Any:
         assert expr.node is not None
+        text = expr.text
         try:
             return self.ev(expr.node, env)
         except _Null as exc:
-            raise evalrt.EvaluationError(cite, f"事实「{exc.name}」为空，无法计算「{expr.text}」") from None
+            raise evalrt.EvaluationError(cite, f"事实「{exc.name}」为空，无法计算「{text}」", text) from None
         except ZeroDivisionError:
-            raise evalrt.EvaluationError(cite, f"「{expr.text}」中出现除以零") from None
+            raise evalrt.EvaluationError(cite, f"「{text}」中出现除以零", text) from None
         except evalrt.CalendarError as exc:
-            raise evalrt.EvaluationError(cite, f"「{expr.text}」{exc}，请核对事实的取值") from None
+            raise evalrt.EvaluationError(cite, f"「{text}」{exc}，请核对事实的取值", text) from None
         except ArithmeticError:  # decimal.InvalidOperation: a value beyond 28 significant digits
-            raise evalrt.EvaluationError(cite, f"「{expr.text}」{evalrt.OUT_OF_RANGE}") from None
+            raise evalrt.EvaluationError(cite, f"「{text}」{evalrt.OUT_OF_RANGE}", text) from None
         except _UnitError as exc:
-            raise evalrt.EvaluationError(cite, f"「{expr.text}」{exc}") from None
+            raise evalrt.EvaluationError(cite, f"「{text}」{exc}", text) from None
 
     def money_value(self, value: Any, cite: str, text: str) -> Decimal:
         """An amount in 元 rounded to 分."""
         if not isinstance(value, Q) or value.dims != MONEY:
-            raise evalrt.EvaluationError(cite, f"「{text}」的结果不是金额（{_describe(value)}）")
+            raise evalrt.EvaluationError(cite, f"「{text}」的结果不是金额（{_describe(value)}）", text)
         try:
             return evalrt.money(value.v)
         except ArithmeticError:
-            raise evalrt.EvaluationError(cite, f"「{text}」{evalrt.OUT_OF_RANGE}") from None
+            raise evalrt.EvaluationError(cite, f"「{text}」{evalrt.OUT_OF_RANGE}", text) from None
 
     def amount(self, award: Award, env: dict[str, Any]) -> Decimal:
         """The award's amount in 元, rounded to 分."""
@@ -258,7 +259,7 @@ class Interpreter:
                 if band.band.contains(basis.v):
                     return self.money_value(self.run(band.value, env, cite), cite, band.value.text)
             if tiers.otherwise is None:
-                raise evalrt.EvaluationError(cite, f"「{tiers.of.text}」的值不落入任何一档")
+                raise evalrt.EvaluationError(cite, f"「{tiers.of.text}」的值不落入任何一档", tiers.of.text)
             return self.money_value(self.run(tiers.otherwise, env, cite), cite, tiers.otherwise.text)
         return self.money_value(self.run(award.amount, env, cite), cite, award.amount.text)
 

@@ -254,6 +254,7 @@ def test_dates_beyond_year_9999_are_an_evaluation_error(hami: Any) -> None:
         with pytest.raises(evalrt.EvaluationError) as info:
             engine(facts, dt.date(2026, 6, 1))
         assert info.value.cite == "第二十四条" and evalrt.DATE_RANGE in info.value.message
+        assert info.value.rule == "弄虚作假认定日期 不为空 且 评价日期 < 弄虚作假认定日期 + 3年"
     # the day before the limit still computes: 9996-12-31 + 3年 = 9999-12-31
     facts["弄虚作假认定日期"] = dt.date(9996, 12, 31)
     assert generated(facts, dt.date(2026, 6, 1)) == reference(facts, dt.date(2026, 6, 1))

@@ -65,12 +65,14 @@ class FactsError(Exception):
 
 
 class EvaluationError(Exception):
-    """A rule could not be evaluated (e.g. an optional fact was empty, or division by zero)."""
+    """A rule could not be evaluated (e.g. an optional fact was empty, or division by zero).
+    `rule` is the rule's expression as written, when the error belongs to one."""
 
-    def __init__(self, cite: str, message: str) -> None:
+    def __init__(self, cite: str, message: str, rule: str | None = None) -> None:
         super().__init__(f"{cite}：{message}")
         self.cite = cite
         self.message = message
+        self.rule = rule
 
 
 _DATE_RE = re.compile(r"(\d{4})(?:-|年)(\d{1,2})(?:-|月)(\d{1,2})日?")
@@ -281,12 +283,12 @@ def _div(x: Any, y: Any) -> Any:
 
 def _rule_error(cite: str, text: str, exc: Exception) -> EvaluationError:
     if isinstance(exc, ZeroDivisionError):
-        return EvaluationError(cite, f"「{text}」中出现除以零")
+        return EvaluationError(cite, f"「{text}」中出现除以零", text)
     if isinstance(exc, CalendarError):
-        return EvaluationError(cite, f"「{text}」{exc}，请核对事实的取值")
+        return EvaluationError(cite, f"「{text}」{exc}，请核对事实的取值", text)
     if isinstance(exc, ArithmeticError):  # decimal.InvalidOperation: beyond 28 digits
-        return EvaluationError(cite, f"「{text}」" + OUT_OF_RANGE)
-    return EvaluationError(cite, f"所需的可选事实为空，无法计算「{text}」")
+        return EvaluationError(cite, f"「{text}」" + OUT_OF_RANGE, text)
+    return EvaluationError(cite, f"所需的可选事实为空，无法计算「{text}」", text)
 
 
 # The facts an application gives: kind, unit, accepted units, values, default, optional.
