@@ -38,13 +38,14 @@ def _comment(text: str, limit: int = 200) -> str:
 _TRACE_KEYS = ("kind", "rule", "clause", "cite", "result", "detail")
 
 
-def _inline_step(call: str) -> str:
+def _inline_step(call: str, guarded: bool) -> str:
     """`step(trace, a, b, …)` → `tr and trace.append({'kind': a, …})`: the same entry without a
-    function call on the hot path, skipped when the caller asked for no trace (batch runs)."""
+    function call on the hot path, skipped when the caller asked for no trace (batch runs).
+    Inside an `if tr:` block (`guarded`) the test is already made."""
     node = pyast.parse(call, mode="eval").body
     assert isinstance(node, pyast.Call) and len(node.args) == 7
     fields = ", ".join(f"{k!r}: {pyast.unparse(a)}" for k, a in zip(_TRACE_KEYS, node.args[1:], strict=True))
-    return f"tr and trace_steps.append({{{fields}}})"
+    return ("" if guarded else "tr and ") + f"trace_steps.append({{{fields}}})"
 
 
 class PyWriter:
@@ -53,10 +54,11 @@ class PyWriter:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.level = 0
+        self.in_traced = False  # inside an `if tr:` block
 
     def line(self, text: str = "") -> None:
         if text.startswith("step(trace, "):
-            text = _inline_step(text)
+            text = _inline_step(text, guarded=self.in_traced)
         self.lines.append(("    " * self.level + text) if text else "")
 
     def comment(self, text: str) -> None:
@@ -69,6 +71,17 @@ class PyWriter:
             yield
         finally:
             self.level -= 1
+
+    @contextmanager
+    def traced(self) -> Iterator[None]:
+        """An `if tr:` block: work done only when a trace was asked for."""
+        self.line("if tr:")
+        outer, self.in_traced = self.in_traced, True
+        try:
+            with self.indent():
+                yield
+        finally:
+            self.in_traced = outer
 
     def source(self) -> str:
         return "\n".join(self.lines).rstrip() + "\n"
@@ -224,6 +237,7 @@ class _Generator:
         self.x = _ExprCompiler(policy)
         self.functions = PyWriter()
         self.fn_count = 0
+        self.specs = fact_specs(policy)  # the input specification, as evalrt.coerce_facts reads it
 
     def value(self, expr: Expr, cite: str, address: str, purpose: str) -> str:
         """Python source computing `expr` over `f`: inline when it cannot raise, else a guarded call."""
@@ -442,7 +456,7 @@ class _Generator:
         w.line("# The facts an application gives: kind, unit, accepted units, values, default, optional.")
         w.line("FACTS: dict[str, FactSpec] = {")
         with w.indent():
-            for name, spec in fact_specs(self.p).items():
+            for name, spec in self.specs.items():
                 w.line(f"{name!r}: {_py(spec)},")
         w.line("}")
         w.line()
@@ -513,7 +527,7 @@ class _Generator:
         # The claims fact may admit values no award claims (its own `values` list, or any text):
         # then look claims up with a default. Usually every value claims exactly one award: map
         # it to that position, not a 1-tuple.
-        claim_values = fact_specs(self.p)[ev.claims][3] if ev.claims else frozenset()
+        claim_values = self.specs[ev.claims][3] if ev.claims else frozenset()
         closed = claim_values is not None and set(claim_values) <= set(claim_index)
         single = closed and all(len(v) == 1 for v in claim_index.values())
         w.line("# Claimed qualification → the award" + ("" if single else "s") + " (by position in AWARDS) it claims.")
@@ -559,8 +573,7 @@ class _Generator:
             with w.indent():
                 w.line("claimed = sorted(set(claimed))")
             w.line("active = list(map(AWARDS.__getitem__, claimed))")
-            w.line("if tr:")
-            with w.indent():
+            with w.traced():
                 w.line("for a in active:")
                 with w.indent():
                     w.line("step(trace, 'claim', a[0], a[2], a[3], True, a[12][0])")
@@ -593,7 +606,7 @@ class _Generator:
         date), checked in groups by C-level calls; anything else — strings with units, wrong
         types, unknown or missing facts — goes to the shared `coerce_facts`, which gives the same
         values and the full error messages."""
-        specs = fact_specs(self.p)
+        specs = self.specs
         defaults = {n: (sp[5] if sp[4] else None) for n, sp in specs.items() if sp[4] or sp[6]}
         bools = [n for n, sp in specs.items() if sp[0] == "bool" and not sp[6]]
         nums = [n for n, sp in specs.items() if sp[0] == "num" and not sp[6] and sp[2] and sp[2][sp[1] or ""] == 1]
@@ -762,8 +775,7 @@ class _Generator:
                 else:
                     w.line(f"x{i} = {cond}")
                 names.append((f"x{i}", rule, scope))
-            w.line("if tr:")
-            with w.indent():
+            with w.traced():
                 for name, rule, scope in names:
                     c = rule.clause
                     line = (f"step(trace, 'exclusion', {rule.id!r}, {c.address!r}, {c.cite!r}, {name}, "
@@ -830,8 +842,7 @@ class _Generator:
                 w.line("if amount < 0:")
                 with w.indent():
                     w.line("raise EvaluationError(a[3], '「' + a[1] + '」的金额为负数')")
-            w.line("if tr:")
-            with w.indent():
+            with w.traced():
                 w.line("if a[11] is None:")
                 with w.indent():
                     w.line("shown, detail = amount_json(amount), '「' + a[1] + '」' + money_text(amount)")

@@ -877,7 +877,7 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
     active = list(map(AWARDS.__getitem__, claimed))
     if tr:
         for a in active:
-            tr and trace_steps.append({'kind': 'claim', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': True, 'detail': a[12][0]})
+            trace_steps.append({'kind': 'claim', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': True, 'detail': a[12][0]})
     if not active:
         tr and trace_steps.append({'kind': 'claim', 'rule': '', 'clause': '', 'cite': '', 'result': False, 'detail': '未申报任何奖励事项'})
 
@@ -916,12 +916,12 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
         # 第二十四条 fraud-ban: 弄虚作假认定日期 不为空 且 评价日期 < 弄虚作假认定日期 + 3年
         x6 = ((f['弄虚作假认定日期'] is not None) and _r15(f))
         if tr:
-            tr and trace_steps.append({'kind': 'exclusion', 'rule': 'not-industry-policy', 'clause': 'exclusions.industry-policy', 'cite': '第十七条第（一）项', 'result': x1, 'detail': '不符合国家、自治区及哈密市产业政策和发展规划：是' if x1 else '不符合国家、自治区及哈密市产业政策和发展规划：否'})
-            tr and trace_steps.append({'kind': 'exclusion', 'rule': 'no-licence-or-blacklisted', 'clause': 'exclusions.licence-credit', 'cite': '第十七条第（二）项', 'result': x2, 'detail': '未取得法定资质或许可，或被列入失信名单、负面清单：是' if x2 else '未取得法定资质或许可，或被列入失信名单、负面清单：否'})
-            tr and trace_steps.append({'kind': 'exclusion', 'rule': 'similar-support', 'clause': 'exclusions.duplicate', 'cite': '第十七条第（三）项', 'result': x3, 'detail': '已获得同类政策支持：是' if x3 else '已获得同类政策支持：否'})
-            tr and trace_steps.append({'kind': 'exclusion', 'rule': 'unrelated-to-quality', 'clause': 'exclusions.unrelated', 'cite': '第十七条第（四）项', 'result': x4, 'detail': '奖励事项实施内容与质量强市建设无关：是' if x4 else '奖励事项实施内容与质量强市建设无关：否'})
-            tr and trace_steps.append({'kind': 'exclusion', 'rule': 'other-violation', 'clause': 'exclusions.other', 'cite': '第十七条第（五）项', 'result': x5, 'detail': '存在其他违反法律法规和政策规定的情形：是' if x5 else '存在其他违反法律法规和政策规定的情形：否'})
-            tr and trace_steps.append({'kind': 'exclusion', 'rule': 'fraud-ban', 'clause': 'fraud', 'cite': '第二十四条', 'result': x6, 'detail': '因弄虚作假被取消申报资格，3年内不得申报：是' if x6 else '因弄虚作假被取消申报资格，3年内不得申报：否'})
+            trace_steps.append({'kind': 'exclusion', 'rule': 'not-industry-policy', 'clause': 'exclusions.industry-policy', 'cite': '第十七条第（一）项', 'result': x1, 'detail': '不符合国家、自治区及哈密市产业政策和发展规划：是' if x1 else '不符合国家、自治区及哈密市产业政策和发展规划：否'})
+            trace_steps.append({'kind': 'exclusion', 'rule': 'no-licence-or-blacklisted', 'clause': 'exclusions.licence-credit', 'cite': '第十七条第（二）项', 'result': x2, 'detail': '未取得法定资质或许可，或被列入失信名单、负面清单：是' if x2 else '未取得法定资质或许可，或被列入失信名单、负面清单：否'})
+            trace_steps.append({'kind': 'exclusion', 'rule': 'similar-support', 'clause': 'exclusions.duplicate', 'cite': '第十七条第（三）项', 'result': x3, 'detail': '已获得同类政策支持：是' if x3 else '已获得同类政策支持：否'})
+            trace_steps.append({'kind': 'exclusion', 'rule': 'unrelated-to-quality', 'clause': 'exclusions.unrelated', 'cite': '第十七条第（四）项', 'result': x4, 'detail': '奖励事项实施内容与质量强市建设无关：是' if x4 else '奖励事项实施内容与质量强市建设无关：否'})
+            trace_steps.append({'kind': 'exclusion', 'rule': 'other-violation', 'clause': 'exclusions.other', 'cite': '第十七条第（五）项', 'result': x5, 'detail': '存在其他违反法律法规和政策规定的情形：是' if x5 else '存在其他违反法律法规和政策规定的情形：否'})
+            trace_steps.append({'kind': 'exclusion', 'rule': 'fraud-ban', 'clause': 'fraud', 'cite': '第二十四条', 'result': x6, 'detail': '因弄虚作假被取消申报资格，3年内不得申报：是' if x6 else '因弄虚作假被取消申报资格，3年内不得申报：否'})
         hit_rule = ('not-industry-policy', 'exclusions.industry-policy', '第十七条第（一）项', '不符合国家、自治区及哈密市产业政策和发展规划') if x1 else ('no-licence-or-blacklisted', 'exclusions.licence-credit', '第十七条第（二）项', '未取得法定资质或许可，或被列入失信名单、负面清单') if x2 else ('similar-support', 'exclusions.duplicate', '第十七条第（三）项', '已获得同类政策支持') if x3 else ('unrelated-to-quality', 'exclusions.unrelated', '第十七条第（四）项', '奖励事项实施内容与质量强市建设无关') if x4 else ('other-violation', 'exclusions.other', '第十七条第（五）项', '存在其他违反法律法规和政策规定的情形') if x5 else ('fraud-ban', 'fraud', '第二十四条', '因弄虚作假被取消申报资格，3年内不得申报') if x6 else None
         if hit_rule is not None:
             for a in active:
@@ -955,7 +955,7 @@ def evaluate(facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) ->
                 shown, detail = amount_json(amount), '「' + a[1] + '」' + money_text(amount)
             else:
                 _, shown, detail = a[11]
-            tr and trace_steps.append({'kind': 'amount', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': shown, 'detail': detail})
+            trace_steps.append({'kind': 'amount', 'rule': a[0], 'clause': a[2], 'cite': a[3], 'result': shown, 'detail': detail})
         candidates.append((a, amount))
 
     # 6. Combination rules: 就高不就低 / 不得重复享受 (document order), 用完即止, 一次性拨付.
