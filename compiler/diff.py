@@ -1945,6 +1945,18 @@ def render_markdown(r: DiffResult) -> str:
 # -- HTML ---------------------------------------------------------------------------------------
 
 
+def _lines_of(segments: list[Segment]) -> list[list[Segment]]:
+    """Marked segments split into the lines of a table cell (a segment may span a line break)."""
+    out: list[list[Segment]] = [[]]
+    for style, text in segments:
+        for k, part in enumerate(text.split("\n")):
+            if k:
+                out.append([])
+            if part:
+                out[-1].append((style, part))
+    return out
+
+
 def render_html(r: DiffResult) -> str:
     import jinja2
 
@@ -1954,19 +1966,9 @@ def render_html(r: DiffResult) -> str:
         undefined=jinja2.StrictUndefined,
     )
 
-    def lines_of(segments: list[Segment]) -> list[list[Segment]]:
-        out: list[list[Segment]] = [[]]
-        for style, text in segments:
-            for k, part in enumerate(text.split("\n")):
-                if k:
-                    out.append([])
-                if part:
-                    out[-1].append((style, part))
-        return out
-
     rows = [
-        {"kind": _KIND_ZH.get(e.kind, e.kind), "old": lines_of(cell_segments(e, "old")),
-         "new": lines_of(cell_segments(e, "new")),
+        {"kind": _KIND_ZH.get(e.kind, e.kind), "old": _lines_of(cell_segments(e, "old")),
+         "new": _lines_of(cell_segments(e, "new")),
          "note": note_lines(e) if e.kind != "formatting" else [_format_note(e)], "cite": e.cite}
         for e in _rows(r)
     ]
@@ -2040,14 +2042,7 @@ def render_docx(r: DiffResult) -> bytes:
                    note: bool = False) -> None:
         cell.width = Mm(width)
         child(cell._tc.get_or_add_tcPr(), "w:vAlign", val="center" if head else "top")
-        lines: list[list[Segment]] = [[]]
-        for style, text in segments:
-            for k, part in enumerate(text.split("\n")):
-                if k:
-                    lines.append([])
-                if part:
-                    lines[-1].append((style, part))
-        for n, line in enumerate(lines):
+        for n, line in enumerate(_lines_of(segments)):
             p = cell.paragraphs[0] if n == 0 else cell.add_paragraph()
             para_format(p, WD_ALIGN_PARAGRAPH.CENTER if head else
                         WD_ALIGN_PARAGRAPH.LEFT if note else WD_ALIGN_PARAGRAPH.JUSTIFY)

@@ -740,7 +740,7 @@ def _date(m: re.Match[str], offset: int = 1) -> dt.date | None:
         return None
 
 
-_NUMBER = r"(\d+|[一二三四五六七八九十]+)"
+_NUMBER = rf"(\d+|[{_ZH}]+)"  # 30 or 三十, not a mix
 EFF_AFTER = re.compile(rf"自(?:发布|印发|公布)之日起{_NUMBER}日后(?:施行|实施|执行)")
 EFF_ON_PUBLICATION = re.compile(r"自(?:发布|印发|公布)之日起(?:施行|实施|执行)")
 EFF_RANGE = re.compile(r"自(\d{4})年(\d{1,2})月(\d{1,2})日起?至(\d{4})年(\d{1,2})月(\d{1,2})日止?(?:施行|实施|执行)")
