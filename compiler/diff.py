@@ -1788,18 +1788,9 @@ def note_lines(e: Entry) -> list[str]:
 def summary_lines(r: DiffResult, *, cli: bool = True) -> list[str]:
     a, ch, cl = r.counts["articles"], r.counts["chapters"], r.counts["clauses"]
     bits = [f"修改{a['modified']}条", f"新增{a['added']}条", f"删除{a['deleted']}条"]
-    if a["moved"]:
-        bits.append(f"移动{a['moved']}条")
-    if a["renumbered"]:
-        bits.append(f"仅条序调整{a['renumbered']}条")
-    if a["split"]:
-        bits.append(f"拆分{a['split']}条")
-    if a["merged"]:
-        bits.append(f"合并{a['merged']}条")
-    if a["chapter_moves"]:
-        bits.append(f"{a['chapter_moves']}条改属其他章")
-    if a["rules"]:
-        bits.append(f"{a['rules']}条仅规则变化")
+    optional = (("moved", "移动{}条"), ("renumbered", "仅条序调整{}条"), ("split", "拆分{}条"),
+                ("merged", "合并{}条"), ("chapter_moves", "{}条改属其他章"), ("rules", "{}条仅规则变化"))
+    bits += [template.format(a[key]) for key, template in optional if a[key]]
     warnings = sum(len(e.warnings) for e in r.entries)
     if warnings:
         bits.append(f"{warnings}处引用待核对")
