@@ -27,9 +27,10 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from compiler import build  # noqa: E402
-from compiler.cases import compile_evaluator  # noqa: E402
-from compiler.interpret import Interpreter  # noqa: E402
-from compiler.pipeline import find_policy_files, load_policy  # noqa: E402
+from compiler.evaluate.cases import compile_evaluator  # noqa: E402
+from compiler.evaluate.interpreter import Interpreter  # noqa: E402
+from compiler.model.load import load_policy  # noqa: E402
+from compiler.source.files import find_policy_files  # noqa: E402
 
 HAMI = ROOT / "policies/hami-quality-fund/final.yaml"
 COUNTS = [

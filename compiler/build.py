@@ -6,35 +6,27 @@ atomically (temporary file + rename). `stale()` is the `--check` comparison used
 
 from __future__ import annotations
 
-import importlib
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from . import codegen, reports, text
-from .diagnostics import Diagnostic, PolicyError
-from .model import Policy
-from .pipeline import find_policy_files, load_policies
+from compiler.documents import reports, text
+from compiler.evaluate import codegen
+from compiler.model.load import load_policies
+from compiler.model.policy import Policy
+from compiler.source.diagnostics import Diagnostic, PolicyError
+from compiler.source.files import atomic_write, find_policy_files
 
 GENERATED = "generated"
 
 
-# Further outputs of the build (guides, 条文对照表 …): each is a function
-#   (root, [(policy file, Policy)]) -> {path relative to generated/: bytes}
-# named "module:function"; they run after every policy has compiled.
-OUTPUT_PRODUCERS: list[str] = [
-    "compiler.diff:build_outputs",
-    "compiler.guide:build_outputs",
-]
-
-
 def _producers() -> list[Callable[[Path, list[tuple[Path, Policy]]], dict[str, bytes]]]:
-    out = []
-    for spec in OUTPUT_PRODUCERS:
-        module, func = spec.split(":")
-        out.append(getattr(importlib.import_module(module), func))
-    return out
+    """Further outputs of the build (条文对照表, guides): each maps (root, [(policy file, Policy)])
+    to {path relative to generated/: bytes} and runs after every policy has compiled. Imported
+    here, not at module level: they pull in Jinja2 and python-docx, which `policyc eval` never needs."""
+    from compiler.diff.command import build_outputs as diff_outputs
+    from compiler.documents.guide.command import build_outputs as guide_outputs
+
+    return [diff_outputs, guide_outputs]
 
 
 def build_all(root: Path) -> dict[str, bytes]:
@@ -92,22 +84,6 @@ def stale(root: Path, outputs: dict[str, bytes]) -> list[str]:
         if rel not in outputs:
             problems.append(f"多余 {GENERATED}/{rel}（没有对应的政策文件）")
     return problems
-
-
-def atomic_write(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-        # mkstemp creates 0600; give the file the mode an ordinary write would (0666 & ~umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write(root: Path, outputs: dict[str, bytes]) -> int:

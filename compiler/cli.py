@@ -14,14 +14,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__, build, evalrt, reports
-from .cases import compile_evaluator, find_case_files, plain, run_file
-from .diagnostics import Diagnostic, PolicyError, UsageError, render_all, render_json
-from .expr import ast
-from .interpret import Interpreter
-from .model import Policy
-from .pipeline import display_path, find_policy_files, load_document, load_policies, load_policy
-from .yamlsrc import YMap, locate
+from compiler import __version__, build
+from compiler.diff import command as diff_command
+from compiler.documents import reports
+from compiler.documents.guide import command as guide_command
+from compiler.evaluate.cases import compile_evaluator, find_case_files, run_file
+from compiler.evaluate.interpreter import Interpreter
+from compiler.importer import command as import_command
+from compiler.lang import ast
+from compiler.model.load import load_document, load_policies, load_policy
+from compiler.model.policy import Policy
+from compiler.runtime import core as evalrt
+from compiler.source.diagnostics import Diagnostic, PolicyError, UsageError, render_all, render_json
+from compiler.source.files import display_path, find_policy_files, find_root
+from compiler.source.yamlsrc import YMap, locate, plain
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,38 +73,11 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("test", help="运行政策的测试用例（生成代码与参考解释器都要通过且一致）")
     t.add_argument("paths", nargs="*", type=Path, help="用例文件；默认 policies/ 下全部 *.cases.yaml")
-    for module in _command_modules():
+    for module in (import_command, diff_command, guide_command):
         for name, (help_text, add_arguments, run) in module.COMMANDS.items():
             add_arguments(sub.add_parser(name, help=help_text))
             COMMANDS[name] = run
     return p
-
-
-# Modules that contribute subcommands: each defines
-#   COMMANDS = {name: (help text, add_arguments(parser), run(args) -> exit code)}.
-COMMAND_MODULES: list[str] = [
-    "compiler.importer",
-    "compiler.diff",
-    "compiler.guide",
-]
-
-
-def _command_modules() -> list[Any]:
-    import importlib
-
-    return [importlib.import_module(name) for name in COMMAND_MODULES]
-
-
-def find_root(start: Path | None) -> Path:
-    if start is not None:
-        if not (start / "policies").is_dir():
-            raise UsageError(f"{start} 下没有 policies/ 目录")
-        return start
-    here = Path.cwd()
-    for candidate in (here, *here.parents):
-        if (candidate / "policies").is_dir():
-            return candidate
-    raise UsageError("找不到 policies/ 目录：请在项目目录中运行，或用 --root 指定")
 
 
 def _expand(paths: Sequence[Path], root_policies: Path) -> list[Path]:

@@ -34,13 +34,13 @@ def check_golden(path: Path, actual: str, update: bool) -> None:
 
 @pytest.fixture(scope="session")
 def hami():  # type: ignore[no-untyped-def]
-    from compiler.pipeline import load_policy
+    from compiler.model.load import load_policy
 
     return load_policy(HAMI)
 
 
 @pytest.fixture(scope="session")
 def mini():  # type: ignore[no-untyped-def]
-    from compiler.pipeline import load_policy
+    from compiler.model.load import load_policy
 
     return load_policy(FIXTURES / "mini.yaml")

@@ -11,10 +11,11 @@ import pytest
 from conftest import ROOT
 
 from compiler.cli import main
-from compiler.diagnostics import Diagnostic
-from compiler.importer import check_source
-from compiler.pipeline import find_policy_files, load_policy, policy_from_tree
-from compiler.yamlsrc import parse_yaml
+from compiler.importer.command import check_source
+from compiler.model.load import load_policy, policy_from_tree
+from compiler.source.diagnostics import Diagnostic
+from compiler.source.files import find_policy_files
+from compiler.source.yamlsrc import parse_yaml
 
 HAMI = ROOT / "policies/hami-quality-fund/final.yaml"
 HAMI_SOURCE = HAMI.parent / "sources/000_4d62ab5317b4088a.txt"

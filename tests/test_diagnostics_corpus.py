@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, check_golden
 
-from compiler.diagnostics import PolicyError, render_all
-from compiler.pipeline import load_policy
+from compiler.model.load import load_policy
+from compiler.source.diagnostics import PolicyError, render_all
 
 BAD = Path(__file__).parent / "bad"
 GOLDEN = Path(__file__).parent / "golden" / "diagnostics"
@@ -91,9 +91,9 @@ def test_mutated_policies_only_ever_raise_policy_errors() -> None:
     is a valid policy or a PolicyError that renders — never a traceback."""
     import random
 
-    from compiler.codegen import generate
-    from compiler.pipeline import policy_from_tree
-    from compiler.yamlsrc import parse_yaml
+    from compiler.evaluate.codegen import generate
+    from compiler.model.load import policy_from_tree
+    from compiler.source.yamlsrc import parse_yaml
 
     lines = (ROOT / "policies/hami-quality-fund/final.yaml").read_text(encoding="utf-8").splitlines()
     rng = random.Random(1)

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, ROOT, check_golden
 
-from compiler import diff
-from compiler.diagnostics import PolicyError
-from compiler.importer import check_source
-from compiler.model import Policy
-from compiler.pipeline import load_policy, policy_from_tree
-from compiler.text import normalise
-from compiler.yamlsrc import parse_yaml
+from compiler.diff import command as diff
+from compiler.documents.text import normalise
+from compiler.importer.command import check_source
+from compiler.model.load import load_policy, policy_from_tree
+from compiler.model.policy import Policy
+from compiler.source.diagnostics import PolicyError
+from compiler.source.yamlsrc import parse_yaml
 
 BASE_PATH = FIXTURES / "diff" / "base.yaml"
 BASE = BASE_PATH.read_text(encoding="utf-8")

@@ -12,9 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lark import Lark
 
-from compiler import units
-from compiler.expr import ast
-from compiler.expr.parser import ExprSyntaxError, parse, parse_band
+from compiler.lang import ast, units
+from compiler.lang.parser import ExprSyntaxError, parse, parse_band
 
 
 def test_chinese_and_english_forms_are_equivalent() -> None:
@@ -112,7 +111,7 @@ def test_unknown_unit_hint() -> None:
 
 
 def test_grammar_has_no_lalr_conflicts(caplog: pytest.LogCaptureFixture) -> None:
-    text = (Path(__file__).parent.parent / "compiler/expr/grammar.lark").read_text(encoding="utf-8")
+    text = (Path(__file__).parent.parent / "compiler/lang/grammar.lark").read_text(encoding="utf-8")
     text = text.replace("%UNIT%", units.COMPOUND_UNIT_PATTERN.replace("/", "\\/"))
     with caplog.at_level(logging.DEBUG, logger="lark"):
         Lark(text, parser="lalr", start=["start", "band"], debug=True, strict=True)

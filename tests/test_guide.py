@@ -19,9 +19,10 @@ from conftest import FIXTURES, ROOT, check_golden
 from docx.oxml.ns import qn
 from test_wordstyle import font_of
 
-from compiler import evalrt, guide
-from compiler.diagnostics import PolicyError
-from compiler.pipeline import load_policies, load_policy
+from compiler.documents.guide import command as guide
+from compiler.model.load import load_policies, load_policy
+from compiler.runtime import core as evalrt
+from compiler.source.diagnostics import PolicyError
 
 HAMI_DIR = ROOT / "policies" / "hami-quality-fund"
 HAMI = HAMI_DIR / "final.yaml"
@@ -187,7 +188,7 @@ def test_every_document_carries_number_version_and_hash(hami_2027: guide.Guide) 
     assert any(digest in p.text for p in doc.paragraphs)
     names = [s.name for s in hami_2027.data.sources]
     assert names[:2] == ["policies/hami-quality-fund/final.yaml", "policies/hami-quality-fund/guides/2027.yaml"]
-    assert "compiler/templates/award-fund.j2" in names and "compiler/templates/diff.html.j2" not in names
+    assert "policyc:templates/award-fund.j2" in names and "policyc:templates/diff.html.j2" not in names
 
 
 # -- Word ----------------------------------------------------------------------------------------
@@ -360,7 +361,7 @@ def test_benefit_explainer_examples_are_computed_by_the_evaluator() -> None:
     policy = load_policy(path)
     g = guide.make_guide(path, policy, 2026, root=ROOT, formats=["md"])
     md = g.outputs["md"].decode()
-    from compiler.interpret import Interpreter
+    from compiler.evaluate.interpreter import Interpreter
 
     for ex in g.data.examples:
         expected = Interpreter(policy).evaluate(ex.facts, ex.as_of, trace=False)["total"]

@@ -18,12 +18,12 @@ import pytest
 from conftest import FIXTURES, ROOT, check_golden
 
 from compiler.cli import main
-from compiler.diagnostics import PolicyError
-from compiler.importer import ImportResult, check_source, import_document, read_source
-from compiler.model import Policy
-from compiler.pipeline import load_policy, policy_from_tree
-from compiler.text import normalise, rebuild
-from compiler.yamlsrc import parse_yaml
+from compiler.documents.text import normalise, rebuild
+from compiler.importer.command import ImportResult, check_source, import_document, read_source
+from compiler.model.load import load_policy, policy_from_tree
+from compiler.model.policy import Policy
+from compiler.source.diagnostics import PolicyError
+from compiler.source.yamlsrc import parse_yaml
 
 HAMI_SOURCE = ROOT / "policies/hami-quality-fund/sources/000_4d62ab5317b4088a.txt"
 DRAFT_SOURCE = ROOT / "policies/hami-quality-fund/sources/001_431c7889d915f624.txt"
@@ -292,7 +292,7 @@ def test_hami_proposals_match_the_hand_encoded_amounts(imported: Callable[[str],
 def test_a_proposal_the_checker_rejects_is_not_written(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The import validates the file with every proposal uncommented; a proposal that would not
     compile is dropped to a note, so uncommenting never yields a broken policy."""
-    from compiler import importer
+    from compiler.importer import command as importer
 
     real = importer.propose
 

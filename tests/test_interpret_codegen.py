@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from conftest import HAMI, ROOT
 
-from compiler import evalrt
-from compiler.cases import compile_evaluator, wrap_generated
-from compiler.codegen import generate
-from compiler.diagnostics import PolicyError
-from compiler.interpret import Interpreter
-from compiler.pipeline import load_policy, policy_from_tree
-from compiler.yamlsrc import parse_yaml
+from compiler.evaluate.cases import compile_evaluator, wrap_generated
+from compiler.evaluate.codegen import generate
+from compiler.evaluate.interpreter import Interpreter
+from compiler.model.load import load_policy, policy_from_tree
+from compiler.runtime import core as evalrt
+from compiler.source.diagnostics import PolicyError
+from compiler.source.yamlsrc import parse_yaml
 
 BASE = {
     "单位所在地在哈密市": True, "单位类型": "企业", "符合产业政策": True, "取得法定资质": True,

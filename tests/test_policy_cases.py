@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from compiler.cases import CaseFile, compile_evaluator, find_case_files, load_cases, run_case
-from compiler.interpret import Interpreter
-from compiler.pipeline import load_policy
+from compiler.evaluate.cases import (
+    CaseFile,
+    compile_evaluator,
+    find_case_files,
+    load_cases,
+    run_case,
+)
+from compiler.evaluate.interpreter import Interpreter
+from compiler.model.load import load_policy
 
 _loaded: dict[Path, tuple[CaseFile, object, object]] = {}
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from conftest import HAMI
 
-from compiler.importer import check_source
-from compiler.pipeline import policy_from_tree
-from compiler.text import normalise, rebuild
-from compiler.yamlsrc import parse_yaml
+from compiler.documents.text import normalise, rebuild
+from compiler.importer.command import check_source
+from compiler.model.load import policy_from_tree
+from compiler.source.yamlsrc import parse_yaml
 
 SOURCE = HAMI.parent / "sources/000_4d62ab5317b4088a.txt"
 

@@ -13,7 +13,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 
-from compiler import wordstyle
+from compiler.documents import wordstyle
 
 
 def _sample() -> bytes:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.diagnostics import PolicyError
-from compiler.workdays import CalendarError, WorkCalendar, load_calendar, package_years
+from compiler.documents.workdays import CalendarError, WorkCalendar, load_calendar, package_years
+from compiler.source.diagnostics import PolicyError
 
 D = dt.date
 

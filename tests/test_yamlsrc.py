@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.diagnostics import PolicyError
-from compiler.yamlsrc import YMap, YStr, load_yaml, locate, parse_yaml
+from compiler.source.diagnostics import PolicyError
+from compiler.source.yamlsrc import YMap, YStr, load_yaml, locate, parse_yaml
 
 
 def test_values_carry_their_positions() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Diagnostic, PolicyError, Span, remember_source
+from compiler.source.diagnostics import Diagnostic, PolicyError, Span, remember_source
 
 
 class _Loader(yaml.SafeLoader):
@@ -237,3 +237,14 @@ def locate(tree: Any, path: list[Any] | tuple[Any, ...], key: bool = False) -> S
     if isinstance(node, YStr) and not key:
         return node.span
     return best
+
+
+def plain(value: Any) -> Any:
+    """A located YAML value as plain Python (str, Decimal, list, dict)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value

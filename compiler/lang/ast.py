@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..units import Unit
+from compiler.lang.units import Unit
 
 Pos = tuple[int, int]
 

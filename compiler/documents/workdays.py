@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Collector, Diagnostic, PolicyError, Span
-from .yamlsrc import locate
+from compiler.source.diagnostics import Collector, Diagnostic, PolicyError, Span
+from compiler.source.files import display_path
+from compiler.source.yamlsrc import locate
 
 CALENDAR_DIR = "calendars"
 PACKAGE = "chinese-calendar"
@@ -156,7 +157,9 @@ def _date(value: Any, span: Span | None, errors: Collector, where: str) -> dt.da
 
 def load_schedule(path: Path, name: str) -> YearSchedule:
     """Load and check one `calendars/<year>.yaml`; raises PolicyError with every problem."""
-    from .pipeline import load_document  # pipeline imports the checker; keep workdays light
+    from compiler.model.load import (
+        load_document,  # pipeline imports the checker; keep workdays light
+    )
 
     tree = load_document(path, "holidays", name)
     errors = Collector()
@@ -209,7 +212,6 @@ def load_schedule(path: Path, name: str) -> YearSchedule:
 
 def load_calendar(root: Path | None, *, use_package: bool = True) -> WorkCalendar:
     """Every `calendars/*.yaml` under the project root (all errors at once), plus the package."""
-    from .pipeline import display_path
 
     schedules: dict[int, YearSchedule] = {}
     errors: list[Diagnostic] = []

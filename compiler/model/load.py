@@ -6,21 +6,14 @@ of the first failing stage, so a drafter sees all problems of a file in one run.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from . import check as check_stage
-from . import model, schema, yamlsrc
-from .diagnostics import Diagnostic, PolicyError
-from .yamlsrc import YMap
-
-
-def display_path(path: Path) -> str:
-    """A path as users see it in messages: relative to the working directory when possible."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # pragma: no cover - other drive on Windows
-        return str(path)
+from compiler.model import check as check_stage
+from compiler.model import policy as model
+from compiler.source import schema, yamlsrc
+from compiler.source.diagnostics import Diagnostic, PolicyError
+from compiler.source.files import display_path
+from compiler.source.yamlsrc import YMap
 
 
 def load_policy(path: Path) -> model.Policy:
@@ -55,13 +48,3 @@ def load_policies(paths: list[Path]) -> tuple[list[model.Policy], list[Diagnosti
         except PolicyError as exc:
             errors.extend(exc.diagnostics)
     return policies, errors
-
-
-def find_policy_files(root: Path) -> list[Path]:
-    """Every policy version under policies/ (YAML files that are not cases or year parameters)."""
-    out = []
-    for path in sorted(root.glob("*/*.yaml")):
-        if path.name.endswith((".cases.yaml", ".facts.yaml")) or path.parent.name == "sources":
-            continue
-        out.append(path)
-    return out

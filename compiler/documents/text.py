@@ -19,9 +19,9 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from . import numbering
-from .diagnostics import Diagnostic, Span
-from .model import Clause, Policy
+from compiler.lang import numbering
+from compiler.model.policy import Clause, Policy
+from compiler.source.diagnostics import Diagnostic, Span
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"', "『": '"', "』": '"'})
 _ARABIC_HEADING = re.compile(r"第(\d+)([章节条])")

@@ -34,20 +34,28 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import evalrt, numbering, wordstyle
-from .build import atomic_write
-from .diagnostics import Collector, Diagnostic, PolicyError, Span, UsageError, did_you_mean
-from .expr import ast
-from .expr.parser import ExprSyntaxError, parse
-from .model import Award, Clause, Expr, Policy, Tiers, walk
-from .pipeline import display_path, find_policy_files, load_document, load_policy
-from .units import MONEY, parse_unit
-from .workdays import CalendarError, WorkCalendar, load_calendar
-from .yamlsrc import YList, YMap, locate
+from compiler.documents import wordstyle
+from compiler.documents.workdays import CalendarError, WorkCalendar, load_calendar
+from compiler.lang import ast, numbering
+from compiler.lang.parser import ExprSyntaxError, parse
+from compiler.lang.units import MONEY, parse_unit
+from compiler.model.load import load_document, load_policy
+from compiler.model.policy import Award, Clause, Expr, Policy, Tiers, walk
+from compiler.runtime import core as evalrt
+from compiler.source.diagnostics import (
+    Collector,
+    Diagnostic,
+    PolicyError,
+    Span,
+    UsageError,
+    did_you_mean,
+)
+from compiler.source.files import atomic_write, display_path, find_policy_files
+from compiler.source.yamlsrc import YList, YMap, locate, plain
 
 GUIDES_DIR = "guides"
 TEMPLATES_DIR = "templates"
-PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FORMATS = ("md", "html", "docx")
 KIND_NAMES = {"award-fund": "申报指南", "periodic-award": "评选申报通知", "benefit": "政策明白纸"}
 SHORT = "《办法》"  # how the guide refers to its policy after the first mention
@@ -835,8 +843,7 @@ class _Derive:
         return quotas, bans
 
     def examples(self) -> list[Example]:
-        from .cases import plain
-        from .interpret import Interpreter
+        from compiler.evaluate.interpreter import Interpreter
 
         out: list[Example] = []
         interp = Interpreter(self.policy)
@@ -970,7 +977,7 @@ def _template_sources(policy_path: Path, kind: str, root: Path | None) -> list[S
         for directory in template_dirs(policy_path):
             path = directory / name
             if path.is_file():
-                printed = f"compiler/templates/{name}" if directory == PACKAGE_TEMPLATES else _rel(path, root)
+                printed = f"policyc:templates/{name}" if directory == PACKAGE_TEMPLATES else _rel(path, root)
                 data = path.read_bytes()
                 found[name] = Source(printed, data)
                 try:

@@ -6,7 +6,7 @@ documents inside it (a gazette or a government website export holds several), an
 chosen 办法 into a policy file: metadata, 章/条/款/项 (or numbered measures 一、二、…) verbatim,
 a guessed `nature` on every leaf and, where the text states amounts, rule proposals written as
 YAML comments for a human to confirm. Everything the import changes in the text is a `Repair`
-(compiler/text.py) listed in `<version>.import-report.md`; everything it does not put into the
+(compiler/documents/text.py) listed in `<version>.import-report.md`; everything it does not put into the
 clauses (the issuing notice, the signature) is listed there verbatim. So every character of the
 chosen document ends up in the YAML or in the report.
 
@@ -28,13 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import numbering
-from .build import atomic_write
-from .diagnostics import Diagnostic, PolicyError, Span, UsageError, remember_source, render_all
-from .evalrt import CalendarError
-from .model import Policy, effective_after, valid_until
-from .pipeline import display_path, find_policy_files, load_policy, policy_from_tree
-from .text import (
+from compiler.documents.text import (
     Located,
     Repair,
     SourceArticle,
@@ -47,7 +41,20 @@ from .text import (
     strip_markup,
     tidy_spacing,
 )
-from .yamlsrc import parse_yaml
+from compiler.lang import numbering
+from compiler.model.load import load_policy, policy_from_tree
+from compiler.model.policy import Policy, effective_after, valid_until
+from compiler.runtime.core import CalendarError
+from compiler.source.diagnostics import (
+    Diagnostic,
+    PolicyError,
+    Span,
+    UsageError,
+    remember_source,
+    render_all,
+)
+from compiler.source.files import atomic_write, display_path, find_policy_files, find_root
+from compiler.source.yamlsrc import parse_yaml
 
 # -- reading the source file -------------------------------------------------------------------
 
@@ -899,7 +906,7 @@ class Proposal:
 
 
 def _ordinal(n: int) -> str:
-    """甲, 乙, … 癸, 甲二, 乙二 …: fact names cannot contain digits (compiler/expr/grammar.lark)."""
+    """甲, 乙, … 癸, 甲二, 乙二 …: fact names cannot contain digits (compiler/lang/grammar.lark)."""
     return _ORDINALS[n % 10] + (numbering.zh_number(n // 10 + 1) if n >= 10 else "")
 
 
@@ -1031,7 +1038,7 @@ def _leaf_address(article_id: str, suffix: str) -> str:
 def render_policy(imp: ImportResult, source_file: str) -> _Out:
     """The policy file: header, meta, proposed facts, structure (see docs/import.md)."""
     m, parsed, o = imp.meta, imp.parsed, _Out()
-    o.add("# yaml-language-server: $schema=../../compiler/schemas/policy.schema.json")
+    o.add("# yaml-language-server: $schema=../../compiler/source/schemas/policy.schema.json")
     o.add(f"# 由 policyc import 从 meta.source 所指的源文件导入；修复与未写入条文的文字见 {imp.version}.import-report.md。")
     o.add("# 导入结果待人工确认：")
     o.add("#   * 每个最小条款的 nature 是按关键词推测的；")
@@ -1441,7 +1448,7 @@ def find_in_source(source: Source, title: str) -> tuple[list[Line], Document] | 
 
 
 def check_source(policy: Policy, policy_path: Path, source_path: Path | None) -> tuple[list[Diagnostic], Parsed | None]:
-    """Compare every clause of `policy` with its source document (see compiler/text.py)."""
+    """Compare every clause of `policy` with its source document (see compiler/documents/text.py)."""
     path = source_path or policy_path.parent / policy.meta.source_file
     try:
         source = read_source(path)
@@ -1464,7 +1471,6 @@ def _add_check_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_check_source(args: argparse.Namespace) -> int:
-    from .cli import find_root
 
     if args.policy is None:
         if args.source is not None:  # pragma: no cover - argparse fills policy first

@@ -20,17 +20,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from . import evalrt
-from .expr import ast
-from .model import Award, Expr, Policy, Tiers
-from .units import DURATION_DIMS, MONEY, Dims, describe_dims, divide_dims, multiply_dims
+from compiler.lang import ast
+from compiler.lang.units import (
+    DURATION_DIMS,
+    MONEY,
+    Dims,
+    describe_dims,
+    divide_dims,
+    multiply_dims,
+)
+from compiler.model.policy import Award, Expr, Policy, Tiers
+from compiler.runtime import core as evalrt
 
 FACT_KINDS = {"bool": "bool", "number": "num", "date": "date", "text": "text", "enum": "text", "set": "set"}
 
 
 def fact_specs(policy: Policy) -> dict[str, evalrt.FactSpec]:
     """The input specification of a policy's facts, as used by `evalrt.coerce_facts`."""
-    from .units import SIMPLE_UNIT_NAMES, parse_unit
+    from compiler.lang.units import SIMPLE_UNIT_NAMES, parse_unit
 
     specs: dict[str, evalrt.FactSpec] = {}
     for name, fact in policy.facts.items():

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from . import evalrt, numbering
-from .diagnostics import Collector, Span
-from .expr import ast
-from .units import Unit, parse_unit
-from .yamlsrc import YMap, YStr, locate
+from compiler.lang import ast, numbering
+from compiler.lang.units import Unit, parse_unit
+from compiler.runtime import core as evalrt
+from compiler.source.diagnostics import Collector, Span
+from compiler.source.yamlsrc import YMap, YStr, locate
 
 NATURE_ZH = {
     "procedural": "程序性",

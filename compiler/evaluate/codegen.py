@@ -18,12 +18,13 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from . import __version__, evalrt
-from .check import Type
-from .expr import ast
-from .interpret import Interpreter, fact_specs
-from .model import Award, CombineRule, ConditionRule, Expr, Policy, Tiers
-from .units import DURATION_DIMS
+from compiler import __version__
+from compiler.evaluate.interpreter import Interpreter, fact_specs
+from compiler.lang import ast
+from compiler.lang.units import DURATION_DIMS
+from compiler.model.check import Type
+from compiler.model.policy import Award, CombineRule, ConditionRule, Expr, Policy, Tiers
+from compiler.runtime import core as evalrt
 
 _RUNTIME_MARKER = "# --- runtime: inlined into generated modules from here on ---"
 _LINE_BREAKS = str.maketrans({c: " " for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
@@ -407,7 +408,7 @@ class _Generator:
         w.line(f"VALID_UNTIL = {_py(meta.valid_until)}")
         w.line()
         w.line()
-        w.line("# --- runtime (copied from compiler/evalrt.py) ---")
+        w.line("# --- runtime (copied from compiler/runtime/core.py) ---")
         w.line()
         for line in runtime_source().splitlines():
             w.line(line)

@@ -12,14 +12,30 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from . import numbering
-from .diagnostics import Collector, Span, did_you_mean
-from .evalrt import CalendarError
-from .expr import ast
-from .expr.parser import ExprSyntaxError, parse, parse_band
-from .model import Amount, Clause, Expr, Policy, Tiers, effective_after, leaves, valid_until, walk
-from .units import DURATION_DIMS, MONEY, Dims, describe_dims, divide_dims, multiply_dims
-from .yamlsrc import YStr
+from compiler.lang import ast, numbering
+from compiler.lang.parser import ExprSyntaxError, parse, parse_band
+from compiler.lang.units import (
+    DURATION_DIMS,
+    MONEY,
+    Dims,
+    describe_dims,
+    divide_dims,
+    multiply_dims,
+)
+from compiler.model.policy import (
+    Amount,
+    Clause,
+    Expr,
+    Policy,
+    Tiers,
+    effective_after,
+    leaves,
+    valid_until,
+    walk,
+)
+from compiler.runtime.core import CalendarError
+from compiler.source.diagnostics import Collector, Span, did_you_mean
+from compiler.source.yamlsrc import YStr
 
 BUILTINS = {"评价日期": "评价的基准日期（as of）"}
 KEYWORDS = ("且", "并且", "或", "或者", "非", "属于", "不属于", "包含", "不包含", "为空", "不为空", "则", "否则")
@@ -605,7 +621,7 @@ def _gap(a: ast.Band, b: ast.Band) -> str | None:
 
 
 def _default_problem(fact: object, t: Type) -> str | None:
-    from .model import Fact
+    from compiler.model.policy import Fact
 
     assert isinstance(fact, Fact)
     value = fact.default

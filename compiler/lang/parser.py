@@ -15,8 +15,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
-from .. import units
-from . import ast
+from compiler.lang import ast, units
 
 _COMPARE_OPS = {
     ">=": ">=", "≥": ">=", "大于等于": ">=", "高于等于": ">=", "不低于": ">=", "不少于": ">=",

@@ -31,15 +31,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import evalrt, numbering, schema, yamlsrc
-from .cases import load_cases, plain
-from .diagnostics import Diagnostic, PolicyError, Span, UsageError, did_you_mean
-from .expr import ast
-from .interpret import Interpreter
-from .model import Chapter, Clause, Expr, Policy, Tiers, walk
-from .pipeline import display_path, load_document, policy_from_tree
-from .text import normalise
-from .yamlsrc import YMap
+from compiler.documents.text import normalise
+from compiler.evaluate.cases import load_cases
+from compiler.evaluate.interpreter import Interpreter
+from compiler.lang import ast, numbering
+from compiler.model.load import load_document, policy_from_tree
+from compiler.model.policy import Chapter, Clause, Expr, Policy, Tiers, walk
+from compiler.runtime import core as evalrt
+from compiler.source import schema, yamlsrc
+from compiler.source.diagnostics import Diagnostic, PolicyError, Span, UsageError, did_you_mean
+from compiler.source.files import atomic_write, display_path
+from compiler.source.yamlsrc import YMap, plain
 
 FORMAT = "policyc-diff/1"
 STATUS_ZH = {"draft": "征求意见稿", "issued": "正式文本", "repealed": "已废止文本"}
@@ -1952,7 +1954,7 @@ def render_html(r: DiffResult) -> str:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("compiler", "templates"),
+        loader=jinja2.PackageLoader("compiler.documents", "templates"),
         autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
@@ -1995,7 +1997,7 @@ def render_docx(r: DiffResult) -> bytes:
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt, RGBColor
 
-    from . import wordstyle
+    from compiler.documents import wordstyle
 
     size = Pt(14)  # 四号, as in the guides' tables: one size below the 三号 body text
     widths_mm = (79.0, 79.0, 67.0)  # the 225 mm 版心 width of a landscape page
@@ -2140,7 +2142,6 @@ def run_diff(args: argparse.Namespace) -> int:
     else:
         out = RENDERERS[args.format](result)
     if args.output is not None:
-        from .build import atomic_write
 
         atomic_write(args.output, out.encode("utf-8") if isinstance(out, str) else out)
         print(f"已写入 {display_path(args.output)}（{len(result.entries)} 处实质修改）。", file=sys.stderr)

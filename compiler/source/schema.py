@@ -15,16 +15,16 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from .diagnostics import Diagnostic, PolicyError, did_you_mean
-from .numbering import cite
-from .yamlsrc import YMap, locate
+from compiler.lang.numbering import cite
+from compiler.source.diagnostics import Diagnostic, PolicyError, did_you_mean
+from compiler.source.yamlsrc import YMap, locate
 
 SCHEMAS = ("policy", "cases", "facts", "guide-year", "holidays")
 
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    text = resources.files("compiler").joinpath(f"schemas/{name}.schema.json").read_text("utf-8")
+    text = resources.files("compiler.source").joinpath(f"schemas/{name}.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -215,7 +215,7 @@ def validate(tree: Any, file: str, schema_name: str = "policy") -> list[Diagnost
     """Validate a located tree against a packaged schema; returns every diagnostic found."""
     root = load_schema(schema_name)
     if not isinstance(tree, dict):
-        from .yamlsrc import YList, YStr
+        from compiler.source.yamlsrc import YList, YStr
 
         span = tree.span if isinstance(tree, (YMap, YList, YStr)) else None
         return [Diagnostic("E103", f"文件顶层应为映射（键: 值），实际是{_type_of(tree)}", span)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from . import evalrt
-from .model import NATURE_ZH, Clause, Policy, leaves
+from compiler.model.policy import NATURE_ZH, Clause, Policy, leaves
+from compiler.runtime import core as evalrt
 
 RULE_ZH = {
     "awards": "奖励事项", "eligibility": "申报条件", "exclusions": "不予奖励情形", "combine": "组合规则",

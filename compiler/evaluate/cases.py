@@ -14,13 +14,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import evalrt
-from .codegen import generate
-from .diagnostics import Diagnostic, PolicyError, Span
-from .interpret import Interpreter
-from .model import Policy
-from .pipeline import display_path, load_document, load_policy
-from .yamlsrc import YMap
+from compiler.evaluate.codegen import generate
+from compiler.evaluate.interpreter import Interpreter
+from compiler.model.load import load_document, load_policy
+from compiler.model.policy import Policy
+from compiler.runtime import core as evalrt
+from compiler.source.diagnostics import Diagnostic, PolicyError, Span
+from compiler.source.files import display_path
+from compiler.source.yamlsrc import YMap, plain
 
 Evaluator = Callable[[dict[str, Any], dt.date], dict[str, Any]]
 
@@ -49,17 +50,6 @@ class CaseResult:
     @property
     def ok(self) -> bool:
         return not self.failures
-
-
-def plain(value: Any) -> Any:
-    """A located YAML value as plain Python (str, Decimal, list, dict)."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 _AMOUNT_RE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(万元|元)?\s*")

@@ -1,0 +1,1 @@
+"""Evaluating policies: the reference interpreter, the code generator, and test cases as data."""

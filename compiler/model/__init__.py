@@ -1,0 +1,1 @@
+"""The policy model (clauses, facts, rules) built from a validated tree, and the checker."""

@@ -1,0 +1,1 @@
+"""The evaluation runtime: standard library only, copied into every generated evaluator."""

@@ -1,0 +1,1 @@
+"""Reading inputs: located YAML, JSON Schema validation, diagnostics, project files and paths."""
