@@ -33,9 +33,10 @@ def load_document(path: Path, schema_name: str, name: str | None = None) -> YMap
 def policy_from_tree(tree: object, name: str) -> model.Policy:
     valid = schema.validated(tree, name, "policy")
     policy, collector = model.build(valid, name)
-    collector.extend(check_stage.check(policy).items)
+    checked, diagnostics = check_stage.check(policy)
+    collector.extend(diagnostics.items)
     collector.raise_if_any()
-    return policy
+    return checked
 
 
 def load_policies(paths: list[Path]) -> tuple[list[model.Policy], list[Diagnostic]]:
