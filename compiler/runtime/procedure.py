@@ -106,7 +106,8 @@ class Plan:
 
     __slots__ = (
         "policy", "version", "doc_number", "read_facts", "claims", "previously", "rewarded", "awards",
-        "claim_index", "claims_by_condition", "eligibility", "exclusions", "combine", "validity",
+        "claim_index", "claims_by_condition", "eligibility", "exclusions", "combine", "validity", "validity_text",
+        "exclusions_held",
     )  # fmt: skip
 
     def __init__(
@@ -115,6 +116,7 @@ class Plan:
         claims_by_condition: Callable[[Facts], list[int]], eligibility: tuple[ConditionRule, ...],
         exclusions: tuple[ConditionRule, ...], combine: tuple[CombineRule, ...],
         validity: tuple[dt.date, dt.date | None, str, str] | None,
+        exclusions_held: Callable[[Facts], tuple[bool, ...]] | None = None,
     ) -> None:
         self.policy, self.version, self.doc_number = policy, version, doc_number
         self.read_facts = read_facts  # raw facts → checked facts in base units (raises FactsError)
@@ -127,8 +129,15 @@ class Plan:
         self.claim_index = {q: tuple(i) for q, i in index.items()}  # qualification → awards claimed
         self.claims_by_condition = claims_by_condition  # positions of awards whose `when` holds
         self.eligibility, self.exclusions = eligibility, exclusions
+        # When every exclusion concerns every award, an engine may test them all in one call
+        # (the generated code compiles them into one function): the results in rule order.
+        self.exclusions_held = exclusions_held if all(r.applies_to is None for r in exclusions) else None
         self.combine = tuple(sorted(combine, key=lambda r: COMBINE_PHASES[r.kind]))
         self.validity = validity  # (施行日期, 有效期至 or None, clause, cite)
+        self.validity_text = ""
+        if validity is not None:
+            until = zh_date(validity[1]) if validity[1] else "长期"
+            self.validity_text = f"{zh_date(validity[0])}起施行，有效期至{until}"
 
 
 def _refusal(award: AwardItem, rule: str, clause: str, cite: str, reason: str) -> dict[str, Any]:
@@ -141,7 +150,8 @@ def _step(kind: str, rule: str, clause: str, cite: str, result: Any, detail: str
 
 def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool = True) -> dict[str, Any]:
     """Decide one application as of `as_of`; with trace=False the result's trace is empty."""
-    require_date(as_of)
+    if as_of.__class__ is not dt.date:
+        require_date(as_of)  # raises
     f = plan.read_facts(raw_facts)
     f["评价日期"] = as_of
     steps: list[dict[str, Any]] = []
@@ -166,7 +176,7 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
     if active and validity is not None:
         effective, until, clause, cite = validity
         in_force = effective <= as_of and (until is None or as_of <= until)
-        span = f"{zh_date(effective)}起施行，有效期至{zh_date(until) if until else '长期'}"
+        span = plan.validity_text
         if trace:
             steps.append(_step("validity", "in-force", clause, cite, in_force, f"评价日期{zh_date(as_of)}；本办法{span}"))
         if not in_force:
@@ -190,7 +200,16 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
     # 3b. Exclusions: every rule that concerns a claim is evaluated (and traced), so an exclusion
     # that cannot be computed is reported whichever holds first; each claim is refused by the
     # first rule that holds and concerns it.
-    if active and plan.exclusions:
+    if active and plan.exclusions_held is not None:
+        held_all = plan.exclusions_held(f)
+        if trace:
+            steps += [_step("exclusion", r.id, r.clause, r.cite, held, r.yes if held else r.no)
+                      for r, held in zip(plan.exclusions, held_all, strict=True)]
+        if True in held_all:
+            rule = plan.exclusions[held_all.index(True)]
+            refused += [_refusal(a, rule.id, rule.clause, rule.cite, rule.reason) for a in active]
+            active = []
+    elif active and plan.exclusions:
         hits = []
         for rule in plan.exclusions:
             scope = rule.applies_to
@@ -245,7 +264,8 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
     for combine in plan.combine:
         kind = combine.kind
         if kind == "highest_per_group":
-            if len(candidates) > 1:  # one candidate cannot share a group with another
+            groups = [a.group for a, _ in candidates if a.group is not None]
+            if len(groups) > len(set(groups)):  # only when two candidates share a group
                 candidates = _highest_per_group(combine, candidates, refused, steps if trace else None)
         elif kind == "no_repeat":
             rewarded = f[plan.rewarded] if plan.rewarded is not None else ()
@@ -259,12 +279,9 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
             if candidates and trace:
                 steps.append(_step("payment", combine.id, combine.clause, combine.cite, True, "奖励资金在公示无异议后一次性拨付"))
 
-    granted = []
-    total = Decimal(0)
-    for a, amount in candidates:
-        granted.append({"award": a.id, "name": a.name, "amount": amount, "unit": "元", "clause": a.clause,
-                        "cite": a.cite, "one_time": a.one_time})
-        total += amount
+    granted = [{"award": a.id, "name": a.name, "amount": amount, "unit": "元", "clause": a.clause, "cite": a.cite,
+                "one_time": a.one_time} for a, amount in candidates]
+    total = sum([amount for _, amount in candidates], Decimal(0))
     return {
         "format": RESULT_FORMAT, "policy": plan.policy, "version": plan.version, "doc_number": plan.doc_number,
         "as_of": as_of, "granted": granted, "refused": refused, "deferred": deferred, "total": total,
