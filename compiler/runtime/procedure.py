@@ -161,11 +161,12 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
     # 1. Claims. A qualification listed twice, or also claimed by a condition, counts once.
     claims = f[plan.claims] if plan.claims is not None else ()
     index = plan.claim_index
-    claimed = [i for q in claims for i in index.get(q, ())]
-    claimed += plan.claims_by_condition(f)
+    claimed = plan.claims_by_condition(f)
+    for q in claims:
+        claimed += index.get(q, ())
     if len(claimed) > 1:
         claimed = sorted(set(claimed))
-    active = [awards[i] for i in claimed]
+    active = list(map(awards.__getitem__, claimed))
     if trace:
         steps += [_step("claim", a.id, a.clause, a.cite, True, a.claim_detail) for a in active]
         if not active:
@@ -264,6 +265,8 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
     for combine in plan.combine:
         kind = combine.kind
         if kind == "highest_per_group":
+            if len(candidates) < 2:
+                continue  # one candidate shares a group with no other
             groups = [a.group for a, _ in candidates if a.group is not None]
             if len(groups) > len(set(groups)):  # only when two candidates share a group
                 candidates = _highest_per_group(combine, candidates, refused, steps if trace else None)
@@ -281,7 +284,9 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
 
     granted = [{"award": a.id, "name": a.name, "amount": amount, "unit": "元", "clause": a.clause, "cite": a.cite,
                 "one_time": a.one_time} for a, amount in candidates]
-    total = sum([amount for _, amount in candidates], Decimal(0))
+    total = Decimal(0)
+    for _, amount in candidates:
+        total += amount
     return {
         "format": RESULT_FORMAT, "policy": plan.policy, "version": plan.version, "doc_number": plan.doc_number,
         "as_of": as_of, "granted": granted, "refused": refused, "deferred": deferred, "total": total,
