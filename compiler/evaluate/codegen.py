@@ -90,7 +90,7 @@ class _Generator:
         self.fn_count += 1
         name = f"_r{self.fn_count}"
         w = self.functions
-        w.line(f"def {name}(f: Facts) -> Any:")
+        w.line(f"def {name}(f: Facts) -> {'Decimal' if money else 'Any'}:")
         with w.indent():
             w.comment(f"{cite} {address} {purpose}")
             w.comment(expr.text)
@@ -405,7 +405,8 @@ class _Generator:
                 for rule in self.p.exclusions:
                     c = rule.clause
                     w.comment(f"{c.cite} {rule.id}: {rule.when.text}")
-                    w.line(f"bool({_unwrap(self.condition(rule.when, c.cite, c.address, f'{rule.id} 不予奖励情形'))}),")
+                    # Compiled conditions over bool-typed facts and comparisons are bools already.
+                    w.line(f"{_unwrap(self.condition(rule.when, c.cite, c.address, f'{rule.id} 不予奖励情形'))},")
             w.line(")")
         w.line()
         w.line()

@@ -39,7 +39,7 @@ from compiler.runtime.core import (
 # --- runtime: inlined into generated modules from here on ---
 
 Facts = dict[str, Any]
-Test = Callable[[Facts], Any]
+Test = Callable[[Facts], bool]  # conditions are checked to be bool-typed; both engines return bools
 AmountFn = Callable[[Facts], Decimal]
 
 
@@ -190,7 +190,7 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
         scope = rule.applies_to
         if not active or (scope is not None and not any(a.id in scope for a in active)):
             continue
-        ok = bool(rule.test(f))
+        ok = rule.test(f)
         if trace:
             steps.append(_step("eligibility", rule.id, rule.clause, rule.cite, ok, rule.yes if ok else rule.no))
         if not ok:
@@ -216,7 +216,7 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
             scope = rule.applies_to
             if scope is not None and not any(a.id in scope for a in active):
                 continue
-            held = bool(rule.test(f))
+            held = rule.test(f)
             if trace:
                 steps.append(_step("exclusion", rule.id, rule.clause, rule.cite, held, rule.yes if held else rule.no))
             if held:
@@ -232,7 +232,7 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
     previously = f[plan.previously] if plan.previously is not None else ()
     for a in active:
         if a.condition is not None:
-            ok = bool(a.condition(f))
+            ok = a.condition(f)
             if trace:
                 detail = a.condition_met if ok else a.condition_not_met
                 steps.append(_step("condition", a.id, a.clause, a.cite, ok, detail))
