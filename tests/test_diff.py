@@ -18,7 +18,22 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, ROOT, check_golden
 
-from compiler.diff import command as diff
+from compiler.diff import (
+    command,
+    model,
+    outcomes,
+    render_docx,
+    render_html,
+    render_md,
+    render_text,
+    table,
+    tokens,
+    wording,
+)
+from compiler.diff import compare as comparison
+from compiler.diff import (
+    notes as diff_notes,
+)
 from compiler.documents.text import normalise
 from compiler.importer.command import check_source
 from compiler.model.load import load_policy, policy_from_tree
@@ -28,7 +43,7 @@ from compiler.source.yamlsrc import parse_yaml
 
 BASE_PATH = FIXTURES / "diff" / "base.yaml"
 BASE = BASE_PATH.read_text(encoding="utf-8")
-APPS = diff.load_applications(FIXTURES / "diff" / "base.cases.yaml")
+APPS = outcomes.load_applications(FIXTURES / "diff" / "base.cases.yaml")
 HAMI_DIR = ROOT / "policies" / "hami-quality-fund"
 GOLDEN = Path(__file__).parent / "golden" / "diff"
 
@@ -45,8 +60,8 @@ def variant(*edits: tuple[str, str], text: str = BASE) -> str:
     return text
 
 
-def compare(old_text: str, new_text: str, **kw: Any) -> diff.DiffResult:
-    return diff.compare(policy(old_text, "old.yaml"), policy(new_text, "new.yaml"), applications=APPS, **kw)
+def compare(old_text: str, new_text: str, **kw: Any) -> model.DiffResult:
+    return comparison.compare(policy(old_text, "old.yaml"), policy(new_text, "new.yaml"), applications=APPS, **kw)
 
 
 def article(name: str, text: str, extra: str = "        nature: declaratory\n") -> str:
@@ -70,12 +85,12 @@ INSERT = ("      - id: scope\n", article("basis", "本办法依据《中华人�
 GOLD_30 = [("给予20万元奖励；", "给予30万元奖励；"), ("amount: 20万元", "amount: 30万元")]
 
 
-def kinds(r: diff.DiffResult) -> list[tuple[str, str, str | None, str]]:
+def kinds(r: model.DiffResult) -> list[tuple[str, str, str | None, str]]:
     """(level, kind, old cite, new cite) of every entry, in table order."""
     return [(e.level, e.kind, e.old_cite, e.cite if e.new else "") for e in r.entries]
 
 
-def ops_text(ops: list[diff.Op], which: str) -> list[str]:
+def ops_text(ops: list[tokens.Op], which: str) -> list[str]:
     """The substance of what was deleted (which="old") or inserted (which="new")."""
     return [normalise(getattr(o, which)) for o in ops if o.op in ("delete", "insert", "replace")
             and getattr(o, which)]
@@ -86,10 +101,10 @@ def ops_text(ops: list[diff.Op], which: str) -> list[str]:
 
 def test_formatting_differences_are_equal_in_substance() -> None:
     a, b = "第1章 总则（一）“专项资金”，依照第2条", "第一章总则(一)\"专项资金\",依照第二条"
-    assert diff.substance(a) == diff.substance(b) == normalise(a)
-    ops = diff.inline_ops(a, b)
+    assert tokens.substance(a) == tokens.substance(b) == normalise(a)
+    ops = tokens.inline_ops(a, b)
     assert [o.op for o in ops] == ["equal"]
-    shown = diff.inline_ops(a, b, show_formatting=True)
+    shown = tokens.inline_ops(a, b, show_formatting=True)
     assert {o.op for o in shown} == {"equal", "format"}
     for result in (ops, shown):
         assert "".join(o.old for o in result) == a and "".join(o.new for o in result) == b
@@ -97,9 +112,9 @@ def test_formatting_differences_are_equal_in_substance() -> None:
 
 
 def test_inline_diff_is_character_level_and_keeps_unchanged_characters_unmarked() -> None:
-    ops = diff.inline_ops("本办法由哈密市市场监督管理局负责解释", "本办法由市市场监管局负责解释")
+    ops = tokens.inline_ops("本办法由哈密市市场监督管理局负责解释", "本办法由市市场监管局负责解释")
     assert [(o.op, o.old) for o in ops if o.op != "equal"] == [("delete", "哈密"), ("delete", "督"), ("delete", "理")]
-    rewrite = diff.inline_ops("申报单位应当按时提交材料", "企业需要报送全部证明")
+    rewrite = tokens.inline_ops("申报单位应当按时提交材料", "企业需要报送全部证明")
     assert len([o for o in rewrite if o.op != "equal"]) == 1, "a rewrite is one replace, not confetti"
 
 
@@ -115,7 +130,7 @@ def test_inline_diff_is_character_level_and_keeps_unchanged_characters_unmarked(
      ["删除“原相关规定与本办法不一致的，以本办法为准”"]),
 ])
 def test_change_descriptions(old: str, new: str, expected: list[str]) -> None:
-    assert diff.describe_change(old, new) == expected
+    assert wording.describe_change(old, new) == expected
 
 
 # -- alignment on synthetic pairs ---------------------------------------------------------------
@@ -132,11 +147,11 @@ def test_punctuation_and_spaces_only_are_never_substantive() -> None:
     assert r.entries == [] and r.rule_changes == [] and r.case_changes == []
     changed = {e.cite for e in r.formatting}
     assert changed == {"第一条", "第三条", "第四条", "第五条", "第六条", "第七条", "第八条"}
-    assert "仅标点、空格等格式不同的7处不算实质修改" in diff.render_text(r)
+    assert "仅标点、空格等格式不同的7处不算实质修改" in render_text.render_text(r)
     shown = compare(BASE, new, show_formatting=True)
-    assert "{~,~}" in diff.render_text(shown)
-    assert json.loads(diff.render_json(shown))["formatting"] is not None
-    assert json.loads(diff.render_json(r))["summary"]["formatting_only"] == 7
+    assert "{~,~}" in render_text.render_text(shown)
+    assert json.loads(model.render_json(shown))["formatting"] is not None
+    assert json.loads(model.render_json(r))["summary"]["formatting_only"] == 7
 
 
 def test_inserted_article_renumbers_the_rest() -> None:
@@ -157,7 +172,7 @@ def test_deleted_article() -> None:
     deleted = [e for e in r.entries if e.kind == "deleted"]
     assert len(deleted) == 1 and deleted[0].old_cite == "第三条" and deleted[0].new == []
     assert deleted[0].note == "删除本条。"
-    assert diff.cell_segments(deleted[0], "new") == [("placeholder", "（删除）")]
+    assert table.cell_segments(deleted[0], "new") == [("placeholder", "（删除）")]
     assert r.counts["articles"]["renumbered"] == 5
 
 
@@ -246,7 +261,7 @@ def test_cross_references_left_behind_by_renumbering_are_flagged() -> None:
     r = compare(BASE, variant(INSERT))
     (e,) = [e for e in r.entries if e.warnings]
     assert e.cite == "第七条" and e.warnings == ["“本办法第二条”未随条序调整：原指的第二条现为第三条，请核对引用"]
-    assert "提示：“本办法第二条”未随条序调整" in diff.render_markdown(r)
+    assert "提示：“本办法第二条”未随条序调整" in render_md.render_markdown(r)
     fixed = compare(BASE, variant(INSERT, ("不符合本办法第二条规定", "不符合本办法第三条规定")))
     assert not any(e.warnings for e in fixed.entries)
     # The referring article itself kept its number and text: the row is there for the warning only.
@@ -271,9 +286,9 @@ def test_amount_change_is_reported_with_its_consequence() -> None:
     assert r.amounts_changed
     (case,) = e.consequences
     assert case.case == "首次获得金奖" and case.delta == Decimal(100000)
-    assert "其中涉及奖励金额" in diff.render_text(r)
+    assert "其中涉及奖励金额" in render_text.render_text(r)
     unchanged = compare(BASE, variant(("市市场监督管理局负责解释", "市财政局负责解释")))
-    assert not unchanged.amounts_changed and "奖励金额均未改变" in diff.render_text(unchanged)
+    assert not unchanged.amounts_changed and "奖励金额均未改变" in render_text.render_text(unchanged)
 
 
 def test_condition_and_validity_changes_are_rule_changes() -> None:
@@ -302,8 +317,8 @@ def test_cases_a_version_cannot_evaluate_are_not_comparable(tmp_path: Path) -> N
     new = variant(("  列入失信名单:\n", "  纳税信用等级:\n    type: text\n  列入失信名单:\n"))
     roster = tmp_path / "roster.facts.yaml"
     roster.write_text("as_of: 2026-06-01\nfacts: {在本市: true, 申报资格: [金奖], 纳税信用等级: A}\n", encoding="utf-8")
-    apps = [*APPS, *diff.load_applications(roster)]
-    r = diff.compare(policy(BASE), policy(new), applications=apps)
+    apps = [*APPS, *outcomes.load_applications(roster)]
+    r = comparison.compare(policy(BASE), policy(new), applications=apps)
     names = {c.case: c.reason for c in r.not_comparable}
     assert "roster" in names and "未声明事实：纳税信用等级" in names["roster"]
     assert all("缺少事实：纳税信用等级" in reason for name, reason in names.items() if name != "roster")
@@ -316,8 +331,8 @@ FLIP = {"added": "deleted", "deleted": "added", "split": "merged", "merged": "sp
         "moved-in": "moved-out", "moved-out": "moved-in"}
 
 
-def assert_mirrored(ab: diff.DiffResult, ba: diff.DiffResult) -> None:
-    def key(e: diff.Entry, swap: bool) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+def assert_mirrored(ab: model.DiffResult, ba: model.DiffResult) -> None:
+    def key(e: model.Entry, swap: bool) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         o, n = tuple(s.address for s in e.old), tuple(s.address for s in e.new)
         return (e.level, n, o) if swap else (e.level, o, n)
 
@@ -352,15 +367,15 @@ def test_swapping_old_and_new_mirrors_the_diff(edits: list[tuple[str, str]]) -> 
 
 def test_hami_diff_is_symmetric() -> None:
     draft, final = load_policy(HAMI_DIR / "draft.yaml"), load_policy(HAMI_DIR / "final.yaml")
-    assert_mirrored(diff.compare(draft, final), diff.compare(final, draft))
+    assert_mirrored(comparison.compare(draft, final), comparison.compare(final, draft))
 
 
 @pytest.mark.parametrize("name", ["draft.yaml", "final.yaml"])
 def test_a_file_against_itself_reports_no_change(name: str) -> None:
     p = load_policy(HAMI_DIR / name)
-    r = diff.compare(p, p, applications=diff.load_applications(HAMI_DIR / "final.cases.yaml"))
+    r = comparison.compare(p, p, applications=outcomes.load_applications(HAMI_DIR / "final.cases.yaml"))
     assert (r.entries, r.formatting, r.rule_changes, r.meta, r.case_changes, r.not_comparable) == ([],) * 6
-    assert "两个版本的条文没有实质差异" in diff.render_text(r)
+    assert "两个版本的条文没有实质差异" in render_text.render_text(r)
     assert compare(BASE, BASE).entries == []
 
 
@@ -382,14 +397,14 @@ HAMI_EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def hami_diff() -> diff.DiffResult:
+def hami_diff() -> model.DiffResult:
     draft, final = load_policy(HAMI_DIR / "draft.yaml"), load_policy(HAMI_DIR / "final.yaml")
-    notes = diff.load_notes(HAMI_DIR / "diffs" / "draft-final.yaml")
-    return diff.compare(draft, final, applications=diff.load_applications(HAMI_DIR / "final.cases.yaml"),
+    notes = diff_notes.load_notes(HAMI_DIR / "diffs" / "draft-final.yaml")
+    return comparison.compare(draft, final, applications=outcomes.load_applications(HAMI_DIR / "final.cases.yaml"),
                         notes=notes)
 
 
-def test_hami_table_lists_exactly_the_substantive_changes(hami_diff: diff.DiffResult) -> None:
+def test_hami_table_lists_exactly_the_substantive_changes(hami_diff: model.DiffResult) -> None:
     got = {(e.level, e.old_cite or e.cite): (ops_text(e.ops, "old"), ops_text(e.ops, "new"))
            for e in hami_diff.entries}
     assert got == {k: ([normalise(x) for x in old], [normalise(x) for x in new])
@@ -402,18 +417,18 @@ def test_hami_table_lists_exactly_the_substantive_changes(hami_diff: diff.DiffRe
     assert by_cite["第二十二条"].changes[0].new.cite == "第二十二条第（四）项"
 
 
-def test_hami_no_formatting_only_difference_among_the_changes(hami_diff: diff.DiffResult) -> None:
+def test_hami_no_formatting_only_difference_among_the_changes(hami_diff: model.DiffResult) -> None:
     for e in hami_diff.entries:
         for op in e.ops:
             if op.op != "equal":
-                assert diff.substance(op.old) != diff.substance(op.new), (e.cite, op)
+                assert tokens.substance(op.old) != tokens.substance(op.new), (e.cite, op)
     assert len(hami_diff.formatting) == 20
     for e in hami_diff.formatting:
-        assert e.old[0].text != e.new[0].text and diff.substance(e.old[0].text) == diff.substance(e.new[0].text)
+        assert e.old[0].text != e.new[0].text and tokens.substance(e.old[0].text) == tokens.substance(e.new[0].text)
     assert {e.cite for e in hami_diff.formatting} & {e.cite for e in hami_diff.entries} == set()
 
 
-def test_hami_notes_rules_and_consequences(hami_diff: diff.DiffResult) -> None:
+def test_hami_notes_rules_and_consequences(hami_diff: model.DiffResult) -> None:
     notes = {e.cite: (e.note, e.note_source) for e in hami_diff.entries}
     assert notes["第一条"] == ("删除“制定本办法”。", "auto")
     assert notes["第三条"] == ("将“建设工作”修改为“领域实施”。", "auto")
@@ -425,7 +440,7 @@ def test_hami_notes_rules_and_consequences(hami_diff: diff.DiffResult) -> None:
     assert (rules[("procedure", "where")].old, rules[("procedure", "where")].new) == ("政府网站", "市政府网站")
     assert {k[0] for k in rules} == {"procedure", "effective", "validity"}
     assert not hami_diff.amounts_changed
-    assert "规则变化3项；奖励金额均未改变。" in diff.summary_lines(hami_diff)
+    assert "规则变化3项；奖励金额均未改变。" in table.summary_lines(hami_diff)
     # The draft fixes no date in force: applications dated outside the final's validity change.
     effect = next(e for e in hami_diff.entries if e.cite == "第二十八条")
     assert sorted(c.case for c in effect.consequences) == ["施行之前申报", "施行前一日", "有效期届满之后"]
@@ -444,8 +459,8 @@ def test_hami_draft_transcription_matches_its_source() -> None:
     assert final_ids - set(draft.clauses) == set(), "every clause of the final keeps its id in the draft"
 
 
-def test_generated_tables_are_the_build_output(hami_diff: diff.DiffResult) -> None:
-    outputs = diff.build_outputs(ROOT, [(HAMI_DIR / n, load_policy(HAMI_DIR / n)) for n in ("draft.yaml", "final.yaml")])
+def test_generated_tables_are_the_build_output(hami_diff: model.DiffResult) -> None:
+    outputs = command.build_outputs(ROOT, [(HAMI_DIR / n, load_policy(HAMI_DIR / n)) for n in ("draft.yaml", "final.yaml")])
     assert sorted(outputs) == ["hami-quality-fund/diff-draft-final.docx", "hami-quality-fund/diff-draft-final.html",
                                "hami-quality-fund/diff-draft-final.md"]
     for rel, content in outputs.items():
@@ -455,11 +470,11 @@ def test_generated_tables_are_the_build_output(hami_diff: diff.DiffResult) -> No
 # -- renderers ----------------------------------------------------------------------------------
 
 
-def test_docx_is_deterministic_landscape_and_marked(hami_diff: diff.DiffResult) -> None:
+def test_docx_is_deterministic_landscape_and_marked(hami_diff: model.DiffResult) -> None:
     import docx
 
-    data = diff.render_docx(hami_diff)
-    assert data == diff.render_docx(hami_diff)
+    data = render_docx.render_docx(hami_diff)
+    assert data == render_docx.render_docx(hami_diff)
     doc = docx.Document(io.BytesIO(data))
     section = doc.sections[0]
     assert section.page_width is not None and section.page_height is not None
@@ -478,33 +493,33 @@ def test_strings_from_yaml_are_escaped() -> None:
     hostile = variant(("title: 某市示范专项资金管理办法", "title: 某市<script>alert(1)</script>办法 & *x*"),
                       ("为规范示范专项资金管理，", "为规范<b>示范</b>专项资金管理|，"))
     r = compare(BASE, hostile)
-    html = diff.render_html(r)
+    html = render_html.render_html(r)
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;" in html
-    md = diff.render_markdown(r)
+    md = render_md.render_markdown(r)
     assert "<script>" not in md and "<b>" not in md and "\\|" in md and "\\*x\\*" in md
     import docx
 
-    doc = docx.Document(io.BytesIO(diff.render_docx(r)))
+    doc = docx.Document(io.BytesIO(render_docx.render_docx(r)))
     assert any("<script>" in p.text for p in doc.paragraphs), "Word keeps the literal text (XML-escaped)"
 
 
 def test_terminal_colour_and_plain_markers() -> None:
     r = compare(BASE, variant(*GOLD_30))
-    coloured = diff.render_text(r, colour=True)
+    coloured = render_text.render_text(r, colour=True)
     assert "\x1b[9;31m2\x1b[0m" in coloured and "\x1b[4;32m3\x1b[0m" in coloured
-    plain = diff.render_text(r)
+    plain = render_text.render_text(r)
     assert "\x1b" not in plain and "给予[-2-]0万元" in plain and "给予{+3+}0万元" in plain
 
 
 def test_golden_outputs(update_golden: bool) -> None:
     r = compare(BASE, variant(*GOLD_30, SPLIT, ("title: 附则", "title: 其他规定")))
-    check_golden(GOLDEN / "synthetic.txt", diff.render_text(r), update_golden)
-    check_golden(GOLDEN / "synthetic.md", diff.render_markdown(r), update_golden)
-    check_golden(GOLDEN / "synthetic.json", diff.render_json(r), update_golden)
+    check_golden(GOLDEN / "synthetic.txt", render_text.render_text(r), update_golden)
+    check_golden(GOLDEN / "synthetic.md", render_md.render_markdown(r), update_golden)
+    check_golden(GOLDEN / "synthetic.json", model.render_json(r), update_golden)
 
 
 def test_json_format() -> None:
-    data = json.loads(diff.render_json(compare(BASE, variant(*GOLD_30))))
+    data = json.loads(model.render_json(compare(BASE, variant(*GOLD_30))))
     assert data["format"] == "policyc-diff/1"
     assert set(data) == {"format", "policy", "old", "new", "show_formatting", "summary", "meta", "entries",
                          "formatting", "rule_changes", "cases"}
@@ -526,7 +541,7 @@ def write_notes(tmp_path: Path, body: str) -> Path:
 
 
 def test_override_replaces_the_automatic_note(tmp_path: Path) -> None:
-    notes = diff.load_notes(write_notes(tmp_path, "old: v1\nnew: v1\nnotes:\n  quality: 提高金奖奖励标准。\n"))
+    notes = diff_notes.load_notes(write_notes(tmp_path, "old: v1\nnew: v1\nnotes:\n  quality: 提高金奖奖励标准。\n"))
     r = compare(BASE, variant(*GOLD_30), notes=notes)
     assert (r.entries[0].note, r.entries[0].note_source) == ("提高金奖奖励标准。", "override")
     assert r.entries[0].auto_note == "第（一）项：将“20万元”修改为“30万元”。"
@@ -535,11 +550,11 @@ def test_override_replaces_the_automatic_note(tmp_path: Path) -> None:
 def test_override_errors_point_at_the_key(tmp_path: Path) -> None:
     path = write_notes(tmp_path, "old: v1\nnew: v1\nnotes:\n  qualty: 提高金奖奖励标准。\n")
     with pytest.raises(PolicyError) as exc:
-        compare(BASE, variant(*GOLD_30), notes=diff.load_notes(path))
+        compare(BASE, variant(*GOLD_30), notes=diff_notes.load_notes(path))
     (d,) = exc.value.diagnostics
     assert d.code == "E705" and d.span is not None and d.span.line == 4 and "quality" in (d.hint or "")
     with pytest.raises(PolicyError) as exc:
-        diff.load_notes(write_notes(tmp_path, "old: v1\nnotes: {}\nextra: 1\n"))
+        diff_notes.load_notes(write_notes(tmp_path, "old: v1\nnotes: {}\nextra: 1\n"))
     assert {d.code for d in exc.value.diagnostics} == {"E101", "E102"}
 
 
