@@ -29,8 +29,8 @@ from compiler.diff.notes import load_notes
 from compiler.diff.outcomes import Application, load_applications
 from compiler.diff.render_docx import render_docx
 from compiler.diff.render_html import render_html
-from compiler.diff.render_md import render_markdown
-from compiler.diff.render_text import render_text
+from compiler.diff.render_md import render_markdown, render_report_markdown
+from compiler.diff.render_text import render_report_text, render_text
 from compiler.diff.sources import case_files, load_version, notes_path
 from compiler.model.policy import Policy
 from compiler.source.diagnostics import Diagnostic, PolicyError, UsageError
@@ -38,6 +38,11 @@ from compiler.source.files import atomic_write, display_path
 
 RENDERERS: dict[str, Callable[[DiffResult], str | bytes]] = {
     "text": render_text, "md": render_markdown, "html": render_html, "json": render_json, "docx": render_docx,
+}
+# The drafter's report (--consequences): rule changes, references to check, applications. JSON
+# always carries everything.
+REPORT_RENDERERS: dict[str, Callable[[DiffResult], str | bytes]] = {
+    "text": render_report_text, "md": render_report_markdown, "json": render_json,
 }
 
 
@@ -50,10 +55,16 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
                    help="另外比较的申请名单：用例文件（*.cases.yaml）或申报信息文件；可重复")
     p.add_argument("--notes", type=Path, help="修改说明覆盖文件；默认 <政策目录>/diffs/<原version>-<新version>.yaml")
     p.add_argument("--show-formatting", action="store_true", help="同时列出仅标点、空格等格式不同之处")
+    p.add_argument("--consequences", action="store_true",
+                   help="输出起草人用的规则与用例核对报告（规则变化、待核对的引用、用例结果变化），"
+                        "而不是对外发布的对照表；格式 text、md 或 json")
     p.add_argument("--force", action="store_true", help="允许比较两个不同政策（policy 不同）的文件")
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    if args.consequences and args.format not in REPORT_RENDERERS:
+        raise UsageError(f"--consequences 的报告只有 {'、'.join(REPORT_RENDERERS)} 格式，"
+                         f"不能用 --format {args.format}")
     old, new = load_version(args.old), load_version(args.new)
     if old.policy.policy_id != new.policy.policy_id and not args.force:
         span = new.policy.tree.value_spans.get("policy")
@@ -71,9 +82,11 @@ def run_diff(args: argparse.Namespace) -> int:
     notes = load_notes(notes_file) if notes_file else None
     result = compare(old.policy, new.policy, old_file=old.label, new_file=new.label, applications=apps,
                      notes=notes, show_formatting=args.show_formatting)
-    if args.format == "text":
+    if args.consequences:
+        out: str | bytes = REPORT_RENDERERS[args.format](result)
+    elif args.format == "text":
         colour = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        out: str | bytes = render_text(result, colour=colour)
+        out = render_text(result, colour=colour)
     else:
         out = RENDERERS[args.format](result)
     if args.output is not None:
@@ -95,8 +108,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 
 
 def build_outputs(root: Path, policies: list[tuple[Path, Policy]]) -> dict[str, bytes]:
-    """generated/<policy>/diff-<old>-<new>.{md,html,docx} for each pair of consecutive versions
-    of a policy (ordered by publication date), with the policy's cases and 修改说明 overrides."""
+    """generated/<policy>/diff-<old>-<new>.{md,html,docx} (the table to publish) and
+    diff-<old>-<new>.consequences.md (the drafter's report) for each pair of consecutive
+    versions of a policy (ordered by publication date), with the policy's cases and 修改说明
+    overrides."""
     groups: dict[str, list[tuple[Path, Policy]]] = {}
     for path, policy in policies:
         groups.setdefault(policy.policy_id, []).append((path, policy))
@@ -116,4 +131,5 @@ def build_outputs(root: Path, policies: list[tuple[Path, Policy]]) -> dict[str, 
             outputs[f"{base}.md"] = render_markdown(result).encode("utf-8")
             outputs[f"{base}.html"] = render_html(result).encode("utf-8")
             outputs[f"{base}.docx"] = render_docx(result)
+            outputs[f"{base}.consequences.md"] = render_report_markdown(result).encode("utf-8")
     return outputs

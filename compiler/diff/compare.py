@@ -103,7 +103,7 @@ def compare(old: Policy, new: Policy, *, old_file: str | None = None, new_file: 
     c.splits_and_merges()
     c.stale_references()
     rules = c.rules()
-    changed, incomparable, unattributed = c.consequences(applications)
+    changed, incomparable, unattributed, in_force = c.consequences(applications, rules)
     c.entries.sort(key=lambda e: e.position)
     c.formatting.sort(key=lambda e: e.position)
     for e in c.entries:
@@ -113,7 +113,7 @@ def compare(old: Policy, new: Policy, *, old_file: str | None = None, new_file: 
     return DiffResult(
         version_info(old, old_file or old.file), version_info(new, new_file or new.file), c.entries,
         c.formatting, compare_meta(old, new), rules, len(applications), changed, incomparable, unattributed,
-        show_formatting, _counts(c.entries, c.formatting),
+        show_formatting, _counts(c.entries, c.formatting), in_force,
     )
 
 
@@ -296,17 +296,25 @@ class _Comparison:
             home.rules.append(r)
         return rules
 
-    def consequences(self, applications: Sequence[Application]
-                     ) -> tuple[list[CaseChange], list[CaseChange], list[CaseChange]]:
+    def consequences(self, applications: Sequence[Application], rules: Sequence[RuleChange]
+                     ) -> tuple[list[CaseChange], list[CaseChange], list[CaseChange], list[CaseChange]]:
         """Run the applications under both versions; attach each changed one to the rows of the
-        clauses that decided it (rows whose rules changed first)."""
+        clauses that decided it (rows whose rules changed first). Returns (changed, not
+        comparable, unattributed, in force): an application decided only by the time in force,
+        while the rules of the dates in force are the same (a draft counts its 30 days from a
+        publication that has not happened), is a consequence of no row: it is listed apart."""
         old, new = self.old, self.new
         old_name, new_name = STATUS_ZH.get(old.meta.status, old.version), STATUS_ZH.get(new.meta.status, new.version)
         if old_name == new_name:
             old_name, new_name = f"原版本（{old.version}）", f"新版本（{new.version}）"
         changed, incomparable = compare_outcomes(old, new, applications, old_name, new_name)
         unattributed: list[CaseChange] = []
+        in_force: list[CaseChange] = []
+        dates_changed = any(r.kind in ("effective", "validity") for r in rules)
         for case in changed:
+            if case.in_force_only and not dates_changed:
+                in_force.append(case)
+                continue
             found: list[Entry] = []
             for address in case.clauses:
                 for index in (self.by_new, self.by_old):
@@ -318,7 +326,7 @@ class _Comparison:
                 e.consequences.append(case)
             if not targets:
                 unattributed.append(case)
-        return changed, incomparable, unattributed
+        return changed, incomparable, unattributed, in_force
 
 
 def _references(text: str) -> list[tuple[str, int]]:
@@ -416,7 +424,9 @@ def _rules_entry(r: RuleChange, oa: list[Article], na: list[Article], pairs: dic
 def _counts(entries: list[Entry], formatting: list[Entry]) -> dict[str, dict[str, int]]:
     arts = Counter(e.kind for e in entries if e.level == "article")
     chapters = Counter(e.kind for e in entries if e.level == "chapter")
-    units = Counter(c.kind for e in entries for c in e.changes)
+    # A 款 or 项 has a label (第（四）项); an article's only text has none: it is the article's change.
+    units = Counter(c.kind for e in entries for c in e.changes
+                    for side in [c.new or c.old] if side is not None and side.label)
     return {
         "articles": {k: arts.get(k, 0) for k in ("modified", "added", "deleted", "moved", "renumbered",
                                                    "split", "merged", "rules", "reference")}

@@ -99,6 +99,9 @@ class CaseChange:
     awards: list[AwardOutcome]
     clauses: list[str]  # addresses (either version) that decided the difference
     reason: str  # the Chinese explanation
+    # Every changed award was refused by one version only because the date lies outside its
+    # time in force (the other version has other dates, or none yet).
+    in_force_only: bool = False
 
     @property
     def delta(self) -> Decimal | None:
@@ -110,7 +113,7 @@ class CaseChange:
         return {"case": self.case, "source": self.source, "status": self.status,
                 "old_total": _amount(self.old_total), "new_total": _amount(self.new_total),
                 "delta": _amount(self.delta), "awards": [a.to_json() for a in self.awards],
-                "clauses": self.clauses, "description": self.reason}
+                "clauses": self.clauses, "in_force_only": self.in_force_only, "description": self.reason}
 
 
 @dataclass
@@ -213,6 +216,7 @@ class DiffResult:
     unattributed: list[CaseChange]
     show_formatting: bool
     counts: dict[str, dict[str, int]]
+    in_force: list[CaseChange] = field(default_factory=list)  # changed only by the dates in force
 
     @property
     def amounts_changed(self) -> bool:
@@ -225,7 +229,7 @@ class DiffResult:
             "rule_changes": len(self.rule_changes),
             "amounts_changed": self.amounts_changed,
             "cases": {"compared": self.cases_compared, "changed": len(self.case_changes),
-                      "not_comparable": len(self.not_comparable)},
+                      "not_comparable": len(self.not_comparable), "in_force_only": len(self.in_force)},
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -245,6 +249,7 @@ class DiffResult:
                 "changed": [c.to_json() for c in self.case_changes],
                 "not_comparable": [c.to_json() for c in self.not_comparable],
                 "unattributed": [c.to_json() for c in self.unattributed],
+                "in_force_only": [c.to_json() for c in self.in_force],
             },
         }
 

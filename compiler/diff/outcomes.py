@@ -20,6 +20,8 @@ from compiler.source.diagnostics import Diagnostic, PolicyError
 from compiler.source.files import display_path
 from compiler.source.yamlsrc import YMap, plain
 
+IN_FORCE = "in-force"  # the interpreter's rule id for "the 办法 is not in force on that date"
+
 
 @dataclass
 class Application:
@@ -105,6 +107,7 @@ def compare_outcomes(old: Policy, new: Policy, apps: Sequence[Application], old_
         sa, sb = _statuses(x.result), _statuses(y.result)
         awards: list[AwardOutcome] = []
         clauses: list[str] = []
+        in_force_only = True
         for award in dict.fromkeys([*sa, *sb]):
             before, after = sa.get(award), sb.get(award)
             # Eligibility and amount decide; which clause refused (its number may have moved)
@@ -119,6 +122,7 @@ def compare_outcomes(old: Policy, new: Policy, apps: Sequence[Application], old_
                 after[2] if after and after[0] == "refused" else None,
             ))
             clauses.extend(st[3] for st in (before, after) if st and st[3])
+            in_force_only &= any(st is not None and st[:2] == ("refused", IN_FORCE) for st in (before, after))
         if not awards and x.result["total"] == y.result["total"]:
             continue
         parts = []
@@ -127,9 +131,9 @@ def compare_outcomes(old: Policy, new: Policy, apps: Sequence[Application], old_
                 f"不予奖励（{aw.old_refused}）" if aw.old_refused else "未申报")
             now = evalrt.money_text(aw.new) if aw.new is not None else (
                 f"不予奖励（{aw.new_refused}）" if aw.new_refused else "未申报")
-            parts.append(f"「{aw.name}」{was} → {now}")
+            parts.append(f"“{aw.name}”{was} → {now}")
         change = CaseChange(app.name, app.source, "changed", x.result["total"], y.result["total"], awards,
-                            list(dict.fromkeys(clauses)), "")
+                            list(dict.fromkeys(clauses)), "", in_force_only=bool(awards) and in_force_only)
         delta = change.delta or Decimal(0)
         change.reason = (f"合计{evalrt.money_text(change.old_total or Decimal(0))} → "
                          f"{evalrt.money_text(change.new_total or Decimal(0))}（{delta_text(delta)}）："

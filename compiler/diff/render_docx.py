@@ -8,10 +8,10 @@ from compiler.diff.model import DiffResult
 from compiler.diff.table import (
     Segment,
     cell_lines,
-    cell_segments,
-    formatting_note,
     header_lines,
+    legend,
     note_lines,
+    row_cells,
     summary_lines,
     table_rows,
     table_title,
@@ -19,17 +19,21 @@ from compiler.diff.table import (
 
 _DOCX_FONT = "仿宋_GB2312"
 _DOCX_HEAD_FONT = "黑体"
+# A row may not break across pages (a line or two of an article alone on the next page is hard
+# to read) unless it is taller than this many table lines, about a page: such a row must break.
+_KEEP_WHOLE_LINES = 20
 
 
 def render_docx(r: DiffResult) -> bytes:
-    """Landscape GB/T 9704 page (via wordstyle), title, summary, then the three-column table:
-    deleted characters struck through in red, inserted ones underlined, renumbered 条 numbers
-    double-underlined; the header row repeats on every page."""
+    """Landscape GB/T 9704 page (via wordstyle), title, summary, legend, then the three-column
+    table: deleted text struck through twice (in black, as GB/T documents print), inserted text
+    underlined, renumbered 条 numbers bold; the header row repeats on every page and no row
+    that fits on a page is split across two."""
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_UNDERLINE
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt, RGBColor
+    from docx.shared import Mm, Pt
 
     from compiler.documents import wordstyle
 
@@ -65,10 +69,24 @@ def render_docx(r: DiffResult) -> bytes:
         # would take a full body line.
         child(p._p.get_or_add_pPr(), "w:snapToGrid", val="0")
 
+    def mark(run: Any, style: str) -> None:
+        if style == "del":
+            # Two lines: a single one vanishes into the middle stroke of 并, 王, 三 ….
+            run.font.double_strike = True
+        elif style == "ins":
+            run.font.underline = WD_UNDERLINE.SINGLE
+        elif style == "fmt":
+            run.font.underline = WD_UNDERLINE.DOTTED
+        elif style == "num":
+            run.font.bold = True
+
     def write_cell(cell: Any, width: float, segments: list[Segment], *, head: bool = False,
-                   note: bool = False) -> None:
+                   note: bool = False) -> int:
+        """Fill a cell; returns the number of printed lines it takes (for keeping rows whole)."""
         cell.width = Mm(width)
         child(cell._tc.get_or_add_tcPr(), "w:vAlign", val="center" if head else "top")
+        per_line = width / (size.pt * 25.4 / 72) - 1  # characters per line, less the cell margins
+        printed = 0
         for n, line in enumerate(cell_lines(segments)):
             p = cell.paragraphs[0] if n == 0 else cell.add_paragraph()
             para_format(p, WD_ALIGN_PARAGRAPH.CENTER if head else
@@ -77,25 +95,21 @@ def render_docx(r: DiffResult) -> bytes:
                 run = p.add_run(text)
                 run.font.size = size
                 fonts(run, _DOCX_HEAD_FONT if head else _DOCX_FONT)
-                if style == "del":
-                    run.font.strike = True
-                    run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
-                elif style == "ins":
-                    run.font.underline = WD_UNDERLINE.SINGLE
-                elif style == "fmt":
-                    run.font.underline = WD_UNDERLINE.DOTTED
-                elif style == "num":
-                    run.font.underline = WD_UNDERLINE.DOUBLE
+                mark(run, style)
+            printed += max(1, -(-int(wordstyle.text_width("".join(t for _, t in line))) // int(per_line)))
+        return printed
 
     doc = wordstyle.new_document(landscape=True)
+    wordstyle.set_properties(doc, title=table_title(r), author=r.new.issuer,
+                             date=r.new.published or wordstyle.EPOCH.date())
     wordstyle.add_title(doc, table_title(r))
-    for line in header_lines(r, files=False):
+    for line in header_lines(r):
         wordstyle.add_body(doc, line, first_line_indent=False)
-    if r.meta:
-        wordstyle.add_body(doc, "文件信息：" + "；".join(m.text for m in r.meta) + "。")
-    wordstyle.add_body(doc, "".join(summary_lines(r, cli=False)))
-    wordstyle.add_body(doc, "注：删除线为删除内容，下划线为新增或修改内容"
-                       + ("，点线为仅格式差异" if r.show_formatting else "") + "；条序变化的条号加双下划线。")
+    wordstyle.add_body(doc, "".join(summary_lines(r)))
+    if table_rows(r):
+        note = wordstyle.add_body(doc, "")
+        for style, text in legend(r):
+            mark(note.add_run(text), style)
     rows = table_rows(r)
     table = doc.add_table(rows=0, cols=3)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -114,17 +128,12 @@ def render_docx(r: DiffResult) -> bytes:
     for k, text in enumerate(("原条文", "修改后条文", "修改说明")):
         write_cell(head.cells[k], widths_mm[k], [("", text)], head=True)
     cells: list[tuple[list[Segment], list[Segment], list[Segment]]] = [
-        (cell_segments(e, "old"), cell_segments(e, "new"),
-         [("", "\n".join(note_lines(e) if e.kind != "formatting" else [formatting_note(e)]))])
-        for e in rows
+        (*row_cells(r, e), [("", "\n".join(note_lines(e)))]) for e in rows
     ] or [([("", "（无实质修改）")], [("", "（无实质修改）")], [("", "两个版本的条文没有实质差异。")])]
-    for row_cells in cells:
+    for three in cells:
         row = table.add_row()
-        for k, segments in enumerate(row_cells):
-            write_cell(row.cells[k], widths_mm[k], segments, note=k == 2)
-    for title, items in (("无法比较的用例", r.not_comparable), ("结果变化但未能归属到具体条款的用例", r.unattributed)):
-        if items:
-            wordstyle.add_heading(doc, title, 1)
-            for c in items:
-                wordstyle.add_body(doc, f"{c.source}：{c.case}：{c.reason}")
+        height = max(write_cell(row.cells[k], widths_mm[k], segments, note=k == 2)
+                     for k, segments in enumerate(three))
+        if height <= _KEEP_WHOLE_LINES:
+            child(row._tr.get_or_add_trPr(), "w:cantSplit", val="1")
     return wordstyle.to_bytes(doc)

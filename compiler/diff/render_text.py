@@ -1,15 +1,16 @@
-"""条文对照表 for the terminal (coloured, or with [-…-] {+…+} markers)."""
+"""条文对照表 and the drafter's report for the terminal (coloured, or with [-…-] {+…+} markers)."""
 
 from __future__ import annotations
 
 from compiler.diff.model import DiffResult
+from compiler.diff.report import report_intro, report_sections, report_title
 from compiler.diff.table import (
+    PUNCTUATION_NOTE,
     ROW_KIND_ZH,
     Segment,
-    cell_segments,
-    formatting_note,
     header_lines,
     note_lines,
+    row_cells,
     summary_lines,
     table_rows,
     table_title,
@@ -33,22 +34,24 @@ def render_text(r: DiffResult, *, colour: bool = False) -> str:
         return out.replace("\n", "\n      ")
 
     lines = [table_title(r), *header_lines(r), ""]
-    lines += [f"文件信息：{m.text}" for m in r.meta]
-    lines += summary_lines(r)
+    lines += summary_lines(r, cli=True)
     if not colour:
         lines.append("标记：[-删除-] {+新增+}" + (" {~格式~}" if r.show_formatting else ""))
+    if not r.show_formatting:
+        lines.append(PUNCTUATION_NOTE)
     for e in table_rows(r):
         old_cite = e.old_cite or "（无）"
         head = f"{old_cite} → {e.cite if e.new else '（删除）'}　[{ROW_KIND_ZH.get(e.kind, e.kind)}]"
-        lines += ["", head, "  原：" + seg(cell_segments(e, "old")), "  新：" + seg(cell_segments(e, "new"))]
-        for i, line in enumerate(note_lines(e) if e.kind != "formatting" else [formatting_note(e)]):
+        old, new = row_cells(r, e)
+        lines += ["", head, "  原：" + seg(old), "  新：" + seg(new)]
+        for i, line in enumerate(note_lines(e)):
             lines.append(("  说明：" if i == 0 else "        ") + line)
-    if r.not_comparable:
-        lines += ["", "无法比较的用例："]
-        lines += [f"  {c.source}：{c.case}：{c.reason}" for c in r.not_comparable]
-    if r.unattributed:
-        lines += ["", "结果变化但未能归属到具体条款的用例："]
-        lines += [f"  {c.source}：{c.case}：{c.reason}" for c in r.unattributed]
-    if not table_rows(r) and not r.meta:
-        lines += ["", "两个版本的条文没有实质差异。"]
+    return "\n".join(lines) + "\n"
+
+
+def render_report_text(r: DiffResult) -> str:
+    lines = [report_title(r), *report_intro(r)]
+    for head, intro, items in report_sections(r):
+        lines += ["", f"{head}："] + ([f"  {intro}"] if intro else [])
+        lines += [f"  {x}" for x in items]
     return "\n".join(lines) + "\n"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -12,7 +14,7 @@ from typing import Any
 from compiler.diff.model import STATUS_ZH, MetaChange, RuleChange
 from compiler.diff.tokens import substance
 from compiler.diff.wording import delta_text, quote
-from compiler.lang import ast
+from compiler.lang import ast, numbering
 from compiler.model.policy import Clause, Expr, Policy, Tiers, walk
 from compiler.runtime import core as evalrt
 from compiler.source.yamlsrc import plain
@@ -99,18 +101,10 @@ def rule_snapshots(policy: Policy) -> dict[tuple[str, str], RuleSnap]:
             if key in clause.raw:
                 snaps.append(RuleSnap(key, f"{clause.address}:{key}", KIND_ZH[key], clause,
                                       _flat(plain(clause.raw[key])), alt=key))
-    m = policy.meta
-    eff_clause = policy.clauses.get(m.effective_clause or "")
-    if m.effective_text or m.effective_date:
-        snaps.append(RuleSnap("effective", "meta.effective", "施行日期", eff_clause, {
-            "text": m.effective_text or "",
-            "date": evalrt.zh_date(m.effective_date) if m.effective_date else "",
-        }))
-    if m.validity_text or m.valid_until:
-        snaps.append(RuleSnap("validity", "meta.validity", "有效期", eff_clause, {
-            "text": m.validity_text or "", "years": str(m.validity_years or ""),
-            "until": evalrt.zh_date(m.valid_until) if m.valid_until else "",
-        }))
+    for kind, name, (rule, stated_in) in (("effective", "施行日期", effective_rule(policy)),
+                                          ("validity", "有效期", validity_rule(policy))):
+        if rule:
+            snaps.append(RuleSnap(kind, f"meta.{kind}", name, stated_in, {"rule": rule}))
     for name, param in policy.parameters.items():
         values = "；".join(f"自{evalrt.zh_date(v.start)}起{v.value.text}" for v in param.values)
         snaps.append(RuleSnap("parameter", name, name, policy.clauses.get(param.clause or ""), {"values": values}))
@@ -120,6 +114,68 @@ def rule_snapshots(policy: Policy) -> dict[tuple[str, str], RuleSnap]:
             "values": "、".join(fact.values) if fact.values else "",
         }))
     return {(s.kind, s.id): s for s in snaps}
+
+
+# The dates in force are compared as rules: "30 days after publication" is the same rule whatever
+# the publication date, so a draft (not yet published, no dates) and the issued text agree when
+# their words do. The rule is read from the meta fields, else from the text of the clause
+# (a draft has no dates to put in meta). The importer reads the same phrases from a source.
+_NUM = r"(\d+|[一二三四五六七八九十百零〇两]+)"
+_DAYS_AFTER = re.compile(rf"自(?:发布|印发|公布)之日起{_NUM}日后(?:施行|实施|执行)")
+_ON_PUBLICATION = re.compile(r"自(?:发布|印发|公布)之日起(?:施行|实施|执行)")
+_YEARS = re.compile(rf"有效期(?:为)?{_NUM}年")
+
+
+def _days_rule(text: str) -> str | None:
+    compact = substance(text)
+    m = _DAYS_AFTER.search(compact)
+    if m:
+        return f"自发布之日起{numbering.parse_zh_number(m.group(1))}日后施行"
+    return "自发布之日起施行" if _ON_PUBLICATION.search(compact) else None
+
+
+def _years_rule(text: str) -> str | None:
+    m = _YEARS.search(substance(text))
+    return f"有效期{numbering.parse_zh_number(m.group(1))}年" if m else None
+
+
+def _in_clauses(policy: Policy, read: Callable[[str], str | None]) -> tuple[str | None, Clause | None]:
+    """The first clause (the 施行 clause named in meta first) whose text states the rule."""
+    named = policy.clauses.get(policy.meta.effective_clause or "")
+    for clause in [*([named] if named else []), *walk(policy)]:
+        rule = read(clause.text) if clause.text else None
+        if rule:
+            return rule, clause
+    return None, None
+
+
+def effective_rule(policy: Policy) -> tuple[str | None, Clause | None]:
+    """施行日期 as a rule (自发布之日起30日后施行, 自2026年5月19日起施行) and the clause stating it."""
+    m = policy.meta
+    clause = policy.clauses.get(m.effective_clause or "")
+    if m.after_publication_days is not None:
+        days = m.after_publication_days
+        return (f"自发布之日起{days}日后施行" if days else "自发布之日起施行"), clause
+    rule = _days_rule(m.effective_text or "")
+    if rule:
+        return rule, clause
+    if m.effective_date is not None:
+        return f"自{evalrt.zh_date(m.effective_date)}起施行", clause
+    return _in_clauses(policy, _days_rule)
+
+
+def validity_rule(policy: Policy) -> tuple[str | None, Clause | None]:
+    """有效期 as a rule (有效期3年, 有效期至2029年5月18日) and the clause stating it."""
+    m = policy.meta
+    clause = policy.clauses.get(m.effective_clause or "")
+    if m.validity_years is not None:
+        return f"有效期{m.validity_years}年", clause
+    rule = _years_rule(m.validity_text or "")
+    if rule:
+        return rule, clause
+    if m.valid_until is not None:
+        return f"有效期至{evalrt.zh_date(m.valid_until)}", clause
+    return _in_clauses(policy, _years_rule)
 
 
 def _money_literal(expr: Expr | None) -> Decimal | None:
@@ -196,13 +252,11 @@ def compare_rules(old: Policy, new: Policy) -> list[RuleChange]:
         if s is None or t is None:
             change = "added" if s is None else "removed"
             if ref.kind in ("effective", "validity"):
-                # A draft has no date in force yet: say what the other version fixes.
-                day = ref.fields.get("date") or ref.fields.get("until")
-                words = quote(ref.fields["text"]) + (f"（{'至' if ref.kind == 'validity' else ''}{day}）" if day else "")
-                text = (f"{kind_zh}：原文本未定，现为{words}" if s is None else f"{kind_zh}：原为{words}，现文本未定")
+                words = quote(ref.fields["rule"])
+                text = (f"{kind_zh}：原文本未规定，现为{words}" if s is None else f"{kind_zh}：原为{words}，现文本未规定")
             else:
                 extra = f"（{ref.fields['amount']}）" if ref.kind == "award" else ""
-                text = f"{'新增' if s is None else '删除'}{kind_zh}「{ref.name}」{extra}"
+                text = f"{'新增' if s is None else '删除'}{kind_zh}“{ref.name}”{extra}"
             out.append(RuleChange(ref.kind, ref.id, ref.name, change, None, None, None, old_clause, new_clause,
                                   cite, text))
             continue
@@ -215,13 +269,15 @@ def compare_rules(old: Policy, new: Policy) -> list[RuleChange]:
             if fname == "amount":
                 delta, per = _amount_delta(s.amount, t.amount)
                 if delta is not None and per:
-                    text = f"{kind_zh}「{t.name}」金额由“{x}”调整为“{y}”（{per}{delta_text(delta)}）"
+                    text = f"{kind_zh}“{t.name}”金额由“{x}”调整为“{y}”（{per}{delta_text(delta)}）"
                 elif delta is not None:
-                    text = f"{kind_zh}「{t.name}」金额由{x}调整为{y}（{delta_text(delta)}）"
+                    text = f"{kind_zh}“{t.name}”金额由{x}调整为{y}（{delta_text(delta)}）"
                 else:
-                    text = f"{kind_zh}「{t.name}」金额由“{x}”调整为“{y}”"
+                    text = f"{kind_zh}“{t.name}”金额由“{x}”调整为“{y}”"
+            elif ref.kind in ("effective", "validity"):
+                text = f"{kind_zh}由“{x}”改为“{y}”"
             else:
-                text = f"{kind_zh}「{t.name}」{fzh}由“{x or '无'}”改为“{y or '无'}”"
+                text = f"{kind_zh}“{t.name}”{fzh}由“{x or '无'}”改为“{y or '无'}”"
             out.append(RuleChange(ref.kind, ref.id, t.name, "modified", fname, x or None, y or None,
                                   old_clause, new_clause, cite, text, delta))
     return out

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from compiler.diff.words import word_boundaries
 from compiler.documents.text import normalise
 from compiler.lang import numbering
 
@@ -118,18 +119,78 @@ def opcodes(a: list[Token], b: list[Token]) -> list[Code]:
     return codes
 
 
+_WORD_GAP = 2  # characters: an unchanged word this short between two changed ones is marked with them
+_PUNCTUATION = set(",;:.!?()、。“”\"'《》〈〉[]{}-—…·/")
+
+
+def _boundaries(tokens: Sequence[Token]) -> set[int]:
+    """Token indices at which a word of the normalised text starts or ends."""
+    words = word_boundaries("".join(t.key for t in tokens))
+    out, pos = set(), 0
+    for k, t in enumerate(tokens):
+        if pos in words:
+            out.add(k)
+        pos += len(t.key)
+    out.add(len(tokens))
+    return out
+
+
+def word_opcodes(a: list[Token], b: list[Token]) -> list[Code]:
+    """`opcodes` widened to whole words: each changed region grows over the unchanged characters
+    around it until it starts and ends at a word boundary in both texts, and two regions
+    separated only by a short unchanged word (no punctuation) become one. Both texts' boundaries
+    count alike, so the result stays the mirror image of word_opcodes(b, a). Only unchanged
+    characters are absorbed, so every equal run is still equal token by token."""
+    codes = opcodes(a, b)
+    edits = [[a0, a1, b0, b1] for tag, a0, a1, b0, b1 in codes if tag != "equal"]
+    if not edits:
+        return codes
+    wa, wb = _boundaries(a), _boundaries(b)
+    grown = True
+    while grown:
+        grown = False
+        for k, e in enumerate(edits):
+            lo_a, lo_b = (edits[k - 1][1], edits[k - 1][3]) if k else (0, 0)
+            hi_a = edits[k + 1][0] if k + 1 < len(edits) else len(a)
+            while (e[0] not in wa or e[2] not in wb) and e[0] > lo_a and e[2] > lo_b:
+                e[0], e[2], grown = e[0] - 1, e[2] - 1, True
+            while (e[1] not in wa or e[3] not in wb) and e[1] < hi_a and e[3] < len(b):
+                e[1], e[3], grown = e[1] + 1, e[3] + 1, True
+        merged = [edits[0]]
+        for e in edits[1:]:
+            last = merged[-1]
+            gap = a[last[1] : e[0]]
+            short = sum(len(t.key) for t in gap) <= _WORD_GAP and not any(t.key in _PUNCTUATION for t in gap)
+            if short:
+                last[1], last[3] = e[1], e[3]
+                grown = True
+            else:
+                merged.append(e)
+        edits = merged
+    out: list[Code] = []
+    pa = pb = 0
+    for a0, a1, b0, b1 in edits:
+        if a0 > pa:
+            out.append(("equal", pa, a0, pb, b0))
+        out.append(("replace" if a0 < a1 and b0 < b1 else "delete" if a0 < a1 else "insert", a0, a1, b0, b1))
+        pa, pb = a1, b1
+    if pa < len(a):
+        out.append(("equal", pa, len(a), pb, len(b)))
+    return out
+
+
 def raw_text(tokens: Sequence[Token]) -> str:
     return "".join(t.raw for t in tokens)
 
 
 def inline_ops(old: str, new: str, *, show_formatting: bool = False) -> list[Op]:
-    """The character-level diff of two texts, on normalised tokens."""
+    """The inline diff of two texts, on normalised tokens, marking whole words (word_opcodes)."""
     a, b = tokenize(old), tokenize(new)
     # Text that tokenises to nothing (only spaces) is kept so the ops still add up to the texts.
     if not a and not b:
         return [Op("equal" if old == new or not show_formatting else "format", old, new)] if old or new else []
     out: list[Op] = []
-    for tag, a0, a1, b0, b1 in opcodes(a, b):
+    for tag, a0, a1, b0, b1 in word_opcodes(a, b):
         if tag != "equal":
             out.append(Op(tag, raw_text(a[a0:a1]), raw_text(b[b0:b1])))
         elif not show_formatting:

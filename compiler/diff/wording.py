@@ -29,22 +29,23 @@ def _trim(text: str) -> str:
 _FULL = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "?": "？", "!": "！"})
 
 
-def _cjk(ch: str) -> bool:
-    return ord(ch) >= 0x2E80
+def _ascii_word(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
-def _prose(text: str) -> str:
-    """Half-width punctuation next to Chinese text as full-width (a draft typed with ASCII
-    commas is quoted in the 修改说明 in standard form); 3.5 or CNAS stay as they are."""
+def full_width(text: str) -> str:
+    """Half-width , ; : ( ) ? ! in Chinese text as full-width (a draft typed with ASCII commas is
+    shown and quoted in standard form); only between two ASCII letters or digits (1,000, a:b)
+    do they stay. One character for one, so marked segments keep their lengths."""
     out = []
     for k, ch in enumerate(text):
-        near = (k > 0 and _cjk(text[k - 1])) or (k + 1 < len(text) and _cjk(text[k + 1]))
-        out.append(ch.translate(_FULL) if near else ch)
+        latin = 0 < k < len(text) - 1 and _ascii_word(text[k - 1]) and _ascii_word(text[k + 1])
+        out.append(ch if latin else ch.translate(_FULL))
     return "".join(out)
 
 
 def quote(text: str) -> str:
-    return f"“{_prose(text)}”"
+    return f"“{full_width(text)}”"
 
 
 def _expand_numbers(a: list[Token], a0: int, a1: int) -> tuple[int, int]:
@@ -128,7 +129,7 @@ def _phrase_change(a: list[Token], b: list[Token], a0: int, a1: int, b0: int, b1
     return f"将{quote(o)}修改为{quote(n)}"
 
 
-def _number_ranges(numbers: Iterable[int], unit: str) -> str:
+def number_ranges(numbers: Iterable[int], unit: str) -> str:
     """[26, 27, 28] → 第二十六条至第二十八条; [3, 5] → 第三条、第五条."""
     ns = sorted(set(numbers))
     runs: list[tuple[int, int]] = []
@@ -195,8 +196,8 @@ def auto_note(e: Entry, oa: list[Article], na: list[Article], partner: dict[int,
             text = f"删除{head.label}“{head.text}”"
             if kept:
                 targets = sorted({na[partner[a.index]].chapter.number for a in kept})
-                dest = "、".join(_chapter_words(chapter_label(ch)) for ch in na_chapters(na) if ch.number in targets)
-                text += f"，原{_number_ranges((a.number for a in kept), '条')}移入{dest}"
+                dest = "、".join(chapter_words(chapter_label(ch)) for ch in na_chapters(na) if ch.number in targets)
+                text += f"，原{number_ranges((a.number for a in kept), '条')}移入{dest}"
             elif olds:
                 text += "（本章各条一并删除）"
             parts.append(text)
@@ -230,13 +231,13 @@ def auto_note(e: Entry, oa: list[Article], na: list[Article], partner: dict[int,
             parts.append(f"条序调整（原{e.old[0].label}）")
         if e.chapter_move:
             src, dst = e.chapter_move
-            parts.append(f"本条由{_chapter_words(src)}移至{_chapter_words(dst)}")
+            parts.append(f"本条由{chapter_words(src)}移至{chapter_words(dst)}")
         if e.kind == "rules":
             parts.append("条文未修改，所附规则有变化")
     text = "；".join(p for p in parts if p)
     return text + "。" if text else ""
 
 
-def _chapter_words(label: str) -> str:
+def chapter_words(label: str) -> str:
     number, _, title = label.partition(" ")
     return f"{number}“{title}”"
