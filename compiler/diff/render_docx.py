@@ -108,6 +108,7 @@ def render_docx(r: DiffResult) -> bytes:
     wordstyle.add_body(doc, "".join(summary_lines(r)))
     if table_rows(r):
         note = wordstyle.add_body(doc, "")
+        note.paragraph_format.space_after = Pt(6)  # not tight against the table's top rule
         for style, text in legend(r):
             mark(note.add_run(text), style)
     rows = table_rows(r)

@@ -46,6 +46,11 @@ def render_text(r: DiffResult, *, colour: bool = False) -> str:
         lines += ["", head, "  原：" + seg(old), "  新：" + seg(new)]
         for i, line in enumerate(note_lines(e)):
             lines.append(("  说明：" if i == 0 else "        ") + line)
+    # The terminal is the drafter's: point at what the table leaves out.
+    warnings = sum(len(e.warnings) for e in r.entries)
+    if r.rule_changes or r.case_changes or r.not_comparable or warnings:
+        lines += ["", f"规则变化{len(r.rule_changes)}项，引用待核对{warnings}处，用例结果变化{len(r.case_changes)}件，"
+                      f"无法比较{len(r.not_comparable)}件：详见 --consequences。"]
     return "\n".join(lines) + "\n"
 
 

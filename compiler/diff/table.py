@@ -112,8 +112,10 @@ def table_title(r: DiffResult) -> str:
 
 
 def header_lines(r: DiffResult) -> list[str]:
-    """The two texts compared, as a reader names them (no files)."""
-    return [f"原条文：《{r.old.title}》{r.old.label}", f"修改后条文：《{r.new.title}》{r.new.label}"]
+    """The two texts compared, as a reader names them (no files). The titles are in the heading
+    and, when they differ, in the title row; repeated here they made the line wrap inside the
+    文号 (哈政办发 / 〔2026〕10号)."""
+    return [f"原条文：{r.old.label}", f"修改后条文：{r.new.label}"]
 
 
 def _article_number(label: str) -> int:
