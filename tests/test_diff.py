@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from conftest import FIXTURES, ROOT, check_golden
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler.diff import (
     command,
@@ -778,3 +780,19 @@ def test_quotes_chapter_heading_legend_page_and_black_deletions(hami_diff: model
               if r.font.double_strike]
     assert struck and all(r.font.color.rgb is None for r in struck)
     assert doc.core_properties.title == table.table_title(hami_diff)
+
+
+_WORDS = ["哈密市", "市", "市场", "监督", "管理局", "监管局", "财政局", "、", "，", ",", "20", "30", "万元", "并",
+          "按规定", "第1条", "第一条", " ", "政府", "网站", "公示"]
+
+
+@given(st.lists(st.sampled_from(_WORDS), max_size=12), st.lists(st.sampled_from(_WORDS), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_whole_word_marks_still_add_up_and_mirror(a: list[str], b: list[str]) -> None:
+    old, new = "".join(a), "".join(b)
+    ops = tokens.inline_ops(old, new)
+    assert "".join(o.old for o in ops) == old and "".join(o.new for o in ops) == new
+    assert [o.mirrored() for o in ops] == tokens.inline_ops(new, old)
+    for o in ops:
+        if o.op == "equal":
+            assert tokens.substance(o.old) == tokens.substance(o.new)

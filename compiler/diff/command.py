@@ -4,8 +4,10 @@ Pipeline: load both versions (policy files or git `REV:path`, sources) → align
 and the 款/项 inside each aligned article (align) → inline diff on *normalised tokens*, so that
 full-width/half-width punctuation, spaces and 第1章/第一章 are formatting only (tokens) → machine
 rules compared rule by rule (rules) → applications run under both versions (outcomes) → a 修改说明
-drafted per entry (wording; overridable, notes) → the rows collected (compare) → rendered as
-text, Markdown, HTML, Word or JSON (`policyc-diff/1`).
+drafted per entry (wording; overridable, notes) → the rows collected (compare) → the published
+table (table; rendered as text, Markdown, HTML, Word) or the drafter's report of rule changes and
+consequences (report; text, Markdown) or everything as JSON (`policyc-diff/1`). Marks cover whole
+words (words: jieba's word boundaries).
 
 Every comparison is made symmetric on purpose (canonical orientation of each character diff,
 symmetric tie-breaks in the aligners), so that swapping OLD and NEW mirrors the result exactly:

@@ -30,7 +30,7 @@ def render_docx(r: DiffResult) -> bytes:
     underlined, renumbered 条 numbers bold; the header row repeats on every page and no row
     that fits on a page is split across two."""
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_UNDERLINE
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING, WD_UNDERLINE
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt
@@ -76,7 +76,7 @@ def render_docx(r: DiffResult) -> bytes:
         elif style == "ins":
             run.font.underline = WD_UNDERLINE.SINGLE
         elif style == "fmt":
-            run.font.underline = WD_UNDERLINE.DOTTED
+            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
         elif style == "num":
             run.font.bold = True
 

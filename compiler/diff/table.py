@@ -22,7 +22,7 @@ MARKS: dict[str, tuple[str, str]] = {
     "del": ("删除线", "删除的内容"),
     "ins": ("下划线", "新增或修改后的内容"),
     "num": ("加粗", "序号变化的条号"),
-    "fmt": ("点线", "仅标点、空格等格式不同之处"),
+    "fmt": ("底色", "仅标点、空格等格式不同之处"),  # only with --show-formatting, a review copy
 }
 
 PUNCTUATION_NOTE = "两栏条文的标点符号均按全角排印，仅标点、空格不同之处不作标注。"

@@ -189,6 +189,8 @@ def inline_ops(old: str, new: str, *, show_formatting: bool = False) -> list[Op]
     # Text that tokenises to nothing (only spaces) is kept so the ops still add up to the texts.
     if not a and not b:
         return [Op("equal" if old == new or not show_formatting else "format", old, new)] if old or new else []
+    if not a or not b:  # one side is only spaces: the spaces are replaced, not lost
+        return [Op("replace" if old and new else "insert" if new else "delete", old, new)]
     out: list[Op] = []
     for tag, a0, a1, b0, b1 in word_opcodes(a, b):
         if tag != "equal":

@@ -36,10 +36,11 @@ def _ascii_word(ch: str) -> bool:
 def full_width(text: str) -> str:
     """Half-width , ; : ( ) ? ! in Chinese text as full-width (a draft typed with ASCII commas is
     shown and quoted in standard form); only between two ASCII letters or digits (1,000, a:b)
-    do they stay. One character for one, so marked segments keep their lengths."""
+    and in a URL's :// do they stay. One character for one, so marked segments keep their lengths."""
     out = []
     for k, ch in enumerate(text):
-        latin = 0 < k < len(text) - 1 and _ascii_word(text[k - 1]) and _ascii_word(text[k + 1])
+        latin = 0 < k < len(text) - 1 and _ascii_word(text[k - 1]) and (
+            _ascii_word(text[k + 1]) or text[k : k + 3] == "://")
         out.append(ch if latin else ch.translate(_FULL))
     return "".join(out)
 
