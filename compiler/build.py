@@ -14,9 +14,7 @@ from compiler.evaluate import codegen
 from compiler.model.load import load_policies
 from compiler.model.policy import Policy
 from compiler.source.diagnostics import Diagnostic, PolicyError
-from compiler.source.files import atomic_write, find_policy_files
-
-GENERATED = "generated"
+from compiler.source.files import GENERATED, atomic_write, find_policy_files
 
 
 def _producers() -> list[Callable[[Path, list[tuple[Path, Policy]]], dict[str, bytes]]]:

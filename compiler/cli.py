@@ -12,22 +12,20 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from compiler import __version__, build
-from compiler.diff import command as diff_command
-from compiler.documents import reports
-from compiler.documents.guide import command as guide_command
-from compiler.evaluate.cases import compile_evaluator, find_case_files, run_file
-from compiler.evaluate.interpreter import Interpreter
-from compiler.importer import command as import_command
-from compiler.lang import ast
-from compiler.model.load import load_document, load_policies, load_policy
-from compiler.model.policy import Policy
+from compiler import __version__
+from compiler.evaluate.explain import result_json, result_text
+from compiler.evaluate.precompiled import fresh_module, load_module
+from compiler.lang.ast import names
 from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import Diagnostic, PolicyError, UsageError, render_all, render_json
-from compiler.source.files import display_path, find_policy_files, find_root
+from compiler.source.files import GENERATED, display_path, find_policy_files, find_root
+from compiler.source.schema import load_document
 from compiler.source.yamlsrc import YMap, locate, plain
+
+if TYPE_CHECKING:
+    from compiler.model.policy import Policy
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,7 +47,7 @@ def _zh_usage(message: str) -> str:
     return message
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
     p = _Parser(prog="policyc", description="政策即数据（policy-as-data）编译器：把办法的 YAML 编译为求值器与申报指南。")
     p.add_argument("--version", action="version", version=f"policyc {__version__}")
     p.add_argument("--root", type=Path, default=None, help="项目根目录（含 policies/ 与 generated/）；默认从当前目录向上查找")
@@ -73,11 +71,35 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("test", help="运行政策的测试用例（生成代码与参考解释器都要通过且一致）")
     t.add_argument("paths", nargs="*", type=Path, help="用例文件；默认 policies/ 下全部 *.cases.yaml")
-    for module in (import_command, diff_command, guide_command):
-        for name, (help_text, add_arguments, run) in module.COMMANDS.items():
-            add_arguments(sub.add_parser(name, help=help_text))
-            COMMANDS[name] = run
+    if command not in OWN_COMMANDS:  # another command, or help: the subcommands of the other stages
+        for table in _stage_commands():
+            for name, (help_text, add_arguments, run) in table.items():
+                add_arguments(sub.add_parser(name, help=help_text))
+                COMMANDS[name] = run
     return p
+
+
+def _stage_commands() -> list[dict[str, Any]]:
+    """The subcommands that import, diff and write guides. Imported only when one of them (or the
+    whole help) is asked for: they load Jinja2 and python-docx, which validate/eval/test never need."""
+    from compiler.diff.command import COMMANDS as diff_commands
+    from compiler.documents.guide.command import COMMANDS as guide_commands
+    from compiler.importer.command import COMMANDS as import_commands
+
+    return [import_commands, diff_commands, guide_commands]
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line (skipping --root DIR and other options)."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--root":
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def _expand(paths: Sequence[Path], root_policies: Path) -> list[Path]:
@@ -96,6 +118,9 @@ def _expand(paths: Sequence[Path], root_policies: Path) -> list[Path]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from compiler.documents import reports
+    from compiler.model.load import load_policies
+
     root_policies = find_root(args.root).joinpath("policies") if not args.paths else Path("policies")
     files = _expand(args.paths, root_policies)
     policies, errors = load_policies(files)
@@ -116,7 +141,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from compiler import stamp
+
     root = find_root(args.root)
+    if not args.check and stamp.unchanged(root):
+        print("generated/ 已是最新：自上次生成以来输入没有变化。")
+        return 0
+    from compiler import build  # the whole pipeline and every document writer
+
     outputs = build.build_all(root)
     if args.check:
         problems = build.stale(root, outputs)
@@ -129,6 +161,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"generated/ 是最新的（{len(outputs)} 个文件）。")
         return 0
     written = build.write(root, outputs)
+    stamp.record(root)
     print(f"已生成 {len(outputs)} 个文件（更新 {written} 个）到 generated/。")
     return 0
 
@@ -164,7 +197,7 @@ def evaluation_diagnostic(policy: Policy, exc: evalrt.EvaluationError, tree: YMa
     given = tree.get("facts")
     places = []
     if rule is not None and rule.node is not None and isinstance(given, YMap):
-        for name in dict.fromkeys(n.name for n in ast.names(rule.node)):
+        for name in dict.fromkeys(n.name for n in names(rule.node)):
             span = locate(tree, ["facts", name]) if name in given else None
             if span is not None:
                 places.append(f"「{name}」（{file}:{span.line}:{span.col}）")
@@ -177,7 +210,6 @@ def evaluation_diagnostic(policy: Policy, exc: evalrt.EvaluationError, tree: YMa
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    policy = load_policy(args.policy)
     facts, as_of, tree = load_facts_file(args.facts)
     if args.as_of:
         try:
@@ -189,22 +221,52 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "E102", "申报信息缺少评价日期 as_of", tree.span,
             hint="在文件中写 as_of: 2026-06-01，或在命令行用 --as-of 指定",
         )])
-    evaluate = (compile_evaluator(policy, args.policy) if args.engine == "generated"
-                else Interpreter(policy).evaluate)
+    try:
+        policy_text: str | None = args.policy.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        policy_text = None  # loading the policy below reports it, with the file's name
+    from compiler.evaluate.cases import compile_evaluator, wrap_generated
+    from compiler.evaluate.interpreter import Interpreter
+    from compiler.model.load import load_policy
+
+    module = None
+    if args.engine == "generated":
+        root = _root_of(args.policy)
+        committed = fresh_module(args.policy, policy_text, root / GENERATED) if root and policy_text else None
+        module = load_module(committed) if committed else None
+    if module is not None:
+        # The committed evaluator is fresh: no need to load, check and compile the policy.
+        evaluate, title, doc_number = wrap_generated(module), module["TITLE"], module["DOC_NUMBER"]
+    else:
+        policy = load_policy(args.policy)
+        evaluate = (compile_evaluator(policy, args.policy) if args.engine == "generated"
+                    else Interpreter(policy).evaluate)
+        title, doc_number = policy.meta.title, policy.meta.doc_number
     try:
         result = evaluate(facts, as_of)
     except evalrt.FactsError as exc:
         raise PolicyError(facts_diagnostics(exc, tree, display_path(args.facts))) from None
     except evalrt.EvaluationError as exc:
+        policy = load_policy(args.policy)  # only now: the diagnostic points at the rule as written
         raise PolicyError([evaluation_diagnostic(policy, exc, tree, display_path(args.facts))]) from None
     if args.format == "json":
-        print(json.dumps(reports.result_json(result), ensure_ascii=False, indent=2))
+        print(json.dumps(result_json(result), ensure_ascii=False, indent=2))
     else:
-        print(reports.result_text(policy, result))
+        print(result_text(title, doc_number, result))
     return 0
 
 
+def _root_of(path: Path) -> Path | None:
+    """The project a policy file belongs to (the folder above its policies/), if any."""
+    for parent in path.resolve().parents:
+        if parent.name == "policies":
+            return parent.parent
+    return None
+
+
 def cmd_test(args: argparse.Namespace) -> int:
+    from compiler.evaluate.cases import find_case_files, run_file
+
     files = list(args.paths) or find_case_files(find_root(args.root) / "policies")
     if not files:
         print("没有找到测试用例文件（*.cases.yaml）。", file=sys.stderr)
@@ -232,13 +294,15 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Any] = {"validate": cmd_validate, "build": cmd_build, "eval": cmd_eval, "test": cmd_test}
+OWN_COMMANDS = frozenset(COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser(_command_word(words))
     fmt = "text"
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
         fmt = getattr(args, "format", "text")
         if not args.command:
             parser.print_help(sys.stderr)

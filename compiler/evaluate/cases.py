@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from compiler.evaluate.codegen import generate
 from compiler.evaluate.interpreter import Interpreter
@@ -23,7 +22,11 @@ from compiler.source.diagnostics import Diagnostic, PolicyError, Span
 from compiler.source.files import display_path
 from compiler.source.yamlsrc import YMap, plain
 
-Evaluator = Callable[[dict[str, Any], dt.date], dict[str, Any]]
+
+class Evaluator(Protocol):
+    """`evaluate(facts, as_of, *, trace=True)` of a generated module or the interpreter."""
+
+    def __call__(self, facts: dict[str, Any], as_of: dt.date, /, *, trace: bool = True) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -114,19 +117,22 @@ def wrap_generated(namespace: dict[str, Any]) -> Evaluator:
     return evaluate
 
 
-def _outcome(fn: Evaluator, facts: dict[str, Any], as_of: dt.date) -> tuple[str, Any]:
+def outcome(fn: Evaluator, facts: dict[str, Any], as_of: dt.date, *, trace: bool = True) -> tuple[str, Any]:
+    """Everything an evaluation gives, for the differential check: the whole result (trace
+    included), or the error's class and every field of it (cite, message, rule; the missing,
+    invalid and unknown facts with their messages)."""
     try:
-        return "ok", fn(facts, as_of)
+        return "ok", fn(facts, as_of, trace=trace)
     except evalrt.FactsError as exc:
-        return "facts_error", (sorted(exc.missing), sorted(n for n, _ in exc.invalid), sorted(n for n, _ in exc.unknown))
+        return "facts_error", (exc.missing, exc.invalid, exc.unknown, str(exc))
     except evalrt.EvaluationError as exc:
-        return "evaluation_error", exc.cite
+        return "evaluation_error", (exc.cite, exc.message, exc.rule)
 
 
 def run_case(case: Case, generated: Evaluator, reference: Evaluator) -> CaseResult:
     res = CaseResult(case)
-    gen = _outcome(generated, case.facts, case.as_of)
-    ref = _outcome(reference, case.facts, case.as_of)
+    gen = outcome(generated, case.facts, case.as_of)
+    ref = outcome(reference, case.facts, case.as_of)
     if gen != ref:
         res.failures.append("生成的求值器与参考解释器结果不一致（差异测试失败）")
     kind, out = gen
@@ -135,9 +141,8 @@ def run_case(case: Case, generated: Evaluator, reference: Evaluator) -> CaseResu
         if kind != "facts_error":
             res.failures.append(f"应报错 {exp['error']}，实际{'计算成功' if kind == 'ok' else kind}")
             return res
-        missing: list[str]
-        invalid: list[str]
-        missing, invalid, _unknown = out
+        missing = sorted(out[0])
+        invalid = out[1]
         if exp["error"] == "missing_facts" and "missing" in exp:
             want = sorted(str(m) for m in exp["missing"])
             if want != missing:

@@ -22,6 +22,14 @@ class Node:
 
 
 @dataclass(frozen=True, slots=True)
+class Unparsed(Node):
+    """Stands for an expression with a syntax error (already reported), so that every expression of
+    a model has a node; a policy with one never gets past the checks."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Quantity(Node):
     """A number with its unit as written; `value` is in base units (元, ratio, 吨 …)."""
 

@@ -9,15 +9,28 @@ from __future__ import annotations
 import re
 from functools import cache
 
-import cn2an
+# Article numbers need only 1–99,999. A converter of our own instead of cn2an, whose import alone
+# takes ~120 ms of every command's start-up; tests check both directions against cn2an on 1–20,000.
+_DIGITS = "零一二三四五六七八九"
+_POWERS = ((10000, "万"), (1000, "千"), (100, "百"), (10, "十"))
 
 
 @cache
 def zh_number(n: int) -> str:
     """11 → 十一, 20 → 二十, 105 → 一百零五 (the form used in 第十一条)."""
-    if n <= 0:
+    if not 0 < n < 100000:
         raise ValueError(n)
-    return str(cn2an.an2cn(n, "low"))
+    out, pending_zero = "", False
+    for power, name in _POWERS:
+        digit, n = divmod(n, power)
+        if digit:
+            out += ("零" if pending_zero else "") + _DIGITS[digit] + name
+            pending_zero = False
+        elif out:
+            pending_zero = True
+    if n:
+        out += ("零" if pending_zero else "") + _DIGITS[n]
+    return out[1:] if out.startswith("一十") else out  # 十一, not 一十一
 
 
 def chapter_label(n: int) -> str:
@@ -53,11 +66,36 @@ _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
               "七": 7, "八": 8, "九": 9}  # fmt: skip
 
 
+_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+
+
 def parse_zh_number(text: str) -> int:
-    """十一 → 11, 二十八 → 28, 一百零五 → 105; ASCII digits are accepted too."""
-    if text.isdigit():
+    """十一 → 11, 二十八 → 28, 一百零五 → 105, 二〇二六 → 2026; ASCII digits are accepted too.
+    Raises ValueError for anything else."""
+    if text.isdigit() and text.isascii():
         return int(text)
-    value = int(cn2an.cn2an(text, "smart"))
+    if text and all(ch in _ZH_DIGITS for ch in text) and len(text) > 1:  # 二〇二六: digit by digit
+        return int("".join(str(_ZH_DIGITS[ch]) for ch in text))
+    total, section, digit, last_unit = 0, 0, None, 100000
+    for ch in text:
+        if ch in _ZH_DIGITS:
+            if digit is not None and _ZH_DIGITS[ch] != 0:
+                raise ValueError(text)
+            digit = _ZH_DIGITS[ch] or None
+        elif ch in _UNITS:
+            unit = _UNITS[ch]
+            if unit == 10000:
+                total, section, digit, last_unit = (section + (digit or 0)) * unit, 0, None, 100000
+                continue
+            if unit >= last_unit:
+                raise ValueError(text)
+            section += (digit if digit is not None else 1) * unit  # 十二: a bare unit counts one
+            digit, last_unit = None, unit
+        else:
+            raise ValueError(text)
+    value = total + section + (digit or 0)
+    if not text or value <= 0 and text not in ("零", "〇"):
+        raise ValueError(text)
     return value
 
 

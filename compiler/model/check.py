@@ -7,13 +7,13 @@ compared with money are compile errors with file:line:column and the clause.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from compiler.lang import ast, numbering
-from compiler.lang.parser import ExprSyntaxError, parse, parse_band
 from compiler.lang.units import (
     DURATION_DIMS,
     MONEY,
@@ -26,6 +26,7 @@ from compiler.model.policy import (
     Amount,
     Clause,
     Expr,
+    Fact,
     Policy,
     Tiers,
     effective_after,
@@ -112,28 +113,16 @@ class Checker:
         for name, param in policy.parameters.items():
             self.env[name] = Type("num", param.unit.dims if param.unit else ())
         self.env["评价日期"] = DATE
-        self.types: dict[ast.Node, Type] = policy.node_types
+        self.types: dict[ast.Node, Type] = {}
 
     # -- expressions ----------------------------------------------------------------------
-    def parse_expr(self, expr: Expr, clause: str | None) -> bool:
-        try:
-            expr.node = parse(expr.text)
-            return True
-        except ExprSyntaxError as exc:
-            self.diag.error(
-                "E201", f"表达式语法错误：{exc.message}", expr.src.offset_span(exc.start, exc.end),
-                clause, exc.hint,
-            )
-            return False
-
     def span_of(self, src: YStr, node: ast.Node) -> Span:
         return src.offset_span(node.pos[0], node.pos[1])
 
     def typecheck(self, expr: Expr, clause: str | None, want: str, what: str) -> Type | None:
         """Type an expression; `want` is "bool", "money", "num" or "any"."""
-        if expr.node is None and not self.parse_expr(expr, clause):
-            return None
-        assert expr.node is not None
+        if isinstance(expr.node, ast.Unparsed):
+            return None  # the syntax error was reported when the model was built
         try:
             t = self.infer(expr.node)
         except _TypeError as exc:
@@ -375,11 +364,6 @@ class Checker:
     def check_tiers(self, tiers: Tiers, clause: str, what: str) -> None:
         of_t = self.typecheck(tiers.of, clause, "num", "分档依据")
         for band in tiers.bands:
-            try:
-                band.band = parse_band(str(band.range_src))
-            except ExprSyntaxError as exc:
-                self.diag.error("E201", exc.message, band.range_src.span, clause, exc.hint)
-                continue
             if of_t is not None and band.band.unit is not None and band.band.unit.dims != of_t.dims:
                 self.diag.error(
                     "E303", f"分档区间「{band.range_src}」的单位与分档依据（{describe_dims(of_t.dims)}）不一致",
@@ -392,10 +376,9 @@ class Checker:
 
     def check_band_layout(self, tiers: Tiers, clause: str) -> None:
         """Bands must not overlap; gaps between them are reported unless `otherwise` covers them."""
-        bands = [b for b in tiers.bands if b.band is not None]
+        bands = list(tiers.bands)
         for i, a in enumerate(bands):
             for b in bands[i + 1 :]:
-                assert a.band is not None and b.band is not None
                 point = _overlap(a.band, b.band)
                 if point is not None:
                     self.diag.error(
@@ -407,11 +390,9 @@ class Checker:
         if tiers.otherwise is not None:
             return
         ordered = sorted(
-            (b for b in bands if b.band is not None),
-            key=lambda b: (b.band.lower if b.band and b.band.lower is not None else Decimal("-Infinity")),
+            bands, key=lambda b: b.band.lower if b.band.lower is not None else Decimal("-Infinity"),
         )
         for a, b in zip(ordered, ordered[1:], strict=False):
-            assert a.band is not None and b.band is not None
             gap = _gap(a.band, b.band)
             if gap:
                 self.diag.error(
@@ -432,10 +413,21 @@ class Checker:
             if fact.clause and self.resolve(fact.clause) is None:
                 self.diag.error("E305", f"事实「{fact.name}」引用的条款「{fact.clause}」不存在", fact.span,
                                 hint=self.clause_hint(fact.clause))
+            self.check_domain(fact)
             if fact.has_default and fact.default is not None:
                 problem = _default_problem(fact, self.env[fact.name])
                 if problem:
                     self.diag.error("E302", f"事实「{fact.name}」的缺省值{problem}", fact.default_span or fact.span)
+
+    def check_domain(self, fact: Fact) -> None:
+        """`whole`, `minimum` and `maximum` belong to numbers; the bounds must admit a value."""
+        declared = fact.whole or fact.minimum is not None or fact.maximum is not None
+        if declared and fact.type != "number":
+            self.diag.error("E302", f"事实「{fact.name}」不是数值，不能规定 whole/minimum/maximum", fact.span,
+                            hint="取值范围只用于 type: number 的事实")
+        elif fact.minimum is not None and fact.maximum is not None and fact.minimum > fact.maximum:
+            self.diag.error("E302", f"事实「{fact.name}」的 minimum（{fact.minimum}）大于 maximum（{fact.maximum}）",
+                            fact.span)
 
     def check_parameters(self) -> None:
         for param in self.p.parameters.values():
@@ -620,10 +612,7 @@ def _gap(a: ast.Band, b: ast.Band) -> str | None:
     return None
 
 
-def _default_problem(fact: object, t: Type) -> str | None:
-    from compiler.model.policy import Fact
-
-    assert isinstance(fact, Fact)
+def _default_problem(fact: Fact, t: Type) -> str | None:
     value = fact.default
     if t.kind == "bool" and not isinstance(value, bool):
         return "应为 true 或 false"
@@ -638,6 +627,9 @@ def _default_problem(fact: object, t: Type) -> str | None:
     return None
 
 
-def check(policy: Policy) -> Collector:
-    """Parse and check every expression and clause of a policy; returns all diagnostics."""
-    return Checker(policy).run()
+def check(policy: Policy) -> tuple[Policy, Collector]:
+    """Check every expression and clause of a policy: all diagnostics, and the checked policy —
+    a copy of `policy` that carries the type of every expression node (the input is not changed)."""
+    checker = Checker(policy)
+    diagnostics = checker.run()
+    return dataclasses.replace(policy, node_types=checker.types), diagnostics

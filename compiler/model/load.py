@@ -13,7 +13,7 @@ from compiler.model import policy as model
 from compiler.source import schema, yamlsrc
 from compiler.source.diagnostics import Diagnostic, PolicyError
 from compiler.source.files import display_path
-from compiler.source.yamlsrc import YMap
+from compiler.source.schema import load_document as load_document  # re-exported for older callers
 
 
 def load_policy(path: Path) -> model.Policy:
@@ -23,19 +23,13 @@ def load_policy(path: Path) -> model.Policy:
     return policy_from_tree(tree, name)
 
 
-def load_document(path: Path, schema_name: str, name: str | None = None) -> YMap:
-    """Stages 1–2 for any YAML input (cases, facts, year parameters, calendars, diff notes):
-    load with positions and validate against its schema; raises PolicyError."""
-    display = name or display_path(path)
-    return schema.validated(yamlsrc.load_yaml(path, display), display, schema_name)
-
-
 def policy_from_tree(tree: object, name: str) -> model.Policy:
     valid = schema.validated(tree, name, "policy")
     policy, collector = model.build(valid, name)
-    collector.extend(check_stage.check(policy).items)
+    checked, diagnostics = check_stage.check(policy)
+    collector.extend(diagnostics.items)
     collector.raise_if_any()
-    return policy
+    return checked
 
 
 def load_policies(paths: list[Path]) -> tuple[list[model.Policy], list[Diagnostic]]:

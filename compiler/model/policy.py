@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from compiler.lang import ast, numbering
+from compiler.lang.parser import ExprSyntaxError, parse, parse_band
 from compiler.lang.units import Unit, parse_unit
 from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import Collector, Span
@@ -32,23 +33,24 @@ RULE_KEYS = (
 )  # fmt: skip
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Expr:
-    """An expression as written in YAML; `node` is filled by the expressions stage."""
+    """An expression as written in YAML and its syntax tree (parsed when the model is built; an
+    `ast.Unparsed` node where the text has a syntax error, which is reported then)."""
 
     src: YStr
-    node: ast.Node | None = None
+    node: ast.Node
 
     @property
     def text(self) -> str:
         return str(self.src)
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Band:
     range_src: YStr
     value: Expr
-    band: ast.Band | None = None
+    band: ast.Band  # an open band where the range has a syntax error (reported when built)
 
 
 @dataclass
@@ -169,6 +171,9 @@ class Fact:
     clause: str | None = None
     evidence: tuple[str, ...] = ()
     supplied_by: str = "applicant"  # "authority": checked by the reviewer, not submitted
+    whole: bool = False  # numbers: whole numbers only (counts of 项, 人, 次 …)
+    minimum: Decimal | None = None  # numbers: bounds in the fact's own unit, inclusive
+    maximum: Decimal | None = None
 
 
 @dataclass
@@ -235,7 +240,9 @@ class Policy:
     procedure: list[ProcedureStep]
     tree: YMap
     spans: dict[str, Span] = field(default_factory=dict)  # span of each `meta` field etc.
-    node_types: dict[Any, Any] = field(default_factory=dict)  # expression node → check.Type
+    # expression node → its checked type (check.Type): set only by the checker, which returns a
+    # new Policy with it rather than filling this one in
+    node_types: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def articles(self) -> list[Clause]:
@@ -433,9 +440,24 @@ class _Builder:
             )
         self.rule_ids.setdefault(rid, span)
 
-    def _expr(self, value: Any) -> Expr:
+    def _expr(self, value: Any, cite: str | None) -> Expr:
+        """Parse an expression where it is written; a syntax error is reported at its column."""
         assert isinstance(value, YStr)
-        return Expr(value)
+        try:
+            return Expr(value, parse(str(value)))
+        except ExprSyntaxError as exc:
+            self.errors.error("E201", f"表达式语法错误：{exc.message}", value.offset_span(exc.start, exc.end),
+                              cite, exc.hint)
+            return Expr(value, ast.Unparsed((0, len(value)), str(value)))
+
+    def _band(self, raw: YMap, cite: str) -> Band:
+        src = raw["range"]
+        try:
+            band = parse_band(str(src))
+        except ExprSyntaxError as exc:
+            self.errors.error("E201", exc.message, src.span, cite, exc.hint)
+            band = ast.Band(None, False, None, False, None, str(src))
+        return Band(src, self._expr(raw["value"], cite), band)
 
     def _rules(self, clause: Clause, node: YMap) -> None:
         for raw in node.get("awards") or []:
@@ -445,19 +467,19 @@ class _Builder:
             if isinstance(amount_raw, YMap):
                 t = amount_raw["tiers"]
                 amount = Tiers(
-                    self._expr(t["of"]),
-                    [Band(b["range"], self._expr(b["value"])) for b in t["bands"]],
-                    self._expr(t["otherwise"]) if "otherwise" in t else None,
+                    self._expr(t["of"], clause.cite),
+                    [self._band(b, clause.cite) for b in t["bands"]],
+                    self._expr(t["otherwise"], clause.cite) if "otherwise" in t else None,
                     amount_raw.span,
                 )
             else:
-                amount = self._expr(amount_raw)
+                amount = self._expr(amount_raw, clause.cite)
             self.awards.append(
                 Award(
                     str(raw["id"]), str(raw["name"]), amount, clause, raw.span,
                     str(raw["qualification"]) if "qualification" in raw else None,
                     bool(raw.get("first_time", False)), bool(raw.get("one_time", False)),
-                    self._expr(raw["when"]) if "when" in raw else None,
+                    self._expr(raw["when"], clause.cite) if "when" in raw else None,
                     str(raw["group"]) if "group" in raw else None,
                     _evidence(raw.get("evidence")), str(raw["note"]) if "note" in raw else None,
                     str(raw["level"]) if "level" in raw else None,
@@ -469,7 +491,7 @@ class _Builder:
                 self._rule_id(str(raw["id"]), raw.value_spans["id"], clause)
                 target.append(
                     ConditionRule(
-                        str(raw["id"]), kind, self._expr(raw["when"]), str(raw["reason"]), clause,
+                        str(raw["id"]), kind, self._expr(raw["when"], clause.cite), str(raw["reason"]), clause,
                         raw.span, _evidence(raw.get("evidence")),
                         frozenset(str(a) for a in raw["applies_to"]) if "applies_to" in raw else None,
                         raw.value_spans.get("applies_to"),
@@ -488,7 +510,7 @@ class _Builder:
             self.procedure.append(
                 ProcedureStep(
                     str(raw["id"]), str(raw["step"]), clause, raw.span,
-                    self._expr(raw["duration"]) if "duration" in raw else None,
+                    self._expr(raw["duration"], clause.cite) if "duration" in raw else None,
                     str(raw["where"]) if "where" in raw else None,
                     str(raw["by"]) if "by" in raw else None,
                 )
@@ -513,9 +535,26 @@ class _Builder:
                 str(raw["clause"]) if "clause" in raw else None,
                 _evidence(raw.get("evidence")),
                 str(raw.get("supplied_by", "applicant")),
+                bool(raw.get("whole", False)),
+                self._bound(raw, raw_facts, name, "minimum"),
+                self._bound(raw, raw_facts, name, "maximum"),
             )
             out[str(name)] = fact
         return out
+
+    def _bound(self, raw: YMap, raw_facts: YMap, name: str, key: str) -> Decimal | None:
+        """A fact's `minimum`/`maximum`: a number in the fact's unit (E303 when it is not one)."""
+        if key not in raw:
+            return None
+        try:
+            value = Decimal(str(raw[key]).strip())
+        except ArithmeticError:
+            value = Decimal("NaN")
+        if not value.is_finite():
+            self.errors.error("E302", f"事实「{name}」的 {key} 应为数值，实际是「{raw[key]}」",
+                              locate(raw_facts, [name, key]), hint="写成整数或小数，如 0、100、0.5")
+            return None
+        return value
 
     def build_parameters(self) -> dict[str, Parameter]:
         out: dict[str, Parameter] = {}
@@ -526,7 +565,8 @@ class _Builder:
             for i, v in enumerate(raw["values"]):
                 start = _date(v["from"], locate(raw, ["values", i, "from"]), f"参数「{name}」", self.errors)
                 if start is not None:
-                    values.append(ParamValue(start, self._expr(v["value"]), str(v["clause"]) if "clause" in v else None))
+                    clause_id = str(v["clause"]) if "clause" in v else None
+                    values.append(ParamValue(start, self._expr(v["value"], None), clause_id))
             out[str(name)] = Parameter(
                 str(name),
                 _unit(raw.get("unit"), locate(raw, ["unit"]), f"参数「{name}」", self.errors),

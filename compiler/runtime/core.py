@@ -19,9 +19,24 @@ from typing import Any
 RESULT_FORMAT = "policyc-result/1"
 CENT = Decimal("0.01")
 
-# FactSpec: (kind, unit name, {accepted unit: scale to base}, values or None,
-#            has_default, default (already in base units), optional)
-FactSpec = tuple[str, str | None, dict[str, Decimal] | None, frozenset[str] | None, bool, Any, bool]
+
+class FactSpec:
+    """What an application may give for one fact: its kind (bool, num, date, text, set), unit and
+    the units accepted for it (scale to the base unit), admitted values, default (in base units),
+    whether it may be empty, and for numbers its domain (whole numbers, bounds in base units)."""
+
+    __slots__ = ("kind", "unit", "units", "values", "has_default", "default", "optional", "whole", "minimum",
+                 "maximum")  # fmt: skip
+
+    def __init__(
+        self, kind: str, *, unit: str | None = None, units: dict[str, Decimal] | None = None,
+        values: frozenset[str] | None = None, has_default: bool = False, default: Any = None,
+        optional: bool = False, whole: bool = False, minimum: Decimal | None = None,
+        maximum: Decimal | None = None,
+    ) -> None:
+        self.kind, self.unit, self.units, self.values = kind, unit, units, values
+        self.has_default, self.default, self.optional = has_default, default, optional
+        self.whole, self.minimum, self.maximum = whole, minimum, maximum
 
 
 class FactsError(Exception):
@@ -76,9 +91,9 @@ def parse_date(value: Any) -> dt.date:
 
 
 def _coerce_one(spec: FactSpec, value: Any) -> Any:
-    kind, unit_name, units, values, _, _, optional = spec
+    kind, unit_name, units, values = spec.kind, spec.unit, spec.units, spec.values
     if value is None:
-        if optional:
+        if spec.optional:
             return None
         raise ValueError("不能为空")
     if kind == "bool":
@@ -104,7 +119,9 @@ def _coerce_one(spec: FactSpec, value: Any) -> Any:
         assert units is not None
         if unit not in units:
             raise ValueError(f"单位「{unit}」不适用；可用：{'、'.join(units)}")
-        return number * units[unit]
+        if not number.is_finite():
+            raise ValueError(f"应为有限的数值，实际是「{value}」")
+        return _in_domain(spec, number * units[unit], value)
     if kind == "date":
         return parse_date(value)
     if kind == "text":
@@ -126,6 +143,22 @@ def _coerce_one(spec: FactSpec, value: Any) -> Any:
     raise ValueError(f"未知的事实类型 {kind}")  # pragma: no cover
 
 
+def _in_domain(spec: FactSpec, number: Decimal, given: Any) -> Decimal:
+    """A number checked against the fact's declared domain (whole numbers, bounds)."""
+    if spec.whole and number != number.to_integral_value():
+        raise ValueError(f"应为整数，实际是「{given}」")
+    unit = spec.unit or ""
+    if spec.minimum is not None and number < spec.minimum:
+        raise ValueError(f"不能小于{_plain_number(spec.minimum)}{unit}，实际是「{given}」")
+    if spec.maximum is not None and number > spec.maximum:
+        raise ValueError(f"不能大于{_plain_number(spec.maximum)}{unit}，实际是「{given}」")
+    return number
+
+
+def _plain_number(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
+
+
 def coerce_facts(spec: Mapping[str, FactSpec], raw: Mapping[str, Any]) -> dict[str, Any]:
     """Check and convert an application's facts into base units; raises FactsError listing
     every missing, invalid and unknown fact at once."""
@@ -138,9 +171,9 @@ def coerce_facts(spec: Mapping[str, FactSpec], raw: Mapping[str, Any]) -> dict[s
                 out[name] = _coerce_one(fact, raw[name])
             except ValueError as exc:
                 invalid.append((name, str(exc)))
-        elif fact[4]:
-            out[name] = fact[5]
-        elif fact[6]:
+        elif fact.has_default:
+            out[name] = fact.default
+        elif fact.optional:
             out[name] = None
         else:
             missing.append(name)
@@ -222,6 +255,14 @@ def ceil(value: Any) -> Any:
     return Decimal(value).to_integral_value(rounding=ROUND_CEILING)
 
 
+def divide(x: Any, y: Any) -> Decimal:
+    """x ÷ y as a Decimal (also for two ints); division by zero raises ZeroDivisionError."""
+    if not y:
+        raise ZeroDivisionError
+    quotient: Decimal = Decimal(x) / y
+    return quotient
+
+
 def money(value: Decimal) -> Decimal:
     """Round an amount in 元 to 分, half up (四舍五入). An amount too large to hold to the 分 in
     28 significant digits raises decimal.InvalidOperation (an ArithmeticError)."""
@@ -249,9 +290,38 @@ def amount_json(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
 
-def step(
-    trace: list[dict[str, Any]], kind: str, rule: str, clause: str, cite: str, result: Any, detail: str
-) -> None:
-    trace.append(
-        {"kind": kind, "rule": rule, "clause": clause, "cite": cite, "result": result, "detail": detail}
-    )
+def require_date(as_of: Any) -> None:
+    """The evaluation date must be a datetime.date (not a string): raises TypeError otherwise."""
+    if as_of.__class__ is not dt.date:
+        raise TypeError(f"评价日期 as_of 应为 datetime.date（如 dt.date(2026, 6, 1)），实际是 {as_of!r}")
+
+
+def rule_error(
+    cite: str, text: str, exc: BaseException, f: Mapping[str, Any], optional: tuple[str, ...]
+) -> EvaluationError:
+    """The EvaluationError for a rule `text` (at clause `cite`) that raised `exc`; `optional` are
+    the optional facts the rule uses, in the order written, for the message about empty facts."""
+    if isinstance(exc, ZeroDivisionError):
+        return EvaluationError(cite, f"「{text}」中出现除以零", text)
+    if isinstance(exc, CalendarError):
+        return EvaluationError(cite, f"「{text}」{exc}，请核对事实的取值", text)
+    if isinstance(exc, ArithmeticError):  # decimal.InvalidOperation: beyond 28 significant digits
+        return EvaluationError(cite, f"「{text}」{OUT_OF_RANGE}", text)
+    empty = [name for name in optional if f.get(name) is None]
+    if not empty:  # pragma: no cover - a TypeError that no empty fact explains is a bug
+        raise exc
+    names = "、".join(f"「{name}」" for name in empty)
+    return EvaluationError(cite, f"事实{names}为空，无法计算「{text}」", text)
+
+
+def dated_value(name: str, cite: str, on: dt.date | None, starts: tuple[dt.date, ...]) -> int:
+    """Which value of a dated parameter applies on `on`: the position of the last start ≤ on."""
+    if on is None:
+        raise EvaluationError(cite, f"参数「{name}」所依据的日期为空")
+    chosen = -1
+    for i, start in enumerate(starts):
+        if start <= on:
+            chosen = i
+    if chosen < 0:
+        raise EvaluationError(cite, f"参数「{name}」在 {on.isoformat()} 尚无适用的值")
+    return chosen

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from compiler.source.diagnostics import UsageError
 
+GENERATED = "generated"  # the build's output folder, beside policies/
+
 
 def display_path(path: Path) -> str:
     """A path as users see it in messages: relative to the working directory when possible."""

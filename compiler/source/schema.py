@@ -11,13 +11,15 @@ import json
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
 from compiler.lang.numbering import cite
 from compiler.source.diagnostics import Diagnostic, PolicyError, did_you_mean
-from compiler.source.yamlsrc import YMap, locate
+from compiler.source.files import display_path
+from compiler.source.yamlsrc import YMap, load_yaml, locate
 
 SCHEMAS = ("policy", "cases", "facts", "guide-year", "holidays")
 
@@ -229,3 +231,10 @@ def validate(tree: Any, file: str, schema_name: str = "policy") -> list[Diagnost
                 seen.add(key)
                 out.append(diag)
     return out
+
+
+def load_document(path: Path, schema_name: str, name: str | None = None) -> YMap:
+    """Stages 1–2 for any YAML input (cases, facts, year parameters, calendars, diff notes):
+    load with positions and validate against its schema; raises PolicyError."""
+    display = name or display_path(path)
+    return validated(load_yaml(path, display), display, schema_name)
