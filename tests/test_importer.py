@@ -292,17 +292,18 @@ def test_hami_proposals_match_the_hand_encoded_amounts(imported: Callable[[str],
 def test_a_proposal_the_checker_rejects_is_not_written(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The import validates the file with every proposal uncommented; a proposal that would not
     compile is dropped to a note, so uncommenting never yields a broken policy."""
-    from compiler.importer import command as importer
+    from compiler.importer import importing
+    from compiler.importer.proposals import Proposal
 
-    real = importer.propose
+    real = importing.propose
 
-    def broken(text: str, title: str, rule_id: str, counter: list[int]) -> list[importer.Proposal]:
+    def broken(text: str, title: str, rule_id: str, counter: list[int]) -> list[Proposal]:
         found = real(text, title, rule_id, counter)
         if rule_id == "auto-a9-i1":
             found[0].amount = "20万元 +"  # a syntax error
         return found
 
-    monkeypatch.setattr(importer, "propose", broken)
+    monkeypatch.setattr(importing, "propose", broken)
     imp = import_document(HAMI_SOURCE, tmp_path / "policies/h/final.yaml", document=2)
     (rejected,) = imp.proposals["a9.i1"]
     assert not rejected.usable and "auto-a9-i1-1" not in imp.yaml_text

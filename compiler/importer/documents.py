@@ -1,0 +1,152 @@
+"""Finding the documents inside one source file (a gazette or a website export holds several) and
+which of them are importable 办法 (articles, or numbered measures); see docs/import.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.documents.text import ends_sentence
+from compiler.importer.lines import (
+    ARTICLE_RE,
+    ITEM_RE,
+    MEASURE_RE,
+    NOTICE_END_RE,
+    Line,
+    chapter_match,
+    heading_like,
+    is_doc_number,
+    measure_match,
+    zh_to_int,
+)
+
+
+@dataclass
+class Document:
+    """One document found in a source file (lines are 0-based indices into the line list)."""
+
+    index: int  # 1-based, as listed
+    start: int
+    end: int  # exclusive
+    title: str
+    title_lines: tuple[int, int]  # [first, last] indices of the title
+    kind: str  # "articles" | "measures" | "other"
+    notice: Document | None = None  # the issuing / consultation notice of an 办法
+    role: str = ""  # for "other": what it is, shown in the listing
+
+    @property
+    def importable(self) -> bool:
+        return self.kind in ("articles", "measures")
+
+
+def _notice_title(lines: list[Line], i: int) -> int | None:
+    """The last line of a notice title (关于……的通知) starting at line i, or None."""
+    first = lines[i].clean
+    if "关于" not in first[:40] or any(c in first for c in "。；;"):
+        return None
+    text, j = first, i
+    while not NOTICE_END_RE.search(text) and j + 1 < len(lines) and j - i < 2 and not lines[j + 1].blank:
+        j += 1
+        text += lines[j].clean
+    if not NOTICE_END_RE.search(text) or len(text) > 120:
+        return None
+    # A title is followed by its 文号 or addressees (…：), or preceded by its 文号; a line in a
+    # catalogue of documents is followed by "（日期 文号）" and is not a title.
+    after = [ln for ln in lines[j + 1 : j + 6] if not ln.blank][:2]
+    before = [ln for ln in reversed(lines[max(0, i - 4) : i]) if not ln.blank][:1]
+    if any(is_doc_number(ln) or ln.clean.endswith(("：", ":")) for ln in after):
+        return j
+    if before and is_doc_number(before[0]):
+        return j
+    return None
+
+
+def _body_starts(lines: list[Line]) -> list[int]:
+    """Indices of the title line of each 办法: the line before its 第一章 (or 第一条)."""
+    titles = []
+    for i, line in enumerate(lines):
+        chap = chapter_match(line)
+        art = ARTICLE_RE.match(line.clean)
+        first = (chap and zh_to_int(chap.group(1)) == 1) or (art and zh_to_int(art.group(1)) == 1)
+        if not first:
+            continue
+        p = i - 1
+        while p >= 0 and lines[p].blank:
+            p -= 1
+        if p < 0:
+            continue
+        prev = lines[p]
+        structural = chapter_match(prev) or ARTICLE_RE.match(prev.clean) or ITEM_RE.match(prev.clean)
+        if not structural and len(prev.clean) <= 60 and not ends_sentence(prev.clean):
+            titles.append(p)
+    return titles
+
+
+def find_documents(lines: list[Line]) -> list[Document]:
+    """Split a file into documents at their titles and classify each (see docs/import.md)."""
+    starts: dict[int, tuple[int, str]] = {}  # first title line → (last title line, how found)
+    for i, line in enumerate(lines):
+        if line.heading and line.level == 1 and not line.blank:
+            starts[i] = (i, "heading")
+            continue
+        end = _notice_title(lines, i)
+        if end is not None and not any(s <= i <= e for s, (e, _) in starts.items()):
+            starts[i] = (end, "notice")
+            continue
+        blanks = 0
+        p = i - 1
+        while p >= 0 and lines[p].blank:
+            blanks, p = blanks + 1, p - 1
+        if (blanks >= 3 and p >= 0 and "\t" not in line.raw.strip() and 6 <= len(line.clean) <= 40
+                and heading_like(line.clean) and not line.clean[0].isdigit()):
+            starts.setdefault(i, (i, "gap"))
+    for t in _body_starts(lines):
+        if not any(s <= t <= e for s, (e, _) in starts.items()):
+            starts[t] = (t, "title")
+    # A 文号 printed above its title (伊市政办规〔2025〕3号 ⏎ 关于印发……) belongs to that document.
+    moved: dict[int, tuple[int, str, int]] = {}
+    for s, (e, how) in starts.items():
+        p = s - 1
+        while p >= 0 and lines[p].blank:
+            p -= 1
+        first = p if p >= 0 and is_doc_number(lines[p]) and how == "notice" else s
+        moved[first] = (e, how, s)
+    order = sorted(moved)
+    first_text = next((i for i, ln in enumerate(lines) if not ln.blank), len(lines))
+    docs: list[Document] = []
+    if not order or order[0] > first_text:
+        end = order[0] if order else len(lines)
+        docs.append(Document(1, first_text, end, "", (first_text, first_text), "other"))
+    for k, s in enumerate(order):
+        e, how, title_start = moved[s]
+        end = order[k + 1] if k + 1 < len(order) else len(lines)
+        title = "".join(lines[j].clean for j in range(title_start, e + 1))
+        kind = "articles" if how == "title" else "other"
+        docs.append(Document(len(docs) + 1, s, end, title, (title_start, e), kind))
+    for doc in docs:
+        if doc.kind == "other" and doc.title and measure_lines(lines, doc) is not None:
+            doc.kind = "measures"
+    for prev, doc in zip(docs, docs[1:], strict=False):
+        if doc.kind == "articles" and prev.kind == "other":
+            doc.notice = prev
+            prev.role = f"发文通知，见第 {doc.index} 个文件" if prev.title else f"征求意见公告或说明，见第 {doc.index} 个文件"
+    return docs
+
+
+def measure_lines(lines: list[Line], doc: Document) -> list[int] | None:
+    """The heading lines of numbered measures 一、二、… when the whole document is built of them.
+
+    Every line of the document that starts with a Chinese numeral and 、 must be a short heading
+    (no sentence punctuation) and they must count 一, 二, 三 … without a gap; paragraphs numbered
+    一、…。 (a notice's points) or a list of repealed titles do not qualify."""
+    found: list[int] = []
+    for i in range(doc.title_lines[1] + 1, doc.end):
+        line = lines[i]
+        m = MEASURE_RE.match(line.clean)
+        if not m:
+            continue
+        if not (measure_match(line) or (line.heading and m.group(2).strip())):
+            return None
+        if zh_to_int(m.group(1)) != len(found) + 1:
+            return None
+        found.append(i)
+    return found if len(found) >= 2 else None

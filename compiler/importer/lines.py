@@ -1,0 +1,91 @@
+"""The lines of a source and what each one looks like: 章, 条, 项, numbered measure, 文号, date,
+issuer. The patterns here are shared by the document finder, the structure parser and the metadata."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from compiler.documents.text import Located, Repair, strip_markup
+from compiler.importer.read import Source
+from compiler.lang import numbering
+
+ZH_NUMERALS = "一二三四五六七八九十百零〇两"
+_NUM = rf"[{ZH_NUMERALS}\d]+"
+CHAPTER_RE = re.compile(rf"^第\s*({_NUM})\s*章\s*(.*)$")
+ARTICLE_RE = re.compile(rf"^第\s*({_NUM})\s*条\s*(.*)$")
+ITEM_RE = re.compile(rf"^[（(]\s*([{ZH_NUMERALS}]+)\s*[）)]\s*(.*)$")
+MEASURE_RE = re.compile(rf"^([{ZH_NUMERALS}]+)\s*、\s*(.*)$")
+DOC_NUMBER_RE = re.compile(r"^(\S{1,24}?)\s*[〔\[［【(（]\s*(\d{4})\s*[〕\]］】)）]\s*(\d+)\s*号$")
+DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+ORG_RE = re.compile(r"^[\u4e00-\u9fff（）()·]{3,40}(?:办公室|办公厅|人民政府|委员会|管理局|局|厅|委|办|政府|部)$")
+NOTICE_END_RE = re.compile(r"(?:通知|公告|决定|意见|批复|通报|函|通告)$")
+_SENTENCE_PUNCT = set("，。；：,;:！？!?")
+DRAFT_MARK_RE = re.compile(r"[（(](?:征求意见稿|草案|送审稿|讨论稿)[）)]$")
+
+
+def heading_like(text: str, limit: int = 40) -> bool:
+    return 0 < len(text) <= limit and not any(c in _SENTENCE_PUNCT for c in text)
+
+
+@dataclass
+class Line:
+    no: int  # 1-based line (or paragraph) number in the source
+    raw: str
+    text: Located  # markup removed, not yet trimmed
+    markup: list[Repair]
+    heading: bool  # a markdown heading (`#`): never joined with the next line
+    level: int  # number of `#`, 0 when none
+
+    @property
+    def clean(self) -> str:
+        return self.text.text.strip()
+
+    @property
+    def blank(self) -> bool:
+        return not self.clean
+
+
+def lines_of(source: Source) -> list[Line]:
+    out = []
+    for i, raw in enumerate(source.lines, start=1):
+        loc, repairs, heading = strip_markup(Located.line(raw, i))
+        level = len(raw) - len(raw.lstrip().lstrip("#")) - (len(raw) - len(raw.lstrip())) if heading else 0
+        out.append(Line(i, raw, loc, repairs, heading, level))
+    return out
+
+
+def zh_to_int(text: str) -> int:
+    return numbering.parse_zh_number(text.strip())
+
+
+def chapter_match(line: Line) -> re.Match[str] | None:
+    m = CHAPTER_RE.match(line.clean)
+    if m and (not m.group(2).strip() or heading_like(m.group(2).strip(), 30)):
+        return m
+    return None
+
+
+def measure_match(line: Line) -> re.Match[str] | None:
+    m = MEASURE_RE.match(line.clean)
+    if m and heading_like(m.group(2).strip(), 30):
+        return m
+    return None
+
+
+def is_doc_number(line: Line) -> bool:
+    return bool(DOC_NUMBER_RE.match(line.clean))
+
+
+def is_date_line(line: Line) -> bool:
+    return bool(DATE_RE.fullmatch(line.clean))
+
+
+def signature_at(lines: list[Line], i: int, end: int) -> int | None:
+    """If lines[i] is an issuer line followed by a date line, the index of the date line."""
+    if not ORG_RE.match(lines[i].clean):
+        return None
+    j = i + 1
+    while j < end and lines[j].blank:
+        j += 1
+    return j if j < end and is_date_line(lines[j]) else None
