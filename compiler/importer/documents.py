@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from compiler.documents.text import ends_sentence
 from compiler.importer.lines import (
     ARTICLE_RE,
+    DRAFT_MARK_RE,
     ITEM_RE,
     MEASURE_RE,
     NOTICE_END_RE,
@@ -15,6 +16,7 @@ from compiler.importer.lines import (
     chapter_match,
     heading_like,
     is_doc_number,
+    is_metadata_line,
     measure_match,
     zh_to_int,
 )
@@ -60,24 +62,67 @@ def _notice_title(lines: list[Line], i: int) -> int | None:
     return None
 
 
-def _body_starts(lines: list[Line]) -> list[int]:
-    """Indices of the title line of each 办法: the line before its 第一章 (or 第一条)."""
+def toc_end(lines: list[Line], i: int) -> int | None:
+    """When lines[i] is the 第一章 of a table of contents (第一章总则 ⏎ 第二章… ⏎ 第一章总则 ⏎
+    第一条…), the index of the 第一章 that starts the text; else None."""
+    chap = chapter_match(lines[i])
+    if not chap or zh_to_int(chap.group(1)) != 1:
+        return None
+    j = i + 1
+    while j < len(lines) and (lines[j].blank or chapter_match(lines[j])):
+        chap = chapter_match(lines[j])
+        if chap and zh_to_int(chap.group(1)) == 1:
+            return j
+        j += 1
+    return None
+
+
+def _title_before(lines: list[Line], i: int) -> tuple[int, int] | None:
+    """The title of the 办法 whose text starts at line i: the nearest line above that is neither
+    blank, structure, nor metadata (an issuer, 文号 or date a mirror prints under the title), with
+    the line above it when the title's second line is only a draft mark (（征求意见稿）)."""
+    p = i - 1
+    while p >= 0 and (lines[p].blank or is_metadata_line(lines[p]) or _toc_line(lines, p)):
+        p -= 1
+    if p < 0:
+        return None
+    prev = lines[p]
+    structural = chapter_match(prev) or ARTICLE_RE.match(prev.clean) or ITEM_RE.match(prev.clean)
+    if structural or len(prev.clean) > 60 or ends_sentence(prev.clean):
+        return None
+    if DRAFT_MARK_RE.fullmatch(prev.clean) and p > 0 and not lines[p - 1].blank:
+        return p - 1, p
+    return p, p
+
+
+def _toc_line(lines: list[Line], p: int) -> bool:
+    """A line of a table of contents: 目录, or a chapter heading in a run that starts at 第一章
+    and is followed by the text's own 第一章."""
+    if lines[p].clean.replace(" ", "").replace("\u3000", "") in ("目录", "目次"):
+        return True
+    if not chapter_match(lines[p]):
+        return False
+    q = p
+    while q >= 0 and (lines[q].blank or chapter_match(lines[q])):
+        end = toc_end(lines, q)
+        if end is not None and p < end:
+            return True
+        q -= 1
+    return False
+
+
+def _body_starts(lines: list[Line]) -> list[tuple[int, int]]:
+    """The title lines of each 办法: those above its 第一章 (or 第一条), see `_title_before`."""
     titles = []
     for i, line in enumerate(lines):
         chap = chapter_match(line)
         art = ARTICLE_RE.match(line.clean)
         first = (chap and zh_to_int(chap.group(1)) == 1) or (art and zh_to_int(art.group(1)) == 1)
-        if not first:
+        if not first or _toc_line(lines, i):
             continue
-        p = i - 1
-        while p >= 0 and lines[p].blank:
-            p -= 1
-        if p < 0:
-            continue
-        prev = lines[p]
-        structural = chapter_match(prev) or ARTICLE_RE.match(prev.clean) or ITEM_RE.match(prev.clean)
-        if not structural and len(prev.clean) <= 60 and not ends_sentence(prev.clean):
-            titles.append(p)
+        title = _title_before(lines, i)
+        if title is not None:
+            titles.append(title)
     return titles
 
 
@@ -97,11 +142,12 @@ def find_documents(lines: list[Line]) -> list[Document]:
         while p >= 0 and lines[p].blank:
             blanks, p = blanks + 1, p - 1
         if (blanks >= 3 and p >= 0 and "\t" not in line.raw.strip() and 6 <= len(line.clean) <= 40
-                and heading_like(line.clean) and not line.clean[0].isdigit()):
+                and heading_like(line.clean) and not line.clean[0].isdigit() and not is_metadata_line(line)
+                and not chapter_match(line)):
             starts.setdefault(i, (i, "gap"))
-    for t in _body_starts(lines):
-        if not any(s <= t <= e for s, (e, _) in starts.items()):
-            starts[t] = (t, "title")
+    for t0, t1 in _body_starts(lines):
+        if not any(s <= t0 <= e for s, (e, _) in starts.items()):
+            starts[t0] = (t1, "title")
     # A 文号 printed above its title (伊市政办规〔2025〕3号 ⏎ 关于印发……) belongs to that document.
     moved: dict[int, tuple[int, str, int]] = {}
     for s, (e, how) in starts.items():

@@ -3,10 +3,12 @@ issuer. The patterns here are shared by the document finder, the structure parse
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
 from compiler.documents.text import Located, Repair, strip_markup
+from compiler.importer import mirror
 from compiler.importer.read import Source
 from compiler.lang import numbering
 
@@ -18,6 +20,13 @@ ITEM_RE = re.compile(rf"^[（(]\s*([{ZH_NUMERALS}]+)\s*[）)]\s*(.*)$")
 MEASURE_RE = re.compile(rf"^([{ZH_NUMERALS}]+)\s*、\s*(.*)$")
 DOC_NUMBER_RE = re.compile(r"^(\S{1,24}?)\s*[〔\[［【(（]\s*(\d{4})\s*[〕\]］】)）]\s*(\d+)\s*号$")
 DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+# A date written in numerals, as a signature often is: 二○○五年六月二十九日, 二〇一一年三月三十日.
+_ZH_DIGIT = "〇○零一二三四五六七八九"
+ZH_DATE_RE = re.compile(rf"([{_ZH_DIGIT}]{{4}})\s*年\s*([一二三四五六七八九十]{{1,3}})\s*月\s*([一二三四五六七八九十]{{1,3}})\s*日")
+# 2006年10月26日 财建〔2006〕689号: a date and a 文号 on one line after the title.
+DATE_AND_NUMBER_RE = re.compile(r"^(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s+(\S.*)$")
+# (1997年12月8日国务院信息化工作领导小组审定): the line under a title saying when and by whom.
+DATE_NOTE_RE = re.compile(r"^[（(][^（）()]*\d{4}\s*年[^（）()]*[）)]$")
 ORG_RE = re.compile(r"^[\u4e00-\u9fff（）()·]{3,40}(?:办公室|办公厅|人民政府|委员会|管理局|局|厅|委|办|政府|部)$")
 NOTICE_END_RE = re.compile(r"(?:通知|公告|决定|意见|批复|通报|函|通告)$")
 _SENTENCE_PUNCT = set("，。；：,;:！？!?")
@@ -48,8 +57,12 @@ class Line:
 
 def lines_of(source: Source) -> list[Line]:
     out = []
+    artefacts = mirror.detect(source.text)
     for i, raw in enumerate(source.lines, start=1):
         loc, repairs, heading = strip_markup(Located.line(raw, i))
+        if artefacts.pinyin or artefacts.traditional:
+            loc, undone = mirror.undo(loc, artefacts)
+            repairs = sorted(repairs + undone, key=lambda r: (r.line, r.col))
         level = len(raw) - len(raw.lstrip().lstrip("#")) - (len(raw) - len(raw.lstrip())) if heading else 0
         out.append(Line(i, raw, loc, repairs, heading, level))
     return out
@@ -78,12 +91,47 @@ def is_doc_number(line: Line) -> bool:
 
 
 def is_date_line(line: Line) -> bool:
-    return bool(DATE_RE.fullmatch(line.clean))
+    return bool(DATE_RE.fullmatch(line.clean) or ZH_DATE_RE.fullmatch(line.clean))
+
+
+def date_of(text: str) -> dt.date | None:
+    """The first date in `text`, in digits (2023年12月5日) or numerals (二○○五年六月二十九日)."""
+    m = DATE_RE.search(text)
+    if m:
+        parts = [int(g) for g in m.groups()]
+    else:
+        z = ZH_DATE_RE.search(text)
+        if not z:
+            return None
+        year = int("".join(str(max(0, _ZH_DIGIT.index(c) - 2)) for c in z.group(1)))  # 〇○零 are 0
+        parts = [year, zh_to_int(z.group(2)), zh_to_int(z.group(3))]
+    try:
+        return dt.date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return None
+
+
+def issuer_of(text: str) -> str | None:
+    """The issuer(s) a line names when it is only that: 天津市人民政府, or several on one line
+    separated by spaces or 、 (财政部 科技部), returned joined by 、."""
+    names = [n for n in re.split(r"[\s、]+", text.strip()) if n]
+    if names and all(ORG_RE.match(n) for n in names):
+        return "、".join(names)
+    return None
+
+
+def is_metadata_line(line: Line) -> bool:
+    """A line a mirror or a gazette prints between a title and its text: issuer, 文号, date,
+    date and 文号, or a bracketed note of the date of adoption."""
+    text = line.clean
+    dated = DATE_AND_NUMBER_RE.match(text)
+    return bool(issuer_of(text) or is_doc_number(line) or is_date_line(line) or DATE_NOTE_RE.match(text)
+                or (dated and DOC_NUMBER_RE.match(dated.group(2))))
 
 
 def signature_at(lines: list[Line], i: int, end: int) -> int | None:
     """If lines[i] is an issuer line followed by a date line, the index of the date line."""
-    if not ORG_RE.match(lines[i].clean):
+    if not issuer_of(lines[i].clean):
         return None
     j = i + 1
     while j < end and lines[j].blank:

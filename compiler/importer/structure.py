@@ -15,7 +15,7 @@ from compiler.documents.text import (
     join_cut,
     tidy_spacing,
 )
-from compiler.importer.documents import Document, measure_lines
+from compiler.importer.documents import Document, measure_lines, toc_end
 from compiler.importer.lines import (
     ARTICLE_RE,
     ITEM_RE,
@@ -322,6 +322,10 @@ def parse_document(source: Source, lines: list[Line], doc: Document) -> Parsed:
         body_start = next(i for i in range(t1 + 1, doc.end)
                           if chapter_match(lines[i]) or ARTICLE_RE.match(lines[i].clean))
         front = "标题与正文之间的文字"
+        toc = toc_end(lines, body_start)
+        if toc is not None:  # a table of contents: kept out, like the text before it
+            parser.exclude(t1 + 1, body_start - 1, front)
+            front, t1, body_start = "目录", body_start - 1, toc
     if body_start > t1 + 1:
         parser.exclude(t1 + 1, body_start - 1, front)
     # The body ends at a signature (发文机关 + 日期) or at a gap of 3+ blank lines after a
