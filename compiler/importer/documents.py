@@ -3,11 +3,13 @@ which of them are importable 办法 (articles, or numbered measures); see docs/i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from compiler.documents.text import ends_sentence
+from compiler.documents.text import ends_sentence, normalise
 from compiler.importer.lines import (
     ARTICLE_RE,
+    BRACKET_NOTE_RE,
     DRAFT_MARK_RE,
     ITEM_RE,
     MEASURE_RE,
@@ -111,6 +113,36 @@ def _toc_line(lines: list[Line], p: int) -> bool:
     return False
 
 
+# How the title of a document of measures ends (a 说明 or a 报告 is not one).
+POLICY_TITLE_END_RE = re.compile(r"(?:措施|方案|办法|细则|意见|规定|规则|政策|决定|通知)$")
+
+
+def _measures_starts(lines: list[Line]) -> list[tuple[int, int]]:
+    """The title lines of each document of numbered measures printed under its own title (a
+    notice's attachment: 天津市推动制造业高质量发展若干政策措施 ⏎ 为……制定如下政策措施。 ⏎
+    一、推动产业高质量发展): the heading-like line above its 一、, over at most one preamble
+    paragraph, with a second line that is only a bracketed note such as （试行）."""
+    titles = []
+    for i, line in enumerate(lines):
+        m = measure_match(line)
+        if not m or zh_to_int(m.group(1)) != 1:
+            continue
+        above = [p for p in range(i - 1, max(-1, i - 12), -1) if not lines[p].blank][:3]
+        if above and ends_sentence(lines[above[0]].clean):
+            above = above[1:]  # the preamble: 为……，制定如下措施。
+        if not above:
+            continue
+        p = above[0]
+        first = p
+        if BRACKET_NOTE_RE.fullmatch(lines[p].clean) and len(above) > 1 and above[1] == p - 1:
+            first = p - 1  # 关于……的实施意见 ⏎ （试行）
+        title = lines[first].clean
+        if POLICY_TITLE_END_RE.search(lines[p].clean if first == p else title) and (len(title) <= 60 and not ends_sentence(title) and not is_metadata_line(lines[first])
+                and not MEASURE_RE.match(title) and not ITEM_RE.match(title) and not ARTICLE_RE.match(title)):
+            titles.append((first, p))
+    return titles
+
+
 def _body_starts(lines: list[Line]) -> list[tuple[int, int]]:
     """The title lines of each 办法: those above its 第一章 (or 第一条), see `_title_before`."""
     titles = []
@@ -148,6 +180,9 @@ def find_documents(lines: list[Line]) -> list[Document]:
     for t0, t1 in _body_starts(lines):
         if not any(s <= t0 <= e for s, (e, _) in starts.items()):
             starts[t0] = (t1, "title")
+    for t0, t1 in _measures_starts(lines):
+        if not any(s <= t0 <= e or s <= t1 <= e for s, (e, _) in starts.items()):
+            starts[t0] = (t1, "measures")
     # A 文号 printed above its title (伊市政办规〔2025〕3号 ⏎ 关于印发……) belongs to that document.
     moved: dict[int, tuple[int, str, int]] = {}
     for s, (e, how) in starts.items():
@@ -159,26 +194,40 @@ def find_documents(lines: list[Line]) -> list[Document]:
     order = sorted(moved)
     first_text = next((i for i, ln in enumerate(lines) if not ln.blank), len(lines))
     docs: list[Document] = []
+    hows: list[str] = []
     if not order or order[0] > first_text:
         end = order[0] if order else len(lines)
         docs.append(Document(1, first_text, end, "", (first_text, first_text), "other"))
+        hows.append("")
     for k, s in enumerate(order):
         e, how, title_start = moved[s]
         end = order[k + 1] if k + 1 < len(order) else len(lines)
         title = "".join(lines[j].clean for j in range(title_start, e + 1))
         kind = "articles" if how == "title" else "other"
         docs.append(Document(len(docs) + 1, s, end, title, (title_start, e), kind))
-    for doc in docs:
-        if doc.kind == "other" and doc.title and measure_lines(lines, doc) is not None:
+        hows.append(how)
+    for doc, how in zip(docs, hows, strict=True):
+        minimum = 1 if how == "measures" else 2  # its 一、 is what found it
+        if doc.kind == "other" and doc.title and measure_lines(lines, doc, minimum) is not None:
             doc.kind = "measures"
     for prev, doc in zip(docs, docs[1:], strict=False):
-        if doc.kind == "articles" and prev.kind == "other":
+        # The notice before a 办法 issues it; a document of measures has its notice only when
+        # the notice names it (《……》), since a gazette prints unrelated notices before one.
+        if prev.kind == "other" and (doc.kind == "articles" or (doc.importable and names(lines, prev, doc))):
             doc.notice = prev
             prev.role = f"发文通知，见第 {doc.index} 个文件" if prev.title else f"征求意见公告或说明，见第 {doc.index} 个文件"
     return docs
 
 
-def measure_lines(lines: list[Line], doc: Document) -> list[int] | None:
+def names(lines: list[Line], notice: Document, doc: Document) -> bool:
+    """Whether the text of a notice names `doc` by its title in 《》 (现将《……》印发给你们)."""
+    if not doc.title:
+        return False
+    text = normalise("".join(lines[i].clean for i in range(notice.start, notice.end)))
+    return any(f"《{normalise(title)}》" in text for title in (doc.title, DRAFT_MARK_RE.sub("", doc.title)))
+
+
+def measure_lines(lines: list[Line], doc: Document, minimum: int = 2) -> list[int] | None:
     """The heading lines of numbered measures 一、二、… when the whole document is built of them.
 
     Every line of the document that starts with a Chinese numeral and 、 must be a short heading
@@ -195,4 +244,4 @@ def measure_lines(lines: list[Line], doc: Document) -> list[int] | None:
         if zh_to_int(m.group(1)) != len(found) + 1:
             return None
         found.append(i)
-    return found if len(found) >= 2 else None
+    return found if len(found) >= minimum else None

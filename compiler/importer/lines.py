@@ -30,6 +30,12 @@ DATE_NOTE_RE = re.compile(r"^[（(][^（）()]*\d{4}\s*年[^（）()]*[）)]$")
 ORG_RE = re.compile(r"^[\u4e00-\u9fff（）()·]{3,40}(?:办公室|办公厅|人民政府|委员会|管理局|局|厅|委|办|政府|部)$")
 NOTICE_END_RE = re.compile(r"(?:通知|公告|决定|意见|批复|通报|函|通告)$")
 _SENTENCE_PUNCT = set("，。；：,;:！？!?")
+# The bracketed subject some 办法 print after the article number: 第一条 （目的和依据）为了……
+SUBJECT_RE = re.compile(rf"^\s*[（(](?![{ZH_NUMERALS}]+[）)])[^（）()，。；：,;:!?！？]{{2,15}}[）)]")
+# A numbered sub-point below a measure or in an article: 1. 2. / 1、 / （1）, not 1.5倍 or 1000万元.
+SUB_POINT_RE = re.compile(r"^(?:\d{1,2}\s*[.．、](?!\d)|[（(]\d{1,2}[）)])")
+# A short bracketed line under a title: （试行）, （征求意见稿）.
+BRACKET_NOTE_RE = re.compile(r"[（(][^（）()，。；：,;:]{1,8}[）)]")
 DRAFT_MARK_RE = re.compile(r"[（(](?:征求意见稿|草案|送审稿|讨论稿)[）)]$")
 
 

@@ -20,8 +20,11 @@ from compiler.importer.lines import (
     ARTICLE_RE,
     ITEM_RE,
     MEASURE_RE,
+    SUB_POINT_RE,
+    SUBJECT_RE,
     Line,
     chapter_match,
+    heading_like,
     measure_match,
     signature_at,
     zh_to_int,
@@ -176,13 +179,18 @@ class _Parser:
         m = ITEM_RE.match(line.clean)
         if m:
             return "item", zh_to_int(m.group(1)), loc[: m.start(2)], loc[m.start(2) :]
+        if SUB_POINT_RE.match(line.clean):
+            # A numbered sub-point (1. 2.): never joined with the line before, and printed as it
+            # stands (the model's 项 are （一）（二）, so its number stays in the text).
+            return "point", 0, Located("", []), loc
         return "text", 0, Located("", []), loc
 
     def paragraphs(self, first: int, end: int) -> list[_Para]:
         """Lines [first, end) → logical paragraphs, joining what a page break or wrap cut."""
         paras: list[_Para] = []
         blanks = 0
-        for line in self.lines[first:end]:
+        for i in range(first, end):
+            line = self.lines[i]
             if line.blank:
                 blanks += 1
                 continue
@@ -196,8 +204,10 @@ class _Parser:
             text, spacing = tidy_spacing(rest)
             self.repairs.extend(spacing)
             prev = paras[-1] if paras else None
-            if (kind == "text" and prev is not None and prev.kind in ("article", "item", "text")
-                    and not prev.heading and not ends_sentence(prev.text.text) and text.text):
+            if (kind == "text" and prev is not None and prev.kind in ("article", "item", "text", "point")
+                    and not prev.heading and not ends_sentence(prev.text.text) and text.text
+                    and not (prev.kind == "item" and self.mode == "measures" and heading_like(prev.text.text, 30))
+                    and not (prev.kind == "article" and SUBJECT_RE.fullmatch(prev.text.text.strip()))):
                 joined, repairs = join_cut(prev.text, text, blanks)
                 prev.text = joined
                 self.repairs.extend(repairs)
@@ -241,10 +251,17 @@ class _Parser:
                 ch = chapter()
                 title: Located | None = None
                 paragraphs: list[ParaB] = []
+                body = para.text
+                subject = SUBJECT_RE.match(body.text) if para.kind == "article" else None
+                if subject:
+                    # 第一条 （目的和依据）为了……: the bracketed subject is the article's title.
+                    title, body = body[: subject.end()], body[subject.end() :].strip()
                 if para.kind == "measure":
                     title = para.text  # 一、出疆棉运费补贴: the heading; the body follows
-                elif para.text.text:
-                    paragraphs.append(self.inline_items(para.text))
+                elif body.text:
+                    paragraphs.append(self.inline_items(body))
+                elif subject:
+                    pass  # the text follows on the next lines as 款
                 else:
                     paragraphs.append(ParaB(para.text))
                 current = ArticleB(para.number, para.label, title, paragraphs, ch.number)
@@ -267,7 +284,13 @@ class _Parser:
                                            f"{'条' if self.mode == 'articles' else '项措施'}中"
                                            f"（{numbering.zh_number(len(target.items))}）之后是"
                                            f"「{para.label.text.strip()}」")
-            else:
+            elif (para.kind == "point" and self.mode == "measures" and current.paragraphs
+                  and current.paragraphs[-1].items and not current.paragraphs[-1].inline):
+                # 1. 2. below a sub-heading （一）: they belong to that 项, one per line.
+                item = current.paragraphs[-1].items[-1]
+                end = item.text.where[-1] if item.text.where else (line, 1)
+                item.text = item.text + Located("\n", [end]) + para.text
+            else:  # text or point: a 款
                 current.paragraphs.append(self.inline_items(para.text))
         for ch in chapters:
             for art in ch.articles:
@@ -315,7 +338,7 @@ def parse_document(source: Source, lines: list[Line], doc: Document) -> Parsed:
     if doc.start < t0:
         parser.exclude(doc.start, t0 - 1, "标题之前的文字（文号等，元数据取自这里）")
     if mode == "measures":
-        heads = measure_lines(lines, doc) or []
+        heads = measure_lines(lines, doc, minimum=1) or []
         body_start = heads[0]
         front = "通知的文号、主送机关和引言（元数据取自这里）"
     else:
