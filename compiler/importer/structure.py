@@ -24,7 +24,6 @@ from compiler.importer.lines import (
     SUBJECT_RE,
     Line,
     chapter_match,
-    heading_like,
     measure_match,
     signature_at,
     zh_to_int,
@@ -206,7 +205,6 @@ class _Parser:
             prev = paras[-1] if paras else None
             if (kind == "text" and prev is not None and prev.kind in ("article", "item", "text", "point")
                     and not prev.heading and not ends_sentence(prev.text.text) and text.text
-                    and not (prev.kind == "item" and self.mode == "measures" and heading_like(prev.text.text, 30))
                     and not (prev.kind == "article" and SUBJECT_RE.fullmatch(prev.text.text.strip()))):
                 joined, repairs = join_cut(prev.text, text, blanks)
                 prev.text = joined
