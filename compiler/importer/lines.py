@@ -27,7 +27,7 @@ ZH_DATE_RE = re.compile(rf"([{_ZH_DIGIT}]{{4}})\s*年\s*([一二三四五六七�
 DATE_AND_NUMBER_RE = re.compile(r"^(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s+(\S.*)$")
 # (1997年12月8日国务院信息化工作领导小组审定): the line under a title saying when and by whom.
 DATE_NOTE_RE = re.compile(r"^[（(][^（）()]*\d{4}\s*年[^（）()]*[）)]$")
-ORG_RE = re.compile(r"^[\u4e00-\u9fff（）()·]{3,40}(?:办公室|办公厅|人民政府|委员会|管理局|局|厅|委|办|政府|部)$")
+ORG_RE = re.compile(r"^[\u4e00-\u9fff（）()·]{2,40}(?:办公室|办公厅|人民政府|委员会|管理局|局|厅|委|办|政府|部)$")
 NOTICE_END_RE = re.compile(r"(?:通知|公告|决定|意见|批复|通报|函|通告)$")
 _SENTENCE_PUNCT = set("，。；：,;:！？!?")
 # The bracketed subject some 办法 print after the article number: 第一条 （目的和依据）为了……

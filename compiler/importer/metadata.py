@@ -8,13 +8,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.documents.text import ends_sentence
 from compiler.importer.documents import Document
 from compiler.importer.lines import (
+    DATE_AND_NUMBER_RE,
     DATE_RE,
     DOC_NUMBER_RE,
     DRAFT_MARK_RE,
     ZH_NUMERALS,
     Line,
+    date_of,
+    is_date_line,
+    is_metadata_line,
+    issuer_of,
     signature_at,
 )
 from compiler.importer.read import Source
@@ -62,10 +68,40 @@ REPEAL = re.compile(r"《([^》]+)》[（(]([^（）()]*?〔\d{4}〕\d+号)[）)
 
 
 def doc_number_of(text: str) -> str | None:
-    m = DOC_NUMBER_RE.match(text.strip())
+    """The 文号 a line holds when it holds only that, or that and a date (2006年10月26日
+    财建〔2006〕689号; 津政办规〔2023〕4号 2023-04-11), brackets normalised to 〔〕."""
+    text = text.strip()
+    m = DOC_NUMBER_RE.match(text)
+    if not m:
+        rest = _LINE_DATE.sub(" ", text).strip()
+        m = DOC_NUMBER_RE.match(rest) if rest != text else None
     if not m:
         return None
     return f"{m.group(1)}〔{m.group(2)}〕{int(m.group(3))}号"
+
+
+_LINE_DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s+|\s+\d{4}-\d{2}-\d{2}$")
+
+
+def _around_title(lines: list[Line], doc: Document) -> list[int]:
+    """The lines printed next to a title that may carry its metadata: up to four lines above it
+    (issuers, a date; not past a sentence) and those between it and the text (文号, issuer)."""
+    t0, t1 = doc.title_lines
+    out: list[int] = []
+    p, seen = t0 - 1, 0
+    while p >= 0 and seen < 4:
+        if not lines[p].blank:
+            if ends_sentence(lines[p].clean) and not is_metadata_line(lines[p]):
+                break
+            out.append(p)
+            seen += 1
+        p -= 1
+    q = t1 + 1
+    while q < min(len(lines), t1 + 8) and (lines[q].blank or is_metadata_line(lines[q])):
+        if not lines[q].blank:
+            out.append(q)
+        q += 1
+    return out
 
 
 def extract_meta(source: Source, lines: list[Line], doc: Document, parsed: Parsed,
@@ -90,14 +126,33 @@ def extract_meta(source: Source, lines: list[Line], doc: Document, parsed: Parse
         for i in range(part.start, part.end):
             date_line = signature_at(lines, i, part.end)
             if date_line is not None and meta.issuer is None:
-                meta.issuer = lines[i].clean
-                m = DATE_RE.search(lines[date_line].clean)
-                day = _date(m) if m else None
+                meta.issuer = issuer_of(lines[i].clean)
+                day = date_of(lines[date_line].clean)
                 meta.found.append(f"发文机关与日期：第 {lines[i].no}–{lines[date_line].no} {source.unit}（落款）")
                 if status == "issued":
                     meta.published = day
                 else:
                     meta.consultation["by"] = meta.issuer
+    for part in [doc.notice, doc] if doc.notice else [doc]:
+        for i in _around_title(lines, part):
+            text = lines[i].clean
+            where = "标题之前" if i < part.title_lines[0] else "标题之后"
+            if meta.issuer is None and (issuer := issuer_of(text)):
+                meta.issuer = issuer
+                meta.found.append(f"发文机关：第 {lines[i].no} {source.unit}（{where}单独一行）")
+            if meta.doc_number is None and (number := doc_number_of(text)):
+                meta.doc_number = number
+                meta.found.append(f"文号：第 {lines[i].no} {source.unit}（{where}）")
+            day = date_of(text) if is_date_line(lines[i]) or DATE_AND_NUMBER_RE.match(text) else None
+            if meta.published is None and status == "issued" and day is not None:
+                meta.published = day
+                meta.found.append(f"发布日期：第 {lines[i].no} {source.unit}（{where}）")
+    if meta.published is None and status == "issued" and doc.notice is not None:
+        for i in range(doc.notice.start, doc.notice.end):
+            if is_date_line(lines[i]) and (day := date_of(lines[i].clean)):
+                meta.published = day  # a notice dated on a line of its own, without a signature
+                meta.found.append(f"发布日期：第 {lines[i].no} {source.unit}（通知的日期）")
+                break
     if meta.issuer is None:
         m = re.match(r"^(.{4,30}?)关于", document_title)
         if m:
