@@ -36,6 +36,7 @@ class Document:
     kind: str  # "articles" | "measures" | "other"
     notice: Document | None = None  # the issuing / consultation notice of an 办法
     role: str = ""  # for "other": what it is, shown in the listing
+    excerpt: bool = False  # its text starts past 第一章 / 第一条 (a quoted chapter)
 
     @property
     def importable(self) -> bool:
@@ -84,7 +85,8 @@ def _title_before(lines: list[Line], i: int) -> tuple[int, int] | None:
     blank, structure, nor metadata (an issuer, 文号 or date a mirror prints under the title), with
     the line above it when the title's second line is only a draft mark (（征求意见稿）)."""
     p = i - 1
-    while p >= 0 and (lines[p].blank or is_metadata_line(lines[p]) or _toc_line(lines, p)):
+    while p >= 0 and (lines[p].blank or is_metadata_line(lines[p]) or _toc_line(lines, p)
+                      or HTML_COMMENT_RE.fullmatch(lines[p].clean)):
         p -= 1
     if p < 0:
         return None
@@ -113,6 +115,8 @@ def _toc_line(lines: list[Line], p: int) -> bool:
     return False
 
 
+# A comment left by a markdown export (<!-- INFO END -->): never a title.
+HTML_COMMENT_RE = re.compile(r"<!--.*-->")
 # How the title of a document of measures ends (a 说明 or a 报告 is not one).
 POLICY_TITLE_END_RE = re.compile(r"(?:措施|方案|办法|细则|意见|规定|规则|政策|决定|通知)$")
 
@@ -143,18 +147,23 @@ def _measures_starts(lines: list[Line]) -> list[tuple[int, int]]:
     return titles
 
 
-def _body_starts(lines: list[Line]) -> list[tuple[int, int]]:
-    """The title lines of each 办法: those above its 第一章 (or 第一条), see `_title_before`."""
+def _body_starts(lines: list[Line]) -> list[tuple[int, int, bool]]:
+    """The title lines of each 办法: those above its 第一章 (or 第一条), see `_title_before`;
+    and whether it is an excerpt: a file whose first 章 or 条 is not the first (第三章, 第九条)."""
     titles = []
+    structure_seen = False
     for i, line in enumerate(lines):
-        chap = chapter_match(line)
-        art = ARTICLE_RE.match(line.clean)
-        first = (chap and zh_to_int(chap.group(1)) == 1) or (art and zh_to_int(art.group(1)) == 1)
-        if not first or _toc_line(lines, i):
+        m = chapter_match(line) or ARTICLE_RE.match(line.clean)
+        if m is None:
+            continue
+        number = zh_to_int(m.group(1))
+        excerpt = not structure_seen and number > 1
+        structure_seen = True
+        if (number != 1 and not excerpt) or _toc_line(lines, i):
             continue
         title = _title_before(lines, i)
         if title is not None:
-            titles.append(title)
+            titles.append((title[0], title[1], excerpt))
     return titles
 
 
@@ -177,9 +186,12 @@ def find_documents(lines: list[Line]) -> list[Document]:
                 and heading_like(line.clean) and not line.clean[0].isdigit() and not is_metadata_line(line)
                 and not chapter_match(line)):
             starts.setdefault(i, (i, "gap"))
-    for t0, t1 in _body_starts(lines):
-        if not any(s <= t0 <= e for s, (e, _) in starts.items()):
-            starts[t0] = (t1, "title")
+    for t0, t1, excerpt in _body_starts(lines):
+        how = "excerpt" if excerpt else "title"
+        if t0 in starts and starts[t0][1] in ("heading", "gap"):
+            starts[t0] = (max(t1, starts[t0][0]), how)  # a `# title` line above 第一章
+        elif not any(s <= t0 <= e for s, (e, _) in starts.items()):
+            starts[t0] = (t1, how)
     for t0, t1 in _measures_starts(lines):
         if not any(s <= t0 <= e or s <= t1 <= e for s, (e, _) in starts.items()):
             starts[t0] = (t1, "measures")
@@ -203,8 +215,8 @@ def find_documents(lines: list[Line]) -> list[Document]:
         e, how, title_start = moved[s]
         end = order[k + 1] if k + 1 < len(order) else len(lines)
         title = "".join(lines[j].clean for j in range(title_start, e + 1))
-        kind = "articles" if how == "title" else "other"
-        docs.append(Document(len(docs) + 1, s, end, title, (title_start, e), kind))
+        kind = "articles" if how in ("title", "excerpt") else "other"
+        docs.append(Document(len(docs) + 1, s, end, title, (title_start, e), kind, excerpt=how == "excerpt"))
         hows.append(how)
     for doc, how in zip(docs, hows, strict=True):
         minimum = 1 if how == "measures" else 2  # its 一、 is what found it

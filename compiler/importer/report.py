@@ -7,7 +7,7 @@ from compiler.documents.text import render_repairs
 from compiler.importer.documents import Document
 from compiler.importer.read import Source
 from compiler.importer.result import ImportResult
-from compiler.importer.structure import Parsed
+from compiler.importer.structure import Parsed, excerpt_note
 from compiler.lang import numbering
 
 
@@ -67,6 +67,8 @@ def listing(source: Source, docs: list[Document], parsed: dict[int, Parsed]) -> 
         title = d.title or f"（无标题）{source.lines[d.start].strip()[:24]}……"
         if d.importable:
             what = f"可导入：{parsed[d.index].summary()}" if d.index in parsed else "可导入"
+            if d.index in parsed and parsed[d.index].excerpt:
+                what = f"{excerpt_note(parsed[d.index])}，{parsed[d.index].summary()}；暂不能导入（见 E611）"
         else:
             what = d.role or "不是办法"
         rows.append(f"  [{d.index}] 第 {d.start + 1} {source.unit}　{title}　— {what}")

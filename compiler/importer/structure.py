@@ -105,6 +105,13 @@ class Parsed:
     excluded: list[Excluded]
     lines: tuple[int, int]  # first and last source line of the document (1-based)
     warnings: list[str] = field(default_factory=list)
+    # An excerpt starts past 第一章 / 第一条: the numbers it starts at (1 otherwise).
+    first_chapter: int = 1
+    first_article: int = 1
+
+    @property
+    def excerpt(self) -> bool:
+        return self.first_chapter > 1 or self.first_article > 1
 
     @property
     def articles(self) -> list[ArticleB]:
@@ -138,10 +145,13 @@ class _Para:
 
 
 class _Parser:
-    def __init__(self, source: Source, lines: list[Line], mode: str) -> None:
+    def __init__(self, source: Source, lines: list[Line], mode: str, excerpt: bool = False) -> None:
         self.source = source
         self.lines = lines
         self.mode = mode
+        self.excerpt = excerpt  # the numbering may start past 第一章 / 第一条
+        self.first_chapter = 1
+        self.first_article = 1
         self.repairs: list[Repair] = []
         self.excluded: list[Excluded] = []
         self.warnings: list[str] = []
@@ -230,8 +240,14 @@ class _Parser:
         article_count = 0
         for para in paras:
             line = para.text.first_line or para.label.first_line
+            if self.excerpt and not chapters and not article_count and para.kind in ("chapter", "article"):
+                if para.kind == "chapter":  # an excerpt: its numbering starts where it starts
+                    self.first_chapter = para.number
+            if self.excerpt and not article_count and para.kind == "article":
+                self.first_article = para.number
+                article_count = para.number - 1
             if para.kind == "chapter":
-                expected = len([c for c in chapters if c.number]) + 1
+                expected = len([c for c in chapters if c.number]) + self.first_chapter
                 if para.number != expected:
                     raise self.error(line, f"章的编号不连续：应为第{numbering.zh_number(expected)}章，"
                                            f"这里是「{para.label.text.strip()}」")
@@ -325,7 +341,7 @@ class _Parser:
 def parse_document(source: Source, lines: list[Line], doc: Document) -> Parsed:
     """The chosen document → chapters, articles (or measures), 款 and 项, with every repair."""
     mode = "measures" if doc.kind == "measures" else "articles"
-    parser = _Parser(source, lines, mode)
+    parser = _Parser(source, lines, mode, doc.excerpt)
     t0, t1 = doc.title_lines
     title = Located("", [])
     for j in range(t0, t1 + 1):
@@ -377,9 +393,24 @@ def parse_document(source: Source, lines: list[Line], doc: Document) -> Parsed:
     if not any(c.articles for c in chapters):
         raise fail("E605", f"{source.name} 中「{doc.title}」没有条文", Span(source.name, lines[t0].no, 1))
     last = max((i for i in range(doc.start, doc.end) if not lines[i].blank), default=doc.start)
-    return Parsed(mode, title, chapters, sorted(parser.repairs, key=lambda r: (r.line, r.col)),
-                  sorted(parser.excluded, key=lambda e: e.first), (lines[doc.start].no, lines[last].no),
-                  parser.warnings)
+    parsed = Parsed(mode, title, chapters, sorted(parser.repairs, key=lambda r: (r.line, r.col)),
+                    sorted(parser.excluded, key=lambda e: e.first), (lines[doc.start].no, lines[last].no),
+                    parser.warnings, parser.first_chapter, parser.first_article)
+    if parsed.excerpt:
+        parser.warnings.insert(0, excerpt_note(parsed))
+    return parsed
+
+
+def excerpt_note(parsed: Parsed) -> str:
+    """What an excerpt lacks, in words: 源文件是节选，从第三章第十六条开始（……不在源文件中）."""
+    start = (f"第{numbering.zh_number(parsed.first_chapter)}章" if parsed.first_chapter > 1 else "") \
+        + f"第{numbering.zh_number(parsed.first_article)}条"
+    missing = []
+    if parsed.first_chapter > 1:
+        missing.append(f"第一章至第{numbering.zh_number(parsed.first_chapter - 1)}章")
+    if parsed.first_article > 1:
+        missing.append(f"第一条至第{numbering.zh_number(parsed.first_article - 1)}条")
+    return f"源文件是节选，从{start}开始（{'、'.join(missing)}不在源文件中）"
 
 
 def source_text(source: Source, parsed: Parsed) -> SourceText:
