@@ -64,7 +64,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not any(d.importable for d in docs):
             raise no_document_error(source, docs)
         if args.document is not None or args.title is not None:
-            chosen = choose_document(source, docs, args.document, args.title)
+            chosen = choose_document(source, lines, docs, args.document, args.title)
             print(f"\n第 {chosen.index} 个文件：{chosen.title}（{parsed[chosen.index].summary()}）")
             print("\n".join(render_repairs(parsed[chosen.index].repairs, source.path.name)))
         return 0

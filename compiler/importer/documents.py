@@ -228,6 +228,15 @@ def find_documents(lines: list[Line]) -> list[Document]:
         if prev.kind == "other" and (doc.kind == "articles" or (doc.importable and names(lines, prev, doc))):
             doc.notice = prev
             prev.role = f"发文通知，见第 {doc.index} 个文件" if prev.title else f"征求意见公告或说明，见第 {doc.index} 个文件"
+    # A notice followed by two documents (the 办法 and, say, its 实施细则) says which one it
+    # issues: the one it names in 《》 gets it, even when the other stands between them.
+    for k, doc in enumerate(docs):
+        if doc.importable and doc.notice is None:
+            for earlier in reversed(docs[max(0, k - 3) : k]):
+                if earlier.kind == "other" and earlier.title and names(lines, earlier, doc):
+                    doc.notice = earlier
+                    earlier.role = f"发文通知，见第 {doc.index} 个文件"
+                    break
     return docs
 
 

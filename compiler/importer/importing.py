@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 from compiler.documents.text import normalise
-from compiler.importer.documents import Document, find_documents
+from compiler.importer.documents import Document, find_documents, names
 from compiler.importer.emit import leaf_address, render_policy
-from compiler.importer.lines import DRAFT_MARK_RE, lines_of
+from compiler.importer.lines import DRAFT_MARK_RE, Line, lines_of
 from compiler.importer.metadata import extract_meta
 from compiler.importer.proposals import Proposal, guess_nature, propose
 from compiler.importer.read import Source, fail, read_source
@@ -23,7 +23,8 @@ from compiler.source.files import display_path
 from compiler.source.yamlsrc import parse_yaml
 
 
-def choose_document(source: Source, docs: list[Document], document: int | None, title: str | None) -> Document:
+def choose_document(source: Source, lines: list[Line], docs: list[Document], document: int | None,
+                    title: str | None) -> Document:
     importable = [d for d in docs if d.importable]
     if document is not None:
         if not 1 <= document <= len(docs):
@@ -42,10 +43,15 @@ def choose_document(source: Source, docs: list[Document], document: int | None, 
         if not hits:
             raise fail("E607", f"{source.name} 中没有标题含「{title}」的办法", Span(source.name, 1, 1),
                         "不带 --title 运行 policyc import 可列出全部文件")
-        names = "；".join(f"第 {d.index} 个「{d.title}」" for d in hits)
-        raise fail("E607", f"标题含「{title}」的办法不止一个：{names}", Span(source.name, 1, 1), "用 --document N 指定")
+        listed = "；".join(f"第 {d.index} 个「{d.title}」" for d in hits)
+        raise fail("E607", f"标题含「{title}」的办法不止一个：{listed}", Span(source.name, 1, 1), "用 --document N 指定")
     if len(importable) == 1:
         return importable[0]
+    # Several 办法, but a notice names just one of them (现将《……办法》印发给你们): that is the one
+    # the file issues; the others (an 实施细则 quoted after it, say) are there for reference.
+    named = [d for d in importable if d.notice is not None and d.notice.title and names(lines, d.notice, d)]
+    if len(named) == 1 and all(d.kind == "articles" and d.notice is None for d in importable if d is not named[0]):
+        return named[0]
     if not importable:
         raise no_document_error(source, docs)
     raise UsageError(f"{source.name} 中有 {len(importable)} 个办法，请用 --document N 或 --title 标题 指定要导入哪一个"
@@ -74,7 +80,7 @@ def import_document(path: Path, output: Path | None, *, document: int | None = N
     source = read_source(path)
     lines = lines_of(source)
     docs = find_documents(lines)
-    chosen = choose_document(source, docs, document, title)
+    chosen = choose_document(source, lines, docs, document, title)
     parsed = parse_document(source, lines, chosen)
     if parsed.excerpt:
         # The policy format numbers 章 and 条 by position: imported, 第十六条 would print and be
