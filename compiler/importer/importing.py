@@ -10,9 +10,9 @@ from pathlib import Path
 from compiler.documents.text import normalise
 from compiler.importer.documents import Document, find_documents, names
 from compiler.importer.emit import leaf_address, render_policy
-from compiler.importer.lines import DRAFT_MARK_RE, Line, lines_of
+from compiler.importer.lines import DRAFT_MARK_RE, Line, is_table_row, lines_of
 from compiler.importer.metadata import extract_meta
-from compiler.importer.proposals import Proposal, guess_nature, propose
+from compiler.importer.proposals import Proposal, flag_table_amounts, guess_nature, propose
 from compiler.importer.read import Source, fail, read_source
 from compiler.importer.report import render_report
 from compiler.importer.result import ImportResult
@@ -108,7 +108,8 @@ def import_document(path: Path, output: Path | None, *, document: int | None = N
     natures: dict[str, str] = {}
     for address, text, lead, heading in leaves:
         natures[address] = guess_nature(text, lead)
-        found = propose(text, heading, "auto-" + address.replace(".", "-"), counter)
+        rule_id = "auto-" + address.replace(".", "-")
+        found = flag_table_amounts(text, rule_id) if is_table_row(text) else propose(text, heading, rule_id, counter)
         if found:
             proposals[address] = found
     source_file = Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()

@@ -36,6 +36,16 @@ SUBJECT_RE = re.compile(rf"^\s*[（(](?![{ZH_NUMERALS}]+[）)])[^（）()，。�
 SUB_POINT_RE = re.compile(r"^(?:\d{1,2}\s*[.．、](?!\d)|[（(]\d{1,2}[）)])")
 # A short bracketed line under a title: （试行）, （征求意见稿）.
 BRACKET_NOTE_RE = re.compile(r"[（(][^（）()，。；：,;:]{1,8}[）)]")
+# Cells of a table rendered as text: separated by tabs, by | or by wide runs of spaces.
+_CELL_GAP = re.compile(r"\t|\s*[|｜]\s*|[ \u3000]{2,}")
+
+
+def is_table_row(text: str) -> bool:
+    """A row of a table: three or more cells (序号 | 项目 | 金额; 一等奖⇥50万元⇥…)."""
+    cells = [c for c in _CELL_GAP.split(text.strip()) if c]
+    return len(cells) >= 3 and len(_CELL_GAP.findall(text.strip())) >= 2
+
+
 DRAFT_MARK_RE = re.compile(r"[（(](?:征求意见稿|草案|送审稿|讨论稿)[）)]$")
 
 

@@ -118,3 +118,14 @@ def propose(text: str, title: str, rule_id: str, counter: list[int]) -> list[Pro
             add(other.group(0), [])
             out[-1].usable = False
     return out
+
+
+def flag_table_amounts(text: str, rule_id: str) -> list[Proposal]:
+    """A table row that states amounts (科技进步奖⇥一等奖⇥10万元) has no sentence to read a rule
+    from: each amount is flagged for manual encoding, under the row's first cells as its name."""
+    cells = [c for c in re.split(r"\t|\s*[|｜]\s*|[ \u3000]{2,}", text.strip()) if c]
+    name = "".join(c for c in cells if not _ANY_AMOUNT.search(c))[:30] or text.strip()[:30]
+    out: list[Proposal] = []
+    for m in _ANY_AMOUNT.finditer(text):
+        out.append(Proposal(f"{rule_id}-{len(out) + 1}", name, m.group(0), text.strip(), usable=False))
+    return out

@@ -30,7 +30,8 @@ def fail(code: str, message: str, span: Span | None = None, hint: str | None = N
 
 
 def _docx_text(data: bytes, name: str) -> str:
-    """The paragraphs of a .docx body in order, one per line (table cells included)."""
+    """The paragraphs of a .docx body in order, one per line; a table row is one line with its
+    cells separated by tabs, so a table of amounts reads as rows, not as a run of cut lines."""
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -46,8 +47,13 @@ def _docx_text(data: bytes, name: str) -> str:
             lines.append(Paragraph(block, document).text)
         elif tag == "tbl":
             for row in Table(block, document).rows:
+                cells, seen = [], set()
                 for cell in row.cells:
-                    lines.extend(p.text for p in cell.paragraphs)
+                    if id(cell._tc) in seen:  # a merged cell is listed once per column it spans
+                        continue
+                    seen.add(id(cell._tc))
+                    cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
+                lines.append("\t".join(cells))
     return "\n".join(lines)
 
 

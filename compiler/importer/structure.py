@@ -24,6 +24,7 @@ from compiler.importer.lines import (
     SUBJECT_RE,
     Line,
     chapter_match,
+    is_table_row,
     measure_match,
     signature_at,
     zh_to_int,
@@ -137,7 +138,7 @@ class Parsed:
 class _Para:
     """A logical paragraph while parsing: consecutive lines joined across page breaks."""
 
-    kind: str  # "chapter" | "article" | "item" | "measure" | "text"
+    kind: str  # "chapter" | "article" | "item" | "measure" | "text" | "point" (1. 2.) | "row" (a table)
     number: int
     label: Located
     text: Located
@@ -188,6 +189,8 @@ class _Parser:
         m = ITEM_RE.match(line.clean)
         if m:
             return "item", zh_to_int(m.group(1)), loc[: m.start(2)], loc[m.start(2) :]
+        if is_table_row(line.clean):
+            return "row", 0, Located("", []), loc
         if SUB_POINT_RE.match(line.clean):
             # A numbered sub-point (1. 2.): never joined with the line before, and printed as it
             # stands (the model's 项 are （一）（二）, so its number stays in the text).
@@ -210,7 +213,11 @@ class _Parser:
                 word = "章" if kind == "chapter" else "条"
                 self.repairs.append(Repair("numbering", line.no, col, "",
                                            f"「{label.text.strip()}」按第{numbering.zh_number(number)}{word}处理"))
-            text, spacing = tidy_spacing(rest)
+            spacing: list[Repair] = []
+            if kind == "row":
+                text = rest.strip()  # the spaces between cells are the table's
+            else:
+                text, spacing = tidy_spacing(rest)
             self.repairs.extend(spacing)
             prev = paras[-1] if paras else None
             if (kind == "text" and prev is not None and prev.kind in ("article", "item", "text", "point")
