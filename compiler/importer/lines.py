@@ -41,9 +41,13 @@ _CELL_GAP = re.compile(r"\t|\s*[|｜]\s*|[ \u3000]{2,}")
 
 
 def is_table_row(text: str) -> bool:
-    """A row of a table: three or more cells (序号 | 项目 | 金额; 一等奖⇥50万元⇥…)."""
-    cells = [c for c in _CELL_GAP.split(text.strip()) if c]
-    return len(cells) >= 3 and len(_CELL_GAP.findall(text.strip())) >= 2
+    """A row of a table: cells separated by tabs (a .docx table row: two or more cells), or three
+    or more cells separated by | or wide spaces (序号 | 项目 | 金额)."""
+    text = text.strip()
+    cells = [c for c in _CELL_GAP.split(text) if c]
+    if "\t" in text:
+        return len(cells) >= 2
+    return len(cells) >= 3 and len(_CELL_GAP.findall(text)) >= 2
 
 
 DRAFT_MARK_RE = re.compile(r"[（(](?:征求意见稿|草案|送审稿|讨论稿)[）)]$")

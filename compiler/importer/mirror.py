@@ -87,8 +87,9 @@ def undo(loc: Located, mirror: Mirror) -> tuple[Located, list[Repair]]:
             if simple[i] == loc.text[i]:
                 i += 1
                 continue
-            j = i
-            while j < len(simple) and simple[j] != loc.text[j]:
+            j = i + 1  # a run of changed characters, contiguous in the source line
+            while (j < len(simple) and simple[j] != loc.text[j]
+                   and loc.where[j] == (loc.where[j - 1][0], loc.where[j - 1][1] + 1)):
                 j += 1
             line, col = loc.where[i]
             repairs.append(Repair("traditional", line, col, loc.text[i:j], f"改为「{simple[i:j]}」"))

@@ -46,12 +46,13 @@ def _docx_text(data: bytes, name: str) -> str:
         if tag == "p":
             lines.append(Paragraph(block, document).text)
         elif tag == "tbl":
+            seen: list[object] = []  # the cells' XML elements (kept alive, so `is` holds)
             for row in Table(block, document).rows:
-                cells, seen = [], set()
+                cells = []
                 for cell in row.cells:
-                    if id(cell._tc) in seen:  # a merged cell is listed once per column it spans
+                    if any(cell._tc is tc for tc in seen):  # a merged cell: listed once per row and column it spans
                         continue
-                    seen.add(id(cell._tc))
+                    seen.append(cell._tc)
                     cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
                 lines.append("\t".join(cells))
     return "\n".join(lines)
