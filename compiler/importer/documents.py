@@ -141,8 +141,9 @@ def _measures_starts(lines: list[Line]) -> list[tuple[int, int]]:
         if BRACKET_NOTE_RE.fullmatch(lines[p].clean) and len(above) > 1 and above[1] == p - 1:
             first = p - 1  # 关于……的实施意见 ⏎ （试行）
         title = lines[first].clean
-        if POLICY_TITLE_END_RE.search(lines[p].clean if first == p else title) and (len(title) <= 60 and not ends_sentence(title) and not is_metadata_line(lines[first])
-                and not MEASURE_RE.match(title) and not ITEM_RE.match(title) and not ARTICLE_RE.match(title)):
+        if (POLICY_TITLE_END_RE.search(title) and len(title) <= 60 and not ends_sentence(title)
+                and not is_metadata_line(lines[first])
+                and not any(pattern.match(title) for pattern in (MEASURE_RE, ITEM_RE, ARTICLE_RE))):
             titles.append((first, p))
     return titles
 

@@ -201,8 +201,7 @@ class _Parser:
         """Lines [first, end) → logical paragraphs, joining what a page break or wrap cut."""
         paras: list[_Para] = []
         blanks = 0
-        for i in range(first, end):
-            line = self.lines[i]
+        for line in self.lines[first:end]:
             if line.blank:
                 blanks += 1
                 continue
@@ -245,14 +244,16 @@ class _Parser:
             return chapters[-1]
 
         article_count = 0
+        any_article = False
         for para in paras:
             line = para.text.first_line or para.label.first_line
-            if self.excerpt and not chapters and not article_count and para.kind in ("chapter", "article"):
-                if para.kind == "chapter":  # an excerpt: its numbering starts where it starts
-                    self.first_chapter = para.number
-            if self.excerpt and not article_count and para.kind == "article":
+            # An excerpt's numbering starts where its first 章 and 条 are (第三章, 第十六条).
+            if self.excerpt and para.kind == "chapter" and not chapters and not any_article:
+                self.first_chapter = para.number
+            if self.excerpt and para.kind == "article" and not any_article:
                 self.first_article = para.number
                 article_count = para.number - 1
+            any_article = any_article or para.kind in ("article", "measure")
             if para.kind == "chapter":
                 expected = len([c for c in chapters if c.number]) + self.first_chapter
                 if para.number != expected:
@@ -281,9 +282,7 @@ class _Parser:
                     title = para.text  # 一、出疆棉运费补贴: the heading; the body follows
                 elif body.text:
                     paragraphs.append(self.inline_items(body))
-                elif subject:
-                    pass  # the text follows on the next lines as 款
-                else:
+                elif not subject:  # after a subject alone, the text follows as 款
                     paragraphs.append(ParaB(para.text))
                 current = ArticleB(para.number, para.label, title, paragraphs, ch.number)
                 ch.articles.append(current)
