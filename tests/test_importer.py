@@ -17,13 +17,15 @@ from pathlib import Path
 import docx
 import pytest
 from conftest import FIXTURES, ROOT, check_golden
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from compiler.cli import main
 from compiler.documents.text import normalise, rebuild
 from compiler.importer.command import ImportResult, check_source, import_document, read_source
 from compiler.model.load import load_policy, policy_from_tree
 from compiler.model.policy import Policy
-from compiler.source.diagnostics import PolicyError
+from compiler.source.diagnostics import PolicyError, UsageError
 from compiler.source.yamlsrc import parse_yaml
 
 HAMI_SOURCE = ROOT / "policies/hami-quality-fund/sources/000_4d62ab5317b4088a.txt"
@@ -374,6 +376,7 @@ def _no_output(folder: Path) -> bool:
     ("关于什么的说明\n一、背景\n二、过程\n".encode(), "没有可以导入的办法"),
     ("某某办法\n第一条 甲。\n第二条 乙。\n第四条 丙。\n".encode(), "条的编号不连续"),
     ("某某办法\n第一条 甲：\n（一）子；\n（三）丑。\n".encode(), "项的编号不连续"),
+    ("某某办法\n第一条 甲。\n（二）丁。\n".encode(), "第一项应为（一），这里是「（二）」"),
 ])
 def test_bad_input_is_refused_and_nothing_written(content: bytes, fragment: str, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
@@ -720,3 +723,28 @@ def test_a_notice_says_which_document_is_the_banfa(tmp_path: Path) -> None:
     source.write_text(puyang + "\n\n" + xiamen, encoding="utf-8")
     imp = import_document(source, folder / "final.yaml")
     assert imp.meta.title == "濮阳市城市道路窨井设施管理暂行办法" and imp.meta.doc_number == "濮政办〔2011〕19号"
+
+
+_FRAGMENTS = ["某某市某某办法", "第一章 总则", "第三章 附则", "第一条 为了甲，制定本办法。", "第二条 （适用范围）",
+              "第九条 乙。", "（一）丙；", "（二）丁。", "1.戊。", "2、己", "一、支持对象", "二、支持标准",
+              "奖项 | 等级 | 奖金", "一等奖\t10万元", "天津市人民政府", "财政部 科技部", "津政办规〔2023〕4号",
+              "2023年4月11日", "二○○五年六月二十九日", "(征求意见稿)", "(试行)", "第一條為", "網(wǎng)絡(luo)",
+              "关于印发某某办法的通知", "各区人民政府：", "现将《某某市某某办法》印发给你们。", "<!-- x -->", "", "", "   "]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(st.sampled_from(_FRAGMENTS), min_size=1, max_size=25))
+def test_any_arrangement_of_real_shapes_gives_a_result_or_a_located_diagnostic(parts: list[str], tmp_path: Path) -> None:
+    """Shuffled pieces of the shapes above: the import imports, or refuses with its own located
+    diagnostic; never another exception."""
+    source = tmp_path / "policies" / "fuzz" / "sources" / "f.txt"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text("\n".join(parts), encoding="utf-8")
+    try:
+        imp = import_document(source, source.parent.parent / "final.yaml")
+    except PolicyError as exc:
+        assert exc.diagnostics and all(d.code.startswith("E6") for d in exc.diagnostics)
+        return
+    except UsageError:
+        return
+    _policy(imp.yaml_text)

@@ -300,10 +300,11 @@ class _Parser:
                 elif para.number == 1:
                     paras_.append(ParaB(Located("", []), [ItemB(1, para.label, para.text)]))
                 else:
-                    raise self.error(line, f"项的编号不连续：第{numbering.zh_number(current.number)}"
-                                           f"{'条' if self.mode == 'articles' else '项措施'}中"
-                                           f"（{numbering.zh_number(len(target.items))}）之后是"
-                                           f"「{para.label.text.strip()}」")
+                    where = (f"第{numbering.zh_number(current.number)}"
+                             f"{'条' if self.mode == 'articles' else '项措施'}中")
+                    after = (f"（{numbering.zh_number(len(target.items))}）之后是" if target.items
+                             else "第一项应为（一），这里是")
+                    raise self.error(line, f"项的编号不连续：{where}{after}「{para.label.text.strip()}」")
             elif (para.kind == "point" and self.mode == "measures" and current.paragraphs
                   and current.paragraphs[-1].items and not current.paragraphs[-1].inline):
                 # 1. 2. below a sub-heading （一）: they belong to that 项, one per line.
