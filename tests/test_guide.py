@@ -19,7 +19,10 @@ from conftest import FIXTURES, ROOT, check_golden
 from docx.oxml.ns import qn
 from test_wordstyle import font_of
 
-from compiler.documents.guide import command as guide
+from compiler.documents.guide import command as guide_command
+from compiler.documents.guide.cite import cite_text
+from compiler.documents.guide.data import balance_title, fund_name
+from compiler.documents.guide.produce import Guide, make_guide
 from compiler.model.load import load_policies, load_policy
 from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import PolicyError
@@ -48,7 +51,7 @@ def build_guides(root: Path) -> dict[str, bytes]:
     policies, errors = load_policies(files)
     if errors:
         raise PolicyError(errors)
-    return guide.build_outputs(root, list(zip(files, policies, strict=True)))
+    return guide_command.build_outputs(root, list(zip(files, policies, strict=True)))
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -58,8 +61,8 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def hami_2027() -> guide.Guide:
-    return guide.make_guide(HAMI, load_policy(HAMI), 2027)
+def hami_2027() -> Guide:
+    return make_guide(HAMI, load_policy(HAMI), 2027)
 
 
 def test_money_text_keeps_the_zeros_of_whole_wan() -> None:
@@ -114,7 +117,7 @@ def _docx_rows(data: bytes) -> list[list[str]]:
     return [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
 
 
-def test_every_award_appears_with_its_amount(hami_2027: guide.Guide) -> None:
+def test_every_award_appears_with_its_amount(hami_2027: Guide) -> None:
     policy = hami_2027.data.policy
     md = hami_2027.outputs["md"].decode()
     rows = _docx_rows(hami_2027.outputs["docx"])
@@ -128,7 +131,7 @@ def test_every_award_appears_with_its_amount(hami_2027: guide.Guide) -> None:
         assert f"<td class=\"center\">{amount}" in html
 
 
-def test_sections_follow_real_notices_and_cite_their_articles(hami_2027: guide.Guide) -> None:
+def test_sections_follow_real_notices_and_cite_their_articles(hami_2027: Guide) -> None:
     md = hami_2027.outputs["md"].decode()
     headings = re.findall(r"^## (.+)$", md, flags=re.M)
     assert headings[:9] == ["一、申报对象", "二、申报条件", "三、支持内容及奖励标准", "四、资金安排及核拨",
@@ -148,7 +151,7 @@ def test_sections_follow_real_notices_and_cite_their_articles(hami_2027: guide.G
             assert re.search(r"第[一二三四五六七八九十百]+条", b.text), b.text
 
 
-def test_procedure_dates_come_from_the_year_and_the_policy(hami_2027: guide.Guide) -> None:
+def test_procedure_dates_come_from_the_year_and_the_policy(hami_2027: Guide) -> None:
     md = hami_2027.outputs["md"].decode()
     # 公示7个自然日 (第二十二条第（四）项) from 10 May: 10–16 May, computed, never typed.
     assert "在市政府网站公示7个自然日（2027年5月10日至2027年5月16日）（《办法》第二十二条第（四）项）" in md
@@ -157,14 +160,14 @@ def test_procedure_dates_come_from_the_year_and_the_policy(hami_2027: guide.Guid
 
 
 def test_2026_working_days_cross_mid_autumn_and_national_day() -> None:
-    g = guide.make_guide(HAMI, load_policy(HAMI), 2026, formats=["md"])
+    g = make_guide(HAMI, load_policy(HAMI), 2026, formats=["md"])
     md = g.outputs["md"].decode()
     assert "形式审查（2026年9月21日至2026年10月10日，10个工作日）" in md
     assert g.data.calendar_sources == ["chinese-calendar"]
     assert "节假日安排：chinese-calendar" in md
 
 
-def test_materials_and_checklist_are_derived_from_evidence(hami_2027: guide.Guide) -> None:
+def test_materials_and_checklist_are_derived_from_evidence(hami_2027: Guide) -> None:
     data = hami_2027.data
     common = [e.text for e in data.materials_common]
     assert "营业执照或法人登记证书" in common and "“信用中国”网站信用查询记录" in common
@@ -177,7 +180,7 @@ def test_materials_and_checklist_are_derived_from_evidence(hami_2027: guide.Guid
     assert "中国质量奖、中国质量奖提名奖：获奖证书或表彰文件复印件" in award_lines
 
 
-def test_every_document_carries_number_version_and_hash(hami_2027: guide.Guide) -> None:
+def test_every_document_carries_number_version_and_hash(hami_2027: Guide) -> None:
     digest = hami_2027.data.digest
     assert re.fullmatch(r"[0-9a-f]{64}", digest)
     md, html = hami_2027.outputs["md"].decode(), hami_2027.outputs["html"].decode()
@@ -194,7 +197,7 @@ def test_every_document_carries_number_version_and_hash(hami_2027: guide.Guide) 
 # -- Word ----------------------------------------------------------------------------------------
 
 
-def test_word_layout_fonts_and_sizes(hami_2027: guide.Guide) -> None:
+def test_word_layout_fonts_and_sizes(hami_2027: Guide) -> None:
     doc = docx.Document(io.BytesIO(hami_2027.outputs["docx"]))
     section = doc.sections[0]
     assert [round(v / 36000) for v in (section.page_width, section.page_height, section.top_margin,
@@ -298,7 +301,7 @@ def test_script_in_a_title_is_text_everywhere(tmp_path: Path) -> None:
     root = copy_hami(tmp_path)
     edit(_year_file(root), "issuer: 哈密市市场监督管理局",
          'issuer: 哈密市市场监督管理局\ntitle: "<script>alert(1)</script>申报指南"')
-    g = guide.make_guide(root / "policies/hami-quality-fund/final.yaml",
+    g = make_guide(root / "policies/hami-quality-fund/final.yaml",
                          load_policy(root / "policies/hami-quality-fund/final.yaml"), 2027)
     html = g.outputs["html"].decode()
     assert "<script>" not in html
@@ -343,14 +346,14 @@ def test_cli_writes_the_three_formats_the_build_commits(tmp_path: Path) -> None:
 @pytest.mark.parametrize("policy_id", ["test-quality-award", "test-job-subsidy"])
 def test_kind_templates_golden(policy_id: str, update_golden: bool) -> None:
     path = FIXTURES / "guides" / policy_id / "final.yaml"
-    g = guide.make_guide(path, load_policy(path), 2026, root=ROOT)
+    g = make_guide(path, load_policy(path), 2026, root=ROOT)
     check_golden(GOLDEN / f"{policy_id}-2026.md", g.outputs["md"].decode(), update_golden)
     assert g.outputs["docx"][:2] == b"PK" and b"<!DOCTYPE html>" in g.outputs["html"]
 
 
 def test_periodic_award_notice() -> None:
     path = FIXTURES / "guides/test-quality-award/final.yaml"
-    md = guide.make_guide(path, load_policy(path), 2026, root=ROOT, formats=["md"]).outputs["md"].decode()
+    md = make_guide(path, load_policy(path), 2026, root=ROOT, formats=["md"]).outputs["md"].decode()
     assert md.startswith("# 关于开展2026年度某市质量奖评选申报工作的通知")
     assert "某市质量奖每届不超过2个，按评审得分由高到低确定，可以空缺（《办法》第三条）" in md
     assert "获得市质量奖未满5年的企业不得再次申报（《办法》第五条）" in md
@@ -359,7 +362,7 @@ def test_periodic_award_notice() -> None:
 def test_benefit_explainer_examples_are_computed_by_the_evaluator() -> None:
     path = FIXTURES / "guides/test-job-subsidy/final.yaml"
     policy = load_policy(path)
-    g = guide.make_guide(path, policy, 2026, root=ROOT, formats=["md"])
+    g = make_guide(path, policy, 2026, root=ROOT, formats=["md"])
     md = g.outputs["md"].decode()
     from compiler.evaluate.interpreter import Interpreter
 
@@ -377,7 +380,7 @@ def test_benefit_example_with_a_wrong_fact_points_at_it(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "guides/test-job-subsidy", folder)
     edit(folder / "guides/2026.yaml", "月平均工资: 2500元", "月平均工资: 2500吨")
     with pytest.raises(PolicyError) as err:
-        guide.make_guide(folder / "final.yaml", load_policy(folder / "final.yaml"), 2026)
+        make_guide(folder / "final.yaml", load_policy(folder / "final.yaml"), 2026)
     [diag] = err.value.diagnostics
     assert diag.code == "E621" and "月平均工资" in diag.message and diag.span is not None
     assert diag.span.line == _line_of(folder / "guides/2026.yaml", "2500吨")
@@ -391,16 +394,16 @@ def test_a_drafter_can_override_a_template(tmp_path: Path) -> None:
         '{% do doc.title("本地模板") %}{% do doc.para("只写申报对象。", g.eligibility[0].clauses) %}'
         "{% do doc.provenance() %}", encoding="utf-8")
     path = root / "policies/hami-quality-fund/final.yaml"
-    g = guide.make_guide(path, load_policy(path), 2027)
+    g = make_guide(path, load_policy(path), 2027)
     md = g.outputs["md"].decode()
     assert md.startswith("# 本地模板\n\n只写申报对象（《办法》第四条）。")
     assert "policies/hami-quality-fund/templates/award-fund.j2" in [s.name for s in g.data.sources]
-    default = guide.make_guide(HAMI, load_policy(HAMI), 2027, formats=["md"])
+    default = make_guide(HAMI, load_policy(HAMI), 2027, formats=["md"])
     assert g.data.digest != default.data.digest
     # A broken override is reported with its file and line, not a traceback.
     (templates / "award-fund.j2").write_text("{% do doc.title() %}\n{% if %}", encoding="utf-8")
     with pytest.raises(PolicyError) as err:
-        guide.make_guide(path, load_policy(path), 2027)
+        make_guide(path, load_policy(path), 2027)
     [diag] = err.value.diagnostics
     assert diag.code == "E630" and diag.span is not None and diag.span.line == 2
     assert diag.span.file.endswith("templates/award-fund.j2")
@@ -413,23 +416,23 @@ def test_a_paragraph_without_a_citation_is_refused(tmp_path: Path) -> None:
     (templates / "award-fund.j2").write_text('{% do doc.para("没有依据的句子。") %}', encoding="utf-8")
     path = root / "policies/hami-quality-fund/final.yaml"
     with pytest.raises(PolicyError) as err:
-        guide.make_guide(path, load_policy(path), 2027)
+        make_guide(path, load_policy(path), 2027)
     assert "缺少依据条款" in err.value.diagnostics[0].message
 
 
 def test_dates_and_amounts_read_as_chinese_readers_expect() -> None:
     assert evalrt.zh_date(dt.date(2027, 3, 1)) == "2027年3月1日"
-    assert guide.fund_name("哈密市质量提升发展专项资金管理办法（试行）") == "哈密市质量提升发展专项资金"
-    assert guide.balance_title("2027年度哈密市质量提升发展专项资金申报指南") == [
+    assert fund_name("哈密市质量提升发展专项资金管理办法（试行）") == "哈密市质量提升发展专项资金"
+    assert balance_title("2027年度哈密市质量提升发展专项资金申报指南") == [
         "2027年度哈密市质量提升发展专项资金", "申报指南"]
 
 
-def test_citations_merge_items_and_runs_of_articles(hami_2027: guide.Guide) -> None:
+def test_citations_merge_items_and_runs_of_articles(hami_2027: Guide) -> None:
     policy = hami_2027.data.policy
     c = policy.clauses
-    assert guide.cite_text(policy, [c["exclusions.licence-credit"], c["exclusions.industry-policy"]]) \
+    assert cite_text(policy, [c["exclusions.licence-credit"], c["exclusions.industry-policy"]]) \
         == "第十七条第（一）项、第（二）项"
-    assert guide.cite_text(policy, [c[a] for a in ("county-awards", "chain-awards", "enterprise-awards")]) \
+    assert cite_text(policy, [c[a] for a in ("county-awards", "chain-awards", "enterprise-awards")]) \
         == "第九条至第十一条"
     awards = [a.clause for a in policy.awards if a.qualification]
-    assert guide.cite_text(policy, awards, coarse=True) == "第九条至第十二条、第十四条至第十六条"
+    assert cite_text(policy, awards, coarse=True) == "第九条至第十二条、第十四条至第十六条"
