@@ -14,6 +14,7 @@ import jinja2
 
 from compiler.documents.guide.cite import cite_text
 from compiler.documents.guide.data import GuideData, balance_title
+from compiler.documents.guide.tables import fit_widths, table_size
 from compiler.documents.guide.templates import environment, template_error
 from compiler.lang import numbering
 from compiler.model.policy import Clause
@@ -22,7 +23,7 @@ from compiler.source.diagnostics import Diagnostic, PolicyError
 
 @dataclass
 class Block:
-    kind: str  # title | heading | para | table | attachments | signature | attachment | provenance
+    kind: str  # title | heading | para | table | attachments | signature | attachment
     text: str = ""
     level: int = 0
     lines: tuple[str, ...] = ()
@@ -30,6 +31,8 @@ class Block:
     rows: tuple[tuple[str, ...], ...] = ()
     widths: tuple[float, ...] = ()
     align: tuple[str, ...] = ()
+    size: float = 14.0  # table font size (pt)
+    min_row_mm: float = 0.0  # forms: rows tall enough to write in
     indent: bool = True
     cited: bool = False
     date: dt.date | None = None
@@ -40,6 +43,7 @@ class TemplateError(Exception):
 
 
 _PUNCT = "。；，：;,:"
+FORM_ROW_MM = 10.0  # a handwritten line
 
 
 class Builder:
@@ -88,20 +92,28 @@ class Builder:
         self._item = 0  # a paragraph ends a numbered list; `item` restores its own count
         return ""
 
-    def item(self, text: str, cites: Any = None, *, plain: bool = False, end: str = "；") -> str:
+    def item(self, text: str, cites: Any = None, *, plain: bool = False, inline: bool = False,
+             end: str = "；") -> str:
         """A numbered item (1．) of the list that follows the last heading or paragraph."""
         number = self._item + 1
-        self.para(f"{number}．{text.rstrip(_PUNCT)}{end}", cites, plain=plain)
+        self.para(f"{number}．{text.rstrip(_PUNCT)}{end}", cites, plain=plain, inline=inline)
         self._item = number
         return ""
 
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
-              align: Sequence[str] | None = None) -> str:
-        if len(widths) != len(header) or any(len(r) != len(header) for r in rows):
-            raise TemplateError("表格每行的列数必须与表头一致，并给出每列宽度")
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[Any]],
+              widths: Sequence[float] | None = None, align: Sequence[str] | None = None,
+              form: bool = False) -> str:
+        """A ruled table; `widths` (mm) default to widths computed from the cells; `form`: rows
+        tall enough to fill in by hand."""
+        cells = tuple(tuple(str(c) for c in r) for r in rows)
+        if any(len(r) != len(header) for r in cells) or (widths is not None and len(widths) != len(header)):
+            raise TemplateError("表格每行的列数必须与表头一致，每列一个宽度")
+        aligns = tuple(align or ["center"] * len(header))
+        size = table_size(len(header))
         self.blocks.append(Block(
-            "table", header=tuple(header), rows=tuple(tuple(str(c) for c in r) for r in rows),
-            widths=tuple(float(w) for w in widths), align=tuple(align or ["center"] * len(header)),
+            "table", header=tuple(header), rows=cells,
+            widths=tuple(float(w) for w in widths) if widths is not None else fit_widths(header, cells, aligns, size),
+            align=aligns, size=size, min_row_mm=FORM_ROW_MM if form else 0.0,
         ))  # fmt: skip
         return ""
 
@@ -111,27 +123,16 @@ class Builder:
         return ""
 
     def signature(self, issuer: str | None = None, date: dt.date | None = None) -> str:
+        """署名, 成文日期 and the 附注 below them (（此件公开发布）, from the year file)."""
         self.blocks.append(Block("signature", issuer or self.data.params.issuer,
-                                 date=date or self.data.params.published))
+                                 date=date or self.data.params.published,
+                                 lines=(f"（{self.data.params.release}）",)))
         return ""
 
     def attachment(self, title: str, number: int | None = None) -> str:
         label = "附件" if number is None else f"附件{number}"
         self.blocks.append(Block("attachment", title, lines=(label,)))
         self._h1 = self._h2 = self._item = 0
-        return ""
-
-    def provenance(self) -> str:
-        d = self.data
-        meta = d.policy.meta
-        lines = (
-            f"生成依据：《{meta.title}》（{meta.doc_number or '无文号'}，版本 {d.policy.version}）"
-            f"及{d.year}年度参数；由 policyc 自动生成，请勿手工修改。",
-            f"来源文件：{d.sources_text}"
-            + (f"；节假日安排：{'、'.join(d.calendar_sources)}" if d.calendar_sources else "") + "。",
-            f"来源摘要（SHA-256）：{d.digest}",
-        )
-        self.blocks.append(Block("provenance", lines=lines))
         return ""
 
 

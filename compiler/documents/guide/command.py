@@ -63,10 +63,11 @@ def cmd_guide(args: argparse.Namespace) -> int:
     policy = load_policy(policy_path)
     guide = make_guide(policy_path, policy, args.year, root=root, formats=[fmt] if fmt else FORMATS)
     if fmt is None:
-        targets = {f: args.out_dir / f"{policy.policy_id}-guide-{args.year}.{f}" for f in FORMATS}
-        for f, target in targets.items():
-            atomic_write(target, guide.outputs[f])
-        print("已生成：" + "、".join(display_path(t) for t in targets.values()))
+        targets = {args.out_dir / name: content
+                   for name, content in guide.files(f"{policy.policy_id}-guide-{args.year}").items()}
+        for target, content in targets.items():
+            atomic_write(target, content)
+        print("已生成：" + "、".join(display_path(t) for t in targets))
     elif args.output is None:
         sys.stdout.write(guide.outputs[fmt].decode("utf-8"))
     else:

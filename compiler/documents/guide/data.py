@@ -38,10 +38,22 @@ class Step:
 
 @dataclass
 class Entry:
-    """A sentence of the guide and the clauses it comes from."""
+    """A sentence of the guide and the clauses it comes from. `origin` says who requires it:
+    "policy" (cited), "year" (the year file: printed without a citation) or "guide" (a part
+    the guide itself supplies, such as its 申报表)."""
 
     text: str
     clauses: list[Clause] = field(default_factory=list)
+    origin: str = "policy"
+
+
+@dataclass
+class AwardMaterials:
+    """The proof an applicant for some awards submits: the awards (cited) and their materials."""
+
+    names: str
+    materials: str
+    clauses: list[Clause]
 
 
 @dataclass
@@ -67,6 +79,26 @@ class Category:
     title: str
     article: Clause
     rows: list[AwardRow]
+    notes: list[Entry] = field(default_factory=list)  # the article's definitions (主导 …)
+
+
+@dataclass
+class FormTable:
+    """One table of the 申报表: a title, a header and rows whose empty cells the applicant fills."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    widths: tuple[float, ...] | None  # mm, where empty columns give no content to size them by
+    align: tuple[str, ...]
+
+
+@dataclass
+class ApplicationForm:
+    title: str
+    tables: list[FormTable]
+    pledge: Entry  # 承诺: the text the 法定代表人 signs
+    signature_lines: list[str]
 
 
 @dataclass
@@ -75,6 +107,8 @@ class CheckRow:
     evidence: str
     clauses: list[Clause]
     by_authority: bool
+    fact: str  # the fact's name
+    order: tuple[int, int] = (0, 0)  # document order of its first clause, then the fact's
 
 
 @dataclass
@@ -115,9 +149,12 @@ class GuideData:
     groups: list[Entry]
     one_time: Entry | None
     budget: Entry | None
+    qualifying: list[Entry]  # when awards must have been obtained, and how that meets 施行
     materials_common: list[Entry]
-    materials_awards: list[Entry]
-    checklist: list[CheckRow]
+    materials_awards: list[AwardMaterials]
+    checklist: list[CheckRow]  # what reviewers check against what applicants submit
+    authority_checks: list[CheckRow]  # what reviewers look up themselves (nothing to submit)
+    form: ApplicationForm | None
     steps: list[Step]
     sanctions: list[Entry]
     quotas: list[Entry]
@@ -165,8 +202,7 @@ class GuideData:
     @property
     def checklist_cells(self) -> list[tuple[str, ...]]:
         return [
-            (str(i), row.question, ("（审核部门核查）" if row.by_authority else "") + row.evidence,
-             cite_text(self.policy, row.clauses, coarse=True))
+            (str(i), row.question, row.evidence, cite_text(self.policy, row.clauses, coarse=True))
             for i, row in enumerate(self.checklist, start=1)
         ]
 
@@ -187,24 +223,37 @@ class GuideData:
         return "、".join(s.name for s in self.sources)
 
 
-
 def fund_name(title: str) -> str:
     """哈密市质量提升发展专项资金管理办法（试行） → 哈密市质量提升发展专项资金."""
     m = _TITLE_RE.match(title)
     return m.group("name") if m else title
 
 
+# Where a title may break (GB/T 9704: lines keep words whole): after 关于/开展 and the year, after
+# a place name (哈密市, 某县), before 专项资金, the kind of document or 通知.
+_TITLE_BREAKS = re.compile(
+    r"(?<=关于)|(?<=开展)|(?<=年度)|(?<=[市县区州省])(?=[\u4e00-\u9fff])|(?=专项资金)|(?=的通知)"
+    + "".join(f"|(?={name})" for name in (*KIND_NAMES.values(), "申报工作", "评选"))
+)
+
+
 def balance_title(text: str, per_line: float = 20.0) -> list[str]:
-    """Split a title that does not fit one 二号 line (about 20 字): before its last phrase when
-    that keeps both lines whole (…专项资金 / 申报指南), otherwise in the middle."""
+    """Split a title that does not fit one 二号 line (about 20 字) at a word boundary into a
+    short line over a longer one (梯形, GB/T 9704 §7.3.1), as even as the boundaries allow."""
     if "\n" in text:
         return [line for line in text.split("\n") if line]
-    if wordstyle.text_width(text) <= per_line:
+    width = wordstyle.text_width
+    if width(text) <= per_line:
         return [text]
-    for suffix in (*KIND_NAMES.values(), "申报通知", "的通知", "通知"):
-        head = text.removesuffix(suffix)
-        if head != text and wordstyle.text_width(head) <= per_line:
-            return [head, suffix]
+    splits = sorted({m.start() for m in _TITLE_BREAKS.finditer(text) if 0 < m.start() < len(text)})
+    pairs: list[tuple[str, str]] = [(text[:i], text[i:]) for i in splits]
+    trapezoid = [p for p in pairs if width(p[0]) <= width(p[1]) <= per_line]
+    if trapezoid:
+        head, tail = max(trapezoid, key=lambda p: width(p[0]))
+        return [head, tail]
+    fitting = [p for p in pairs if max(width(p[0]), width(p[1])) <= per_line]
+    if fitting:
+        head, tail = min(fitting, key=lambda p: abs(width(p[0]) - width(p[1])))
+        return [head, tail]
     half = len(text) // 2
     return [text[:half], text[half:]]
-

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
 
 from compiler.documents.guide.cite import SHORT, quote
@@ -18,13 +17,19 @@ from compiler.documents.guide.data import (
     KIND_NAMES,
     AwardRow,
     Category,
-    CheckRow,
     Entry,
     Example,
     GuideData,
     Step,
     balance_title,
     fund_name,
+)
+from compiler.documents.guide.form import application_form
+from compiler.documents.guide.materials import (
+    award_materials,
+    checks,
+    general_materials,
+    supporting_clauses,
 )
 from compiler.documents.guide.provenance import content_hash, guide_sources
 from compiler.documents.guide.wording import (
@@ -46,6 +51,11 @@ from compiler.source.diagnostics import Collector, Span, did_you_mean
 from compiler.source.yamlsrc import YMap, plain
 
 _DATE_RANGE_SEP = "至"
+AWARD_KINDS = ("award-fund", "periodic-award")  # kinds whose year file needs a qualifying period
+
+
+def _descendants(clause: Clause) -> list[Clause]:
+    return [clause] + [d for ch in clause.children for d in _descendants(ch)]
 
 
 class _Derive:
@@ -83,7 +93,9 @@ class _Derive:
             if article.id not in cats:
                 intro = next((c.text for c in article.children if c.text and not c.rule_keys), "")
                 title = intro.rstrip("：:") if intro else article.cite
-                cats[article.id] = Category(quote(title), article, [])
+                notes = [Entry(quote(c.text), [c]) for c in _descendants(article)
+                         if c.nature == "definitional" and c.text]
+                cats[article.id] = Category(quote(title), article, [], notes)
             no += 1
             name = award.name + ("（首次）" if award.first_time and "首次" not in award.name else "")
             standard = amount_text(self.policy, award) + ("（一次性）" if award.one_time else "")
@@ -99,14 +111,19 @@ class _Derive:
                      [a.clause for a in awards])
 
     def award_conditions(self) -> list[Entry]:
-        grouped: dict[tuple[int, str], tuple[list[str], Clause]] = {}
+        """Each award's condition beyond its amount, cited where the condition is stated (the
+        起草单位 rule of 第十三条第二款, not the award's 项)."""
+        grouped: dict[tuple[tuple[int, ...], str], tuple[list[str], list[Clause]]] = {}
         for award in self.policy.awards:
             cond = extra_condition(self.policy, award)
             if cond:
-                names, _ = grouped.setdefault((id(award.clause), cond), ([], award.clause))
-                names.append(award.name)
-        return [Entry(f"申报{'、'.join(names)}的，须{cond}", [clause])
-                for (_, cond), (names, clause) in grouped.items()]
+                names = [n for n in names_in(expr_node(award.when)) if n not in amount_names(award)] \
+                    if award.when else []
+                clauses = supporting_clauses(self.policy, names, award.clause)
+                key = (tuple(id(c) for c in clauses), cond)
+                grouped.setdefault(key, ([], clauses))[0].append(award.name)
+        return [Entry(f"申报{'、'.join(names)}的，须{cond}", clauses)
+                for (_, cond), (names, clauses) in grouped.items()]
 
     def funding(self) -> tuple[list[Entry], list[Entry], Entry | None, Entry | None]:
         rules: dict[int, Entry] = {}
@@ -139,54 +156,23 @@ class _Derive:
     def basis(self) -> Clause:
         return self.policy.clauses[self.params.basis]
 
-    def materials(self) -> tuple[list[Entry], list[Entry], list[CheckRow]]:
-        policy = self.policy
-        special = {policy.evaluation.claims, policy.evaluation.previously_obtained,
-                   policy.evaluation.previously_rewarded}
-        common: dict[str, Entry] = {}
-        checks: dict[str, CheckRow] = {}
-
-        def check(name: str, clause: Clause) -> None:
-            fact = policy.facts.get(name)
-            if fact is None:
-                return
-            question = fact.label or name
-            evidence = "；".join(fact.evidence) or "—"
-            row = checks.setdefault(name, CheckRow(question, evidence, [], fact.supplied_by == "authority"))
-            row.clauses.append(clause)
-
-        for rule in [*policy.eligibility, *policy.exclusions]:
-            for name in names_in(expr_node(rule.when)):
-                check(name, rule.clause)
-                fact = policy.facts.get(name)
-                if fact is None or fact.supplied_by == "authority" or name in special:
-                    continue
-                for ev in (*fact.evidence, *rule.evidence):
-                    common.setdefault(ev, Entry(ev)).clauses.append(rule.clause)
-        per_award: dict[tuple[int, tuple[str, ...]], tuple[list[str], Clause]] = {}
-        for award in policy.awards:
-            evidence = list(award.evidence)
-            names = names_in(expr_node(award.when) if award.when else None) + sorted(amount_names(award))
-            for name in names:
-                check(name, award.clause)
-                fact = policy.facts.get(name)
-                if fact and name not in special and fact.supplied_by != "authority":
-                    evidence += [e for e in fact.evidence if e not in evidence]
-            if award.qualification and policy.evaluation.claims:
-                check(policy.evaluation.claims, award.clause)
-            if award.first_time and policy.evaluation.previously_obtained:
-                check(policy.evaluation.previously_obtained, award.clause)
-            if evidence:
-                key = (id(award.clause), tuple(evidence))
-                per_award.setdefault(key, ([], award.clause))[0].append(award.name)
-        for comb in policy.combine:
-            fact_name = comb.budget if comb.rule == "until_budget_exhausted" else (
-                policy.evaluation.previously_rewarded if comb.rule == "no_repeat" else None)
-            if fact_name:
-                check(fact_name, comb.clause)
-        awards = [Entry(f"{'、'.join(names)}：{'；'.join(_widest(ev))}", [clause])
-                  for (_, ev), (names, clause) in per_award.items()]
-        return list(common.values()), awards, list(checks.values())
+    def qualifying(self) -> list[Entry]:
+        """The period awards must have been obtained in (year file), and how it meets the date
+        the 办法 takes effect."""
+        q, meta = self.params.qualifying, self.policy.meta
+        if q is None:
+            return []
+        period = f"{evalrt.zh_date(q.start)}{_DATE_RANGE_SEP}{evalrt.zh_date(q.end)}"
+        out = [Entry(f"本年度受理{period}期间获得的奖励事项", [self.basis()], origin="year")]
+        effect = self.policy.clauses.get(meta.effective_clause or "")
+        if meta.effective_date and effect is not None:
+            day = evalrt.zh_date(meta.effective_date)
+            if q.start < meta.effective_date:
+                text = f"{SHORT}自{day}起实施；上述期间内{SHORT}实施前获得的奖励事项，一并按本指南申报"
+            else:
+                text = f"上述期间在{SHORT}实施（{day}）之后"
+            out.append(Entry(text, [effect]))
+        return out
 
     def steps(self) -> list[Step]:
         policy, params = self.policy, self.params
@@ -357,11 +343,6 @@ class _Derive:
         return out
 
 
-def _widest(materials: Sequence[str]) -> list[str]:
-    """Drop a material that another one of the list contains (标准文本 vs 标准文本或证明文件)."""
-    return [m for m in materials if not any(m != other and m in other for other in materials)]
-
-
 def _check_params(policy: Policy, params: YearParams, errors: Collector) -> None:
     if params.policy_id != policy.policy_id:
         errors.error("E611", f"年度参数属于政策「{params.policy_id}」，不是「{policy.policy_id}」",
@@ -381,6 +362,19 @@ def _check_params(policy: Policy, params: YearParams, errors: Collector) -> None
             period = f"{evalrt.zh_date(first) if first else '发布'}至{evalrt.zh_date(last) if last else '废止'}"
             errors.error("E614", f"申报期日期 {evalrt.zh_date(day)} 不在《办法》有效期（{period}）内",
                          params.span("window", key), effect.cite if effect else None)
+    q = params.qualifying
+    if q is None and meta.document_kind in AWARD_KINDS:
+        errors.error(
+            "E624", "年度参数没有写资格取得期间（qualifying）：申报人无从判断哪些奖励事项可以在本年度申报",
+            params.span("window", key=True),
+            hint="在 window 之前加上 qualifying: {from: 2026-01-01, to: 2026-12-31}（在此期间获得的奖励事项本年度受理）",
+        )  # fmt: skip
+    if q is not None and first and q.start < first and not q.before_effect:
+        errors.error(
+            "E625", f"资格取得期间始于 {evalrt.zh_date(q.start)}，早于《办法》施行之日 {evalrt.zh_date(first)}",
+            params.span("qualifying", "from"), effect.cite if effect else None,
+            hint=f"改为 from: {first.isoformat()}；确要受理施行前获得的奖励事项，加上 before_effect: true",
+        )  # fmt: skip
     if not meta.document_kind:
         errors.error("E622", f"{policy.file} 没有指定 meta.document_kind，无法选择指南模板",
                      policy.tree["meta"].span, hint="award-fund（申报指南）、periodic-award（评选申报通知）或 benefit（政策明白纸）")
@@ -396,10 +390,14 @@ def derive(policy: Policy, params: YearParams, calendar: WorkCalendar, root: Pat
     steps = d.steps()
     examples = d.examples()
     d.errors.raise_if_any()
-    rules, groups, one_time, budget = d.funding()
-    common, per_award, checklist = d.materials()
-    quotas, bans = d.quotas_and_bans()
     kind = str(policy.meta.document_kind)
+    rules, groups, one_time, budget = d.funding()
+    categories = d.categories()
+    checklist, authority_checks = checks(policy)
+    form = application_form(policy, categories, checklist) if kind in AWARD_KINDS else None
+    common = general_materials(params, form is not None)
+    per_award = award_materials(policy)
+    quotas, bans = d.quotas_and_bans()
     kind_name = KIND_NAMES[kind]
     fund = fund_name(policy.meta.title)
     if params.title:
@@ -422,7 +420,8 @@ def derive(policy: Policy, params: YearParams, calendar: WorkCalendar, root: Pat
     return GuideData(
         policy, params, kind, kind_name, params.year, title, lines, fund, SHORT, reference,
         d.basis(), d.eligibility(), d.exclusions(), d.first_time(), d.award_conditions(),
-        d.categories(), rules, groups, one_time, budget, common, per_award, checklist, steps,
+        categories, rules, groups, one_time, budget, d.qualifying(), common, per_award, checklist,
+        authority_checks, form, steps,
         d.sanctions(), quotas, bans, examples, window, params.contacts, sources, digest,
         sorted(calendar.consulted),
     )  # fmt: skip

@@ -13,6 +13,7 @@ from pathlib import Path
 from compiler.documents.guide.blocks import Block, build_blocks
 from compiler.documents.guide.data import GuideData
 from compiler.documents.guide.derive import derive
+from compiler.documents.guide.provenance import manifest
 from compiler.documents.guide.render_docx import render_docx
 from compiler.documents.guide.render_page import render_layout
 from compiler.documents.guide.templates import FORMATS
@@ -26,7 +27,13 @@ from compiler.source.diagnostics import Diagnostic, PolicyError
 class Guide:
     data: GuideData
     blocks: list[Block]
-    outputs: dict[str, bytes]
+    outputs: dict[str, bytes]  # by format
+    manifest: bytes  # provenance of the outputs: never printed on the page
+
+    def files(self, stem: str) -> dict[str, bytes]:
+        """Every file of the guide under a name stem: <stem>.<fmt> and <stem>.manifest.json."""
+        return {**{f"{stem}.{fmt}": content for fmt, content in self.outputs.items()},
+                f"{stem}.manifest.json": self.manifest}
 
 
 def project_root(policy_path: Path) -> Path | None:
@@ -54,12 +61,13 @@ def make_guide(policy_path: Path, policy: Policy, year: int, *, root: Path | Non
     for fmt in formats:
         out[fmt] = render_docx(data, blocks) if fmt == "docx" else \
             render_layout(data, blocks, policy_path, fmt).encode("utf-8")
-    return Guide(data, blocks, out)
+    return Guide(data, blocks, out, manifest(data, out))
 
 
 def build_outputs(root: Path, pairs: list[tuple[Path, Policy]]) -> dict[str, bytes]:
-    """Build producer: generated/<policy>/guide-<year>.{md,html,docx} for every issued policy
-    version with year parameters (the year file's `version` picks one when several are issued)."""
+    """Build producer: generated/<policy>/guide-<year>.{md,html,docx} and its build manifest
+    guide-<year>.manifest.json for every issued policy version with year parameters (the year
+    file's `version` picks one when several are issued)."""
     outputs: dict[str, bytes] = {}
     errors: list[Diagnostic] = []
     calendar: WorkCalendar | None = None
@@ -86,8 +94,7 @@ def build_outputs(root: Path, pairs: list[tuple[Path, Policy]]) -> dict[str, byt
             except PolicyError as exc:
                 errors.extend(exc.diagnostics)
                 continue
-            for fmt, content in guide.outputs.items():
-                outputs[f"{policy.policy_id}/guide-{year}.{fmt}"] = content
+            outputs.update(guide.files(f"{policy.policy_id}/guide-{year}"))
     if errors:
         raise PolicyError(errors)
     return outputs

@@ -4,13 +4,14 @@ consulted, every template that could be used) and one SHA-256 over them."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import jinja2
 from jinja2 import meta as jinja_meta
 
-from compiler.documents.guide.data import Source
+from compiler.documents.guide.data import GuideData, Source
 from compiler.documents.guide.templates import (
     FORMATS,
     PACKAGE_TEMPLATES,
@@ -75,3 +76,27 @@ def content_hash(sources: Sequence[Source]) -> str:
         h.update(len(name).to_bytes(4, "big") + name + len(s.data).to_bytes(8, "big") + s.data)
     return h.hexdigest()
 
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def manifest(data: GuideData, outputs: Mapping[str, bytes]) -> bytes:
+    """The build manifest written next to a guide (guide-<year>.manifest.json): what the guide
+    was made from and what came out, each with its SHA-256. Deterministic: sorted keys, no
+    clock, no absolute paths."""
+    meta = data.policy.meta
+    record = {
+        "format": "policyc-guide-manifest/1",
+        "document": data.title,
+        "policy": {"id": data.policy.policy_id, "version": data.policy.version, "title": meta.title,
+                   "doc_number": meta.doc_number},
+        "year": data.year,
+        "sources": [{"file": s.name, "bytes": len(s.data), "sha256": _sha256(s.data)} for s in data.sources],
+        "holiday_schedules": data.calendar_sources,
+        "sources_sha256": data.digest,
+        "outputs": {fmt: {"bytes": len(content), "sha256": _sha256(content)}
+                    for fmt, content in sorted(outputs.items())},
+    }
+    return (json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")

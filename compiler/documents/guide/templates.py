@@ -7,7 +7,9 @@ from pathlib import Path
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
+from compiler.documents.guide.tables import wrap
 from compiler.documents.markdown import md_escape
 from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import Diagnostic, PolicyError, Span
@@ -15,6 +17,12 @@ from compiler.source.diagnostics import Diagnostic, PolicyError, Span
 TEMPLATES_DIR = "templates"
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FORMATS = ("md", "html", "docx")  # md and html have a page layout template; docx is written by wordstyle
+
+
+def cell_html(text: str, width_mm: float, size: float) -> Markup:
+    """A table cell as HTML: escaped, in the lines the guide broke it into (as in Word)."""
+    return Markup("<br>").join(Markup('<span class="nb">{}</span>').format(line)
+                               for line in wrap(str(text), width_mm, size))
 
 
 def template_dirs(policy_path: Path) -> list[Path]:
@@ -32,6 +40,7 @@ def environment(policy_path: Path) -> SandboxedEnvironment:
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
     )  # fmt: skip
     env.filters["md"] = md_escape
+    env.filters["cell"] = cell_html
     env.filters["zh_date"] = evalrt.zh_date
     env.filters["money"] = evalrt.money_text
     return env

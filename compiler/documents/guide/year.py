@@ -23,7 +23,7 @@ GUIDES_DIR = "guides"
 @dataclass
 class Contact:
     office: str
-    person: str | None = None
+    person: str | None = None  # required by the schema: a notice names whom to ask
     phone: str | None = None
     fax: str | None = None
     email: str | None = None
@@ -60,12 +60,25 @@ class YearParams:
     window_procedure: str | None
     place: str
     method: str
+    hours: str  # office hours of the 受理 place
     contacts: list[Contact]
     schedule: YList
     examples: YList
+    qualifying: Qualifying | None  # required for award kinds; checked against the policy in derive
+    materials: list[str]  # general materials this year asks for (the 办法 lists none)
+    release: str  # 附注 below the 成文日期: 此件公开发布
 
     def span(self, *path: str | int, key: bool = False) -> Span | None:
         return locate(self.tree, list(path), key=key) or self.tree.span
+
+
+@dataclass
+class Qualifying:
+    """When an award must have been obtained to count in this year's round (资格取得期间)."""
+
+    start: dt.date
+    end: dt.date
+    before_effect: bool  # the drafter accepts awards obtained before the 办法 took effect
 
 
 def parse_day(value: Any) -> dt.date:
@@ -83,7 +96,10 @@ def load_year(path: Path, name: str | None = None) -> YearParams:
     tree = load_document(path, "guide-year", name)
     errors = Collector()
     dates: dict[tuple[str, ...], dt.date] = {}
-    for key in (("published",), ("window", "from"), ("window", "to")):
+    keys = [("published",), ("window", "from"), ("window", "to")]
+    if "qualifying" in tree:
+        keys += [("qualifying", "from"), ("qualifying", "to")]
+    for key in keys:
         node: Any = tree
         for k in key:
             node = node[k]
@@ -108,6 +124,21 @@ def load_year(path: Path, name: str | None = None) -> YearParams:
             "E613", f"指南发布日期 {evalrt.zh_date(published)} 晚于申报开始日期 {evalrt.zh_date(start)}",
             locate(tree, ["published"]), hint="指南应在受理开始之前发布",
         )  # fmt: skip
+    qualifying = None
+    if "qualifying" in tree:
+        q = tree["qualifying"]
+        qualifying = Qualifying(dates[("qualifying", "from")], dates[("qualifying", "to")],
+                                bool(q.get("before_effect", False)))
+        if qualifying.end < qualifying.start:
+            errors.error(
+                "E612", f"资格取得期间的结束日期 {evalrt.zh_date(qualifying.end)} 早于开始日期 "
+                f"{evalrt.zh_date(qualifying.start)}", locate(tree, ["qualifying", "to"]),
+            )  # fmt: skip
+        elif qualifying.end > end:
+            errors.error(
+                "E623", f"资格取得期间截至 {evalrt.zh_date(qualifying.end)}，晚于申报截止日期 {evalrt.zh_date(end)}",
+                locate(tree, ["qualifying", "to"]), hint="申报的奖励事项应在申报截止之前已经取得",
+            )  # fmt: skip
     if start.year != year:
         errors.error("E614", f"申报开始日期 {evalrt.zh_date(start)} 不在{year}年度", locate(tree, ["window", "from"]))
     budget = budget_text = None
@@ -131,10 +162,11 @@ def load_year(path: Path, name: str | None = None) -> YearParams:
         str(tree["title"]) if "title" in tree else None,
         str(tree["issuer"]), published, str(tree["basis"]), budget, budget_text, start, end,
         str(window["procedure"]) if "procedure" in window else None,
-        str(tree["submission"]["place"]), str(tree["submission"]["method"]), contacts,
-        tree.get("schedule") or YList(), tree.get("examples") or YList(),
+        str(tree["submission"]["place"]), str(tree["submission"]["method"]),
+        str(tree["submission"]["hours"]), contacts,
+        tree.get("schedule") or YList(), tree.get("examples") or YList(), qualifying,
+        [str(m) for m in tree.get("materials") or []], str(tree.get("release", "此件公开发布")),
     )  # fmt: skip
-
 
 
 def year_file(policy_path: Path, year: int) -> Path:
