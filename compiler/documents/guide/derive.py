@@ -166,11 +166,14 @@ class _Derive:
         out = [Entry(f"本年度受理{period}期间获得的奖励事项", [self.basis()], origin="year")]
         effect = self.policy.clauses.get(meta.effective_clause or "")
         if meta.effective_date and effect is not None:
+            # The 办法's own words (自发布之日起30日后实施) with the date they give.
             day = evalrt.zh_date(meta.effective_date)
+            when = f"{SHORT}{meta.effective_text}（{day}起）" if meta.effective_text else f"{SHORT}自{day}起实施"
+            verb = "施行" if meta.effective_text and "施行" in meta.effective_text else "实施"
             if q.start < meta.effective_date:
-                text = f"{SHORT}自{day}起实施；上述期间内{SHORT}实施前获得的奖励事项，一并按本指南申报"
+                text = f"{when}；上述期间内{SHORT}{verb}前获得的奖励事项，一并按本指南申报"
             else:
-                text = f"上述期间在{SHORT}实施（{day}）之后"
+                text = f"{when}，上述期间在{SHORT}{verb}之后"
             out.append(Entry(text, [effect]))
         return out
 

@@ -46,9 +46,10 @@ def application_form(policy: Policy, categories: list[Category], checklist: list
         has_count = any(amount_names(r.award) & counted for r in cat.rows)
         header = ("序号", "申报事项", "证明文件名称及文号", "取得日期", *(("项数",) if has_count else ()),
                   "申请金额（万元）")
-        widths = (14.8, 62.0, 32.0, 22.0, 25.2) if not has_count else (14.8, 53.2, 30.0, 20.0, 14.8, 23.2)
+        # Widths for handwriting (the empty columns give no content to size them by).
+        widths = (14.8, 60.0, 32.0, 23.3, 25.9) if not has_count else (14.8, 50.6, 29.4, 23.3, 14.8, 23.1)
         rows = [(str(r.no), BOX + r.name, "", "", *(("",) if has_count else ()), "") for r in cat.rows]
-        tables.append(FormTable(f"申报事项：{_category_title(cat)}", header, rows, widths,
+        tables.append(FormTable(_category_title(cat), header, rows, widths,
                                 ("center", "left", "left", "center", *(("center",) if has_count else ()), "center")))
     sanction_clauses = [c for c in walk(policy) if "sanctions" in c.rule_keys]
     liability = (f"{SHORT}{cite_text(policy, sanction_clauses)}规定的责任" if sanction_clauses else "相应责任")

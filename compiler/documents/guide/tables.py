@@ -18,6 +18,7 @@ from compiler.documents.wordstyle import text_width
 TABLE_WIDTH_MM = 156.0  # the 版心
 PAD_MM = 3.8  # Word's default cell margins (1.9 mm each side); the HTML cells use the same
 SLACK = 0.6  # 字 kept free in every line: renderers' glyph widths differ a little from the grid
+SHORT_CELL = 5.0  # 字: a cell this short is never broken
 DENSE_COLUMNS = 4  # a table this wide is set in 小四 (12 pt), narrower ones in 四号 (14 pt)
 
 
@@ -86,6 +87,13 @@ def _narrowest(text: str, count: int) -> float:
     return high
 
 
+def _unbroken(cell: str) -> float:
+    """The narrowest measure a cell may get: a short cell (自治区级) stays on one line, a longer one
+    may break between runs but not inside its longest."""
+    width = text_width(cell)
+    return width if width <= SHORT_CELL else max((text_width(s) for s in segments(cell)), default=0.0)
+
+
 def _capacity(width_mm: float, size: float) -> float:
     return (width_mm - PAD_MM) / char_mm(size) - SLACK + 0.05  # 0.05: widths are rounded to 0.1 mm
 
@@ -113,8 +121,7 @@ def fit_widths(header: Sequence[str], rows: Sequence[Sequence[str]], align: Sequ
     flexible = [i for i in range(n) if align[i] == "left"] or list(range(n))
     budget = (total - n * PAD_MM) / char_mm(size) - n * SLACK
     natural = [max(text_width(c) for c in col) for col in columns]
-    measure = [max([text_width(header[i])] + [text_width(s) for c in col for s in segments(c)])
-               for i, col in enumerate(columns)]
+    measure = [max([text_width(header[i])] + [_unbroken(c) for c in col]) for i, col in enumerate(columns)]
 
     def height(ms: Sequence[float]) -> float:
         rows_h = sum(max(_count(r[i], ms[i]) for i in range(n)) for r in rows)
@@ -144,6 +151,20 @@ def fit_widths(header: Sequence[str], rows: Sequence[Sequence[str]], align: Sequ
                 break
             _, i, target, current = best
             measure[i] = target
+        # A short column on one line reads better than a wrapped one: give it its full width
+        # from the free-text column when the table gets no taller and has fewer broken cells.
+        widest = max(flexible, key=lambda i: measure[i])
+        floors = [max(text_width(header[i]), *(_unbroken(c) for c in columns[i])) for i in range(n)]
+        for i in sorted(set(range(n)) - set(flexible), key=lambda i: natural[i] - measure[i]):
+            need = natural[i] - measure[i]
+            if need <= 0:
+                continue
+            spare = budget - sum(measure)
+            trial = list(measure)
+            trial[i] = natural[i]
+            trial[widest] -= max(0.0, need - spare)
+            if trial[widest] >= floors[widest] and height(trial) < height(measure):
+                measure = trial
     else:
         measure = natural
     widest = max(flexible, key=lambda i: natural[i])
