@@ -156,10 +156,9 @@ def test_sections_follow_real_notices_and_cite_their_articles(hami_2027: Guide) 
     # Uncited: the year's data (contacts, time, place, method, general materials, the form's
     # lines) and lead-ins whose items carry the citations.
     plain = [b.text for b in hami_2027.blocks if b.kind == "para" and not b.cited]
-    year_data = {"咨询及受理单位", "联系人", "联系电话", "传真", "地址", "邮政编码", "受理时间", "受理地点", "提交方式",
-                 "法定代表人（签字）", "申报单位（盖章）"}
+    year_data = {"咨询及受理单位", "联系人", "联系电话", "传真", "地址", "邮政编码", "受理时间", "受理地点", "提交方式"}
     materials = {f"{i}．{e.text}" for i, e in enumerate(hami_2027.data.materials_common, start=1)}
-    odd = [t for t in plain if not (t.split("：")[0] in year_data or t.endswith("：") or t == "年　　月　　日"
+    odd = [t for t in plain if not (t.split("：")[0] in year_data or t.endswith("：")
                                     or t.rstrip("；。").removesuffix("（见附件1）") in materials
                                     or t == "申报材料审核要点见附件2。" or t.startswith("申报事项：在申报的事项前"))]
     assert plain and not odd, odd
@@ -656,6 +655,11 @@ def test_application_form_is_an_attachment_in_every_format(hami_2027: Guide) -> 
     html = hami_2027.outputs["html"].decode()
     assert "申报单位基本情况" in html and "□主导制定国家标准" in html
     assert "法定代表人（签字）：" in md and "法定代表人（签字）：" in html
+    # The pledge and the lines it is signed on stay on one page.
+    paragraphs = docx.Document(io.BytesIO(hami_2027.outputs["docx"])).paragraphs
+    first = next(i for i, p in enumerate(paragraphs) if p.text.startswith("本单位承诺"))
+    last = next(i for i, p in enumerate(paragraphs) if p.text.endswith("年　　月　　日"))
+    assert last > first and all(p.paragraph_format.keep_with_next for p in paragraphs[first:last])
 
 
 def test_general_materials_come_once_from_the_year_file_without_citations(hami_2027: Guide) -> None:
@@ -767,6 +771,8 @@ def test_html_prints_on_a4_with_page_numbers_and_the_word_line_breaks(hami_2027:
     assert re.search(r"@page :right \{ @bottom-right \{ content: \"— \" counter\(page\) \" —\"", html)
     assert re.search(r"@page :left \{ @bottom-left \{ content: \"— \" counter\(page\) \" —\"", html)
     assert "table-layout: fixed" in html
+    # Margin boxes of its own, so that the browser prints no date or file path in the margins.
+    assert '@page { @top-left { content: ""; } @top-center { content: ""; } @top-right { content: ""; }' in html
     # Each table has the Word table's column widths and each cell the Word cell's lines.
     doc = docx.Document(io.BytesIO(hami_2027.outputs["docx"]))
     tables = re.findall(r"<table.*?</table>", html, flags=re.S)

@@ -558,6 +558,16 @@ def add_signature(doc: Document, issuer: str, date: dt.date) -> None:
                           keep_with_next=text == issuer)
 
 
+def add_sign_lines(doc: Document, lines: Sequence[str]) -> None:
+    """The lines a form is signed on (法定代表人（签字）：, 单位（盖章）, 年　月　日): flush right
+    less 4 字 like the 成文日期, one blank line above, all kept on one page."""
+    add_blank_line(doc).paragraph_format.keep_with_next = True
+    for i, text in enumerate(lines):
+        p = _paragraph(doc, "GBSignature", text)
+        _paragraph_format(p, align=WD_ALIGN_PARAGRAPH.LEFT, pitch=None, first_line_chars=None, left_chars=14,
+                          keep_with_next=i < len(lines) - 1)
+
+
 def add_attachment_note(doc: Document, names: Sequence[str]) -> None:
     """附件说明 (GB/T 9704 §7.3.4): 附件：1．名称 — indented 2 字, later names aligned after 附件：."""
     numbered = len(names) > 1

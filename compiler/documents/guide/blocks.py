@@ -23,7 +23,7 @@ from compiler.source.diagnostics import Diagnostic, PolicyError
 
 @dataclass
 class Block:
-    kind: str  # title | heading | para | table | attachments | signature | attachment
+    kind: str  # title | heading | para | table | attachments | signature | sign | attachment
     text: str = ""
     level: int = 0
     lines: tuple[str, ...] = ()
@@ -127,6 +127,11 @@ class Builder:
         self.blocks.append(Block("signature", issuer or self.data.params.issuer,
                                  date=date or self.data.params.published,
                                  lines=(f"（{self.data.params.release}）",)))
+        return ""
+
+    def sign_lines(self, lines: Sequence[str]) -> str:
+        """Where a form is signed and stamped (kept on one page with the paragraph before)."""
+        self.blocks.append(Block("sign", lines=tuple(lines)))
         return ""
 
     def attachment(self, title: str, number: int | None = None) -> str:

@@ -56,4 +56,4 @@ def application_form(policy: Policy, categories: list[Category], checklist: list
     pledge = Entry(f"本单位承诺：本表所填内容及所附材料真实、合法、有效；如有弄虚作假，自愿承担{liability}。",
                    sanction_clauses)
     return ApplicationForm(FORM_NAME, tables, pledge,
-                           ["法定代表人（签字）：", "申报单位（盖章）：", "年　　月　　日"])
+                           ["法定代表人（签字）：", "申报单位（盖章）：", "　　　　年　　月　　日"])

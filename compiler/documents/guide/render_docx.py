@@ -29,7 +29,9 @@ def render_docx(data: GuideData, blocks: list[Block]) -> bytes:
             case "heading":
                 wordstyle.add_heading(doc, block.text, block.level)
             case "para":
-                wordstyle.add_body(doc, block.text, first_line_indent=block.indent)
+                p = wordstyle.add_body(doc, block.text, first_line_indent=block.indent)
+                if block.text.endswith("："):  # a lead-in stays on the page of what it introduces
+                    wordstyle.keep_with_next(p)
             case "table":
                 header, *rows = [["\n".join(wrap(cell, w, block.size)) for cell, w in zip(row, block.widths, strict=True)]
                                  for row in (block.header, *block.rows)]
@@ -48,6 +50,10 @@ def render_docx(data: GuideData, blocks: list[Block]) -> bytes:
                 wordstyle.add_signature(doc, block.text, block.date)
                 for line in block.lines:
                     wordstyle.add_release_note(doc, line)
+            case "sign":
+                if doc.paragraphs:
+                    wordstyle.keep_with_next(doc.paragraphs[-1])
+                wordstyle.add_sign_lines(doc, block.lines)
             case "attachment":
                 wordstyle.add_attachment_label(doc, block.lines[0], new_page=True)
                 wordstyle.add_blank_line(doc)
