@@ -105,7 +105,7 @@ def wrap(text: str, width_mm: float, size: float) -> list[str]:
     count = _count(text, capacity)
     if count == 1:
         return [text]
-    return lines(text, _narrowest(text, count))
+    return [line.strip(" 　") for line in lines(text, _narrowest(text, count))]  # no space at a line's ends
 
 
 def fit_widths(header: Sequence[str], rows: Sequence[Sequence[str]], align: Sequence[str],
