@@ -29,9 +29,9 @@ def render_docx(data: GuideData, blocks: list[Block]) -> bytes:
             case "heading":
                 wordstyle.add_heading(doc, block.text, block.level)
             case "para":
-                p = wordstyle.add_body(doc, block.text, first_line_indent=block.indent)
-                if block.text.endswith("："):  # a lead-in stays on the page of what it introduces
-                    wordstyle.keep_with_next(p)
+                # A lead-in (…：) is not kept with its list: LibreOffice then moves a long first
+                # item whole to the next page and leaves a gap of several lines.
+                wordstyle.add_body(doc, block.text, first_line_indent=block.indent)
             case "table":
                 header, *rows = [["\n".join(wrap(cell, w, block.size)) for cell, w in zip(row, block.widths, strict=True)]
                                  for row in (block.header, *block.rows)]
