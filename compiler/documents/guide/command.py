@@ -2,8 +2,9 @@
 (`build_outputs`, called by build.py).
 
 The guide package, in pipeline order: year (year parameters) → cite, wording (how clauses and
-rules are printed) → data (what templates see) → templates (Jinja2 environment) → provenance
-(sources and digest) → derive (policy + year → GuideData) → blocks (Builder) → render_page,
+rules are printed) → data (what templates see) → tables (column widths, cell lines) → templates
+(Jinja2 environment) → provenance (sources, digest, build manifest) → materials (申报材料 and
+审核要点), form (申报表) → derive (policy + year → GuideData) → blocks (Builder) → render_page,
 render_docx → produce (make_guide, build_outputs) → command. docs/guides.md describes the year
 format, the template fields and the Builder.
 """
@@ -32,7 +33,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", type=Path, default=None,
                    help="输出文件；省略时 md、html 写到标准输出，全部格式写到 --out-dir")
     p.add_argument("--out-dir", type=Path, default=Path("."),
-                   help="不指定 --format 和 -o 时写出 <政策>-guide-<年度>.md/.html/.docx 的目录（默认当前目录）")
+                   help="不指定 --format 和 -o 时写出 <政策>-guide-<年度>.md/.html/.docx 及构建清单 .manifest.json 的目录（默认当前目录）")
 
 
 def _policy_file(arg: Path) -> Path:
