@@ -139,6 +139,12 @@ def load_year(path: Path, name: str | None = None) -> YearParams:
                 "E623", f"资格取得期间截至 {evalrt.zh_date(qualifying.end)}，晚于申报截止日期 {evalrt.zh_date(end)}",
                 locate(tree, ["qualifying", "to"]), hint="申报的奖励事项应在申报截止之前已经取得",
             )  # fmt: skip
+    seen: dict[str, int] = {}
+    for i, material in enumerate(tree.get("materials") or []):
+        if str(material) in seen:
+            errors.error("E626", f"基本材料「{material}」重复列出（第{seen[str(material)] + 1}项已有）",
+                         locate(tree, ["materials", i]), hint="每项材料只写一次")
+        seen.setdefault(str(material), i)
     if start.year != year:
         errors.error("E614", f"申报开始日期 {evalrt.zh_date(start)} 不在{year}年度", locate(tree, ["window", "from"]))
     budget = budget_text = None
