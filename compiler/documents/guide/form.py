@@ -17,6 +17,10 @@ BOX = "□"
 
 
 def _category_title(category: Category) -> str:
+    """质量强企奖励事项及金额 → 质量强企奖励事项; an article without a lead-in (titled by its
+    cite) → 申报事项."""
+    if category.title == category.article.cite:
+        return "申报事项"
     return category.title.removesuffix("及金额")
 
 
