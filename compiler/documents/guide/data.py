@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from compiler.documents import wordstyle
+from compiler.documents import titles
 from compiler.documents.guide.cite import cite_text
 from compiler.documents.guide.year import Contact, YearParams
 from compiler.model.policy import Award, Clause, Policy
@@ -229,31 +229,6 @@ def fund_name(title: str) -> str:
     return m.group("name") if m else title
 
 
-# Where a title may break (GB/T 9704: lines keep words whole): after 关于/开展 and the year, after
-# a place name (哈密市, 某县), before 专项资金, the kind of document or 通知.
-_TITLE_BREAKS = re.compile(
-    r"(?<=关于)|(?<=开展)|(?<=年度)|(?<=[市县区州省])(?=[\u4e00-\u9fff])|(?=专项资金)|(?=的通知)"
-    + "".join(f"|(?={name})" for name in (*KIND_NAMES.values(), "申报工作", "评选"))
-)
-
-
 def balance_title(text: str, per_line: float = 20.0) -> list[str]:
-    """Split a title that does not fit one 二号 line (about 20 字) at a word boundary into a
-    short line over a longer one (梯形, GB/T 9704 §7.3.1), as even as the boundaries allow."""
-    if "\n" in text:
-        return [line for line in text.split("\n") if line]
-    width = wordstyle.text_width
-    if width(text) <= per_line:
-        return [text]
-    splits = sorted({m.start() for m in _TITLE_BREAKS.finditer(text) if 0 < m.start() < len(text)})
-    pairs: list[tuple[str, str]] = [(text[:i], text[i:]) for i in splits]
-    trapezoid = [p for p in pairs if width(p[0]) <= width(p[1]) <= per_line]
-    if trapezoid:
-        head, tail = max(trapezoid, key=lambda p: width(p[0]))
-        return [head, tail]
-    fitting = [p for p in pairs if max(width(p[0]), width(p[1])) <= per_line]
-    if fitting:
-        head, tail = min(fitting, key=lambda p: abs(width(p[0]) - width(p[1])))
-        return [head, tail]
-    half = len(text) // 2
-    return [text[:half], text[half:]]
+    """A guide's title over one or two lines (梯形), breaking also before the kind of document."""
+    return titles.balance_title(text, per_line, breaks_before=(*KIND_NAMES.values(), "申报工作", "评选"))
