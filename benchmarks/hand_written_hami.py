@@ -108,7 +108,8 @@ def _wan(value: Decimal) -> str:
 
 
 def _refusal(award: tuple[Any, ...], rule: str, clause: str, cite: str, reason: str) -> dict[str, Any]:
-    return {"award": award[0], "name": award[1], "rule": rule, "clause": clause, "cite": cite, "reason": reason}
+    return {"award": award[0], "name": award[1], "subject": None, "rule": rule, "clause": clause, "cite": cite,
+            "reason": reason}
 
 
 DEFAULTS: dict[str, Any] = {**dict.fromkeys(COUNTS, 0), "为排序最靠前的哈密市起草单位": False,
@@ -230,11 +231,11 @@ def evaluate(raw: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
                 used += amount
                 keep.append((a, amount))
                 continue
-            deferred.append({"award": a[0], "name": a[1], "amount": amount, "unit": "元", "rule": "budget-cap",
+            deferred.append({"award": a[0], "name": a[1], "subject": None, "amount": amount, "unit": "元", "rule": "budget-cap",
                              "clause": "allocation.budget-limit", "cite": "第二十条第（一）项",
                              "reason": f"年度预算剩余{_wan(Decimal(budget))}，用完即止；超出部分列入下一年度奖励预算"})
         candidates = keep
-    granted = [{"award": a[0], "name": a[1], "amount": amount, "unit": "元", "clause": a[2], "cite": a[3],
+    granted = [{"award": a[0], "name": a[1], "subject": None, "amount": amount, "unit": "元", "clause": a[2], "cite": a[3],
                 "one_time": len(a) == 9 and a[7]} for a, amount in candidates]
     return {"format": FORMAT, "policy": "hami-quality-fund", "version": "final", "doc_number": "哈政办发〔2026〕10号",
             "as_of": as_of, "granted": granted, "refused": refused, "deferred": deferred,

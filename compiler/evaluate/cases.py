@@ -161,14 +161,14 @@ def run_case(case: Case, generated: Evaluator, reference: Evaluator) -> CaseResu
     for key in ("granted", "deferred"):
         if key in exp:
             want_amounts = {str(k): parse_amount(str(v)) for k, v in exp[key].items()}
-            got_amounts = {g["award"]: g["amount"] for g in result[key]}
+            got_amounts = {_entry_key(g): g["amount"] for g in result[key]}
             if want_amounts != got_amounts:
                 res.failures.append(
                     f"{'给予' if key == 'granted' else '顺延'}的事项应为 {_fmt(want_amounts)}，实际为 {_fmt(got_amounts)}"
                 )
     if "refused" in exp:
         want_r = {str(k): str(v) for k, v in exp["refused"].items()}
-        got_r = {r["award"]: r["cite"] for r in result["refused"]}
+        got_r = {_entry_key(r): r["cite"] for r in result["refused"]}
         if want_r != got_r:
             res.failures.append(f"不予奖励的事项应为 {want_r}，实际为 {got_r}")
     if "cites" in exp:
@@ -178,6 +178,13 @@ def run_case(case: Case, generated: Evaluator, reference: Evaluator) -> CaseResu
             if str(c) not in cited:
                 res.failures.append(f"结果中应引用 {c}，实际未引用")
     return res
+
+
+def _entry_key(entry: dict[str, Any]) -> str:
+    """How a case names a granted, refused or deferred claim: its award id, and the subject in
+    brackets when the claim named one (chain-key-project-national（甲项目）)."""
+    subject = entry.get("subject")
+    return str(entry["award"]) + (f"（{subject}）" if subject else "")
 
 
 def _fmt(amounts: dict[str, Decimal]) -> str:

@@ -41,7 +41,7 @@ def fact_specs(policy: Policy) -> dict[str, FactSpec]:
             kind, unit=fact.unit.name if fact.unit else None, units=units, values=values, optional=fact.optional,
             whole=fact.whole,
             minimum=fact.minimum * scale if fact.minimum is not None else None,
-            maximum=fact.maximum * scale if fact.maximum is not None else None,
+            maximum=fact.maximum * scale if fact.maximum is not None else None, subjects=fact.subjects,
         )
         if fact.has_default:
             spec.has_default = True

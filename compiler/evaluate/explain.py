@@ -37,15 +37,15 @@ def result_text(title: str, doc_number: str | None, result: dict[str, Any]) -> s
         lines.append("给予奖励：")
         for g in result["granted"]:
             once = "（一次性）" if g.get("one_time") else ""
-            lines.append(f"  ✓ {g['name']}：{evalrt.money_text(g['amount'])}{once}　依据{g['cite']}")
+            lines.append(f"  ✓ {_named(g)}：{evalrt.money_text(g['amount'])}{once}　依据{g['cite']}")
     if result["refused"]:
         lines.append("不予奖励：")
         for r in result["refused"]:
-            lines.append(f"  ✗ {r['name']}：{r['reason']}　依据{r['cite']}")
+            lines.append(f"  ✗ {_named(r)}：{r['reason']}　依据{r['cite']}")
     if result["deferred"]:
         lines.append("列入下一年度：")
         for d in result["deferred"]:
-            lines.append(f"  … {d['name']}：{evalrt.money_text(d['amount'])}，{d['reason']}　依据{d['cite']}")
+            lines.append(f"  … {_named(d)}：{evalrt.money_text(d['amount'])}，{d['reason']}　依据{d['cite']}")
     if not (result["granted"] or result["refused"] or result["deferred"]):
         lines.append("本次未申报任何奖励事项。")
     total = result["total"]
@@ -55,3 +55,9 @@ def result_text(title: str, doc_number: str | None, result: dict[str, Any]) -> s
         cite = f"{s['cite']}　" if s["cite"] else ""
         lines.append(f"  {i:>2}. {cite}{s['detail']}")
     return "\n".join(lines)
+
+
+def _named(entry: dict[str, Any]) -> str:
+    """An award's name, with the subject of the claim when it named one: 国家级质量强链重点项目（甲项目）."""
+    subject = entry.get("subject")
+    return str(entry["name"]) + (f"（{subject}）" if subject else "")

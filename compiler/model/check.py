@@ -421,6 +421,9 @@ class Checker:
 
     def check_domain(self, fact: Fact) -> None:
         """`whole`, `minimum` and `maximum` belong to numbers; the bounds must admit a value."""
+        if fact.subjects and fact.type != "set":
+            self.diag.error("E302", f"事实「{fact.name}」不是集合（set），不能写 subjects", fact.span,
+                            hint="subjects 只用于申报资格等 set 类型的事实")
         declared = fact.whole or fact.minimum is not None or fact.maximum is not None
         if declared and fact.type != "number":
             self.diag.error("E302", f"事实「{fact.name}」不是数值，不能规定 whole/minimum/maximum", fact.span,

@@ -174,6 +174,7 @@ class Fact:
     whole: bool = False  # numbers: whole numbers only (counts of 项, 人, 次 …)
     minimum: Decimal | None = None  # numbers: bounds in the fact's own unit, inclusive
     maximum: Decimal | None = None
+    subjects: bool = False  # sets: an item may name its subject, {资格: …, 对象: …}
 
 
 @dataclass
@@ -546,6 +547,7 @@ class _Builder:
                 bool(raw.get("whole", False)),
                 self._bound(raw, raw_facts, name, "minimum"),
                 self._bound(raw, raw_facts, name, "maximum"),
+                bool(raw.get("subjects", False)),
             )
             out[str(name)] = fact
         return out

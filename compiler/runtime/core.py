@@ -23,20 +23,22 @@ CENT = Decimal("0.01")
 class FactSpec:
     """What an application may give for one fact: its kind (bool, num, date, text, set), unit and
     the units accepted for it (scale to the base unit), admitted values, default (in base units),
-    whether it may be empty, and for numbers its domain (whole numbers, bounds in base units)."""
+    whether it may be empty, for numbers its domain (whole numbers, bounds in base units), and for
+    sets whether items may name the subject they are about."""
 
     __slots__ = ("kind", "unit", "units", "values", "has_default", "default", "optional", "whole", "minimum",
-                 "maximum")  # fmt: skip
+                 "maximum", "subjects")  # fmt: skip
 
     def __init__(
         self, kind: str, *, unit: str | None = None, units: dict[str, Decimal] | None = None,
         values: frozenset[str] | None = None, has_default: bool = False, default: Any = None,
         optional: bool = False, whole: bool = False, minimum: Decimal | None = None,
-        maximum: Decimal | None = None,
+        maximum: Decimal | None = None, subjects: bool = False,
     ) -> None:
         self.kind, self.unit, self.units, self.values = kind, unit, units, values
         self.has_default, self.default, self.optional = has_default, default, optional
         self.whole, self.minimum, self.maximum = whole, minimum, maximum
+        self.subjects = subjects  # a set whose items may name their subject: {资格: …, 对象: …}
 
 
 class FactsError(Exception):
@@ -132,6 +134,8 @@ def _coerce_one(spec: FactSpec, value: Any) -> Any:
     if kind == "set":
         if isinstance(value, str) or not hasattr(value, "__iter__"):
             raise ValueError("应为列表")
+        if spec.subjects:
+            return _claims(value, values)
         items = [str(v) for v in value]
         if values is not None:
             bad = [v for v in items if v not in values]
@@ -141,6 +145,51 @@ def _coerce_one(spec: FactSpec, value: Any) -> Any:
                 raise ValueError(f"包含无效的取值「{bad[0]}」{tip}")
         return frozenset(items)
     raise ValueError(f"未知的事实类型 {kind}")  # pragma: no cover
+
+
+class Claims(frozenset[str]):
+    """A set of qualifications that also knows the subject each was claimed for: as a set it
+    holds the qualification names (so conditions such as 以往取得资格 包含 "…" read it as any
+    set); `subjects` lists (qualification, subject or None) in the order given, once each."""
+
+    subjects: tuple[tuple[str, str | None], ...]
+
+    def __new__(cls, subjects: tuple[tuple[str, str | None], ...]) -> Claims:
+        made = super().__new__(cls, (q for q, _ in subjects))
+        made.subjects = subjects
+        return made
+
+    def held(self, qualification: str, subject: str | None) -> bool:
+        """Whether this qualification is held for this subject; one held with no subject named
+        counts for every subject, and any subject counts when none is asked about."""
+        if subject is None:
+            return qualification in self
+        return (qualification, subject) in self.subjects or (qualification, None) in self.subjects
+
+
+SUBJECT_KEYS = ("对象", "subject")
+QUALIFICATION_KEYS = ("资格", "qualification")
+
+
+def _claims(value: Any, values: frozenset[str] | None) -> Claims:
+    """A claims list whose items are qualification names or {资格: …, 对象: …} records."""
+    pairs: dict[tuple[str, str | None], None] = {}
+    for item in value:
+        if isinstance(item, Mapping):
+            unknown = [str(k) for k in item if k not in (*SUBJECT_KEYS, *QUALIFICATION_KEYS)]
+            qualification = next((item[k] for k in QUALIFICATION_KEYS if k in item), None)
+            subject = next((item[k] for k in SUBJECT_KEYS if k in item), None)
+            if unknown or qualification is None:
+                raise ValueError(f"的每一项应为资格名称，或写作 {{资格: …, 对象: …}}，实际是 {dict(item)!r}")
+            pair = (str(qualification), str(subject) if subject is not None and str(subject).strip() else None)
+        else:
+            pair = (str(item), None)
+        if values is not None and pair[0] not in values:
+            guess = difflib.get_close_matches(pair[0], sorted(values), n=1, cutoff=0.5)
+            tip = f"（你是不是想写「{guess[0]}」？）" if guess else ""
+            raise ValueError(f"包含无效的取值「{pair[0]}」{tip}")
+        pairs[pair] = None
+    return Claims(tuple(pairs))
 
 
 def _in_domain(spec: FactSpec, number: Decimal, given: Any) -> Decimal:

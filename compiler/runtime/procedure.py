@@ -29,6 +29,7 @@ from typing import Any
 
 from compiler.runtime.core import (
     RESULT_FORMAT,
+    Claims,
     EvaluationError,
     amount_json,
     money_text,
@@ -50,27 +51,39 @@ class AwardItem:
         "id", "name", "clause", "cite", "qualification", "group", "first_time", "one_time",
         "condition", "amount", "fixed", "claim_detail", "condition_met", "condition_not_met",
         "condition_refusal", "first_yes", "first_no", "first_refusal", "fixed_json", "fixed_detail",
+        "subject", "condition_text",
     )  # fmt: skip
 
     def __init__(
         self, id: str, name: str, clause: str, cite: str, *, qualification: str | None, group: str | None,
         first_time: bool, one_time: bool, condition: Test | None, condition_text: str | None,
-        amount: AmountFn | None, fixed: Decimal | None,
+        amount: AmountFn | None, fixed: Decimal | None, subject: str | None = None,
     ) -> None:
         self.id, self.name, self.clause, self.cite = id, name, clause, cite
         self.qualification, self.group = qualification, group
         self.first_time, self.one_time = first_time, one_time
-        self.condition = condition  # for a qualification claim with a further `when`
+        self.condition, self.condition_text = condition, condition_text  # a further `when` of a claim
         self.amount = amount  # None when the amount is fixed
         self.fixed = fixed
-        when, qual = condition_text or "", qualification or ""
-        self.claim_detail = f"申报「{name}」"
+        self.subject = subject  # what the claim is about (a project, a platform …), when named
+        when = condition_text or ""
+        about = f"（{subject}）" if subject else ""
+        self.claim_detail = f"申报「{name}」{about}"
         self.condition_met, self.condition_not_met = f"{when}：符合", f"{when}：不符合"
         self.condition_refusal = f"不符合本项条件：{when}"
-        self.first_yes, self.first_no = f"「{qual}」此前未取得，属首次", f"「{qual}」此前已取得"
-        self.first_refusal = f"「{qual}」此前已经取得，不属于首次获得"
+        held = f"「{qualification or ''}」{about}"
+        self.first_yes, self.first_no = f"{held}此前未取得，属首次", f"{held}此前已取得"
+        self.first_refusal = f"{held}此前已经取得，不属于首次获得"
         self.fixed_json = amount_json(fixed) if fixed is not None else ""
-        self.fixed_detail = f"「{name}」{money_text(fixed)}" if fixed is not None else ""
+        self.fixed_detail = f"「{name}」{about}{money_text(fixed)}" if fixed is not None else ""
+
+    def on_subject(self, subject: str) -> AwardItem:
+        """The same award claimed for one named subject (its texts name the subject)."""
+        return AwardItem(
+            self.id, self.name, self.clause, self.cite, qualification=self.qualification, group=self.group,
+            first_time=self.first_time, one_time=self.one_time, condition=self.condition,
+            condition_text=self.condition_text, amount=self.amount, fixed=self.fixed, subject=subject,
+        )
 
 
 class ConditionRule:
@@ -141,7 +154,20 @@ class Plan:
 
 
 def _refusal(award: AwardItem, rule: str, clause: str, cite: str, reason: str) -> dict[str, Any]:
-    return {"award": award.id, "name": award.name, "rule": rule, "clause": clause, "cite": cite, "reason": reason}
+    return {"award": award.id, "name": award.name, "subject": award.subject, "rule": rule, "clause": clause,
+            "cite": cite, "reason": reason}
+
+
+def _claims_on_subjects(awards: tuple[AwardItem, ...], index: dict[str, tuple[int, ...]], by_condition: list[int],
+                        subjects: tuple[tuple[str, str | None], ...]) -> list[AwardItem]:
+    """One claim per award and subject (two different 国家级质量强链重点项目 are two claims), in
+    document order and, within an award, in the order given; awards claimed by a condition and
+    qualifications given without a subject are claims about no named subject."""
+    keyed: list[tuple[int, str | None]] = [(i, None) for i in by_condition]
+    for qualification, subject in subjects:
+        keyed += [(i, subject) for i in index.get(qualification, ())]
+    ordered = sorted(dict.fromkeys(keyed), key=lambda key: key[0])
+    return [awards[i] if subject is None else awards[i].on_subject(subject) for i, subject in ordered]
 
 
 def _step(kind: str, rule: str, clause: str, cite: str, result: Any, detail: str) -> dict[str, Any]:
@@ -162,11 +188,14 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
     claims = f[plan.claims] if plan.claims is not None else ()
     index = plan.claim_index
     claimed = plan.claims_by_condition(f)
-    for q in claims:
-        claimed += index.get(q, ())
-    if len(claimed) > 1:
-        claimed = sorted(set(claimed))
-    active = list(map(awards.__getitem__, claimed))
+    if claims.__class__ is Claims and any(subject for _, subject in claims.subjects):
+        active = _claims_on_subjects(awards, index, claimed, claims.subjects)
+    else:
+        for q in claims:
+            claimed += index.get(q, ())
+        if len(claimed) > 1:
+            claimed = sorted(set(claimed))
+        active = list(map(awards.__getitem__, claimed))
     if trace:
         steps += [_step("claim", a.id, a.clause, a.cite, True, a.claim_detail) for a in active]
         if not active:
@@ -240,7 +269,10 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
                 refused.append(_refusal(a, a.id, a.clause, a.cite, a.condition_refusal))
                 continue
         if a.first_time:
-            first = a.qualification not in previously
+            if previously.__class__ is Claims:
+                first = not previously.held(a.qualification or "", a.subject)
+            else:
+                first = a.qualification not in previously
             if trace:
                 steps.append(_step("first_time", a.id, a.clause, a.cite, first, a.first_yes if first else a.first_no))
             if not first:
@@ -267,7 +299,7 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
         if kind == "highest_per_group":
             if len(candidates) < 2:
                 continue  # one candidate shares a group with no other
-            groups = [a.group for a, _ in candidates if a.group is not None]
+            groups = [(a.group, a.subject) for a, _ in candidates if a.group is not None]
             if len(groups) > len(set(groups)):  # only when two candidates share a group
                 candidates = _highest_per_group(combine, candidates, refused, steps if trace else None)
         elif kind == "no_repeat":
@@ -282,8 +314,8 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
             if candidates and trace:
                 steps.append(_step("payment", combine.id, combine.clause, combine.cite, True, "奖励资金在公示无异议后一次性拨付"))
 
-    granted = [{"award": a.id, "name": a.name, "amount": amount, "unit": "元", "clause": a.clause, "cite": a.cite,
-                "one_time": a.one_time} for a, amount in candidates]
+    granted = [{"award": a.id, "name": a.name, "subject": a.subject, "amount": amount, "unit": "元",
+                "clause": a.clause, "cite": a.cite, "one_time": a.one_time} for a, amount in candidates]
     total = Decimal(0)
     for _, amount in candidates:
         total += amount
@@ -299,20 +331,23 @@ Candidates = list[tuple[AwardItem, Decimal]]
 
 def _highest_per_group(rule: CombineRule, candidates: Candidates, refused: list[dict[str, Any]],
                        steps: list[dict[str, Any]] | None) -> Candidates:
-    """就高不就低: of the awards of one group (the same 资格认定), only the highest is paid."""
-    best: dict[str, tuple[AwardItem, Decimal]] = {}
+    """就高不就低: of the awards of one group (the same 资格认定) for the same subject, only the
+    highest is paid; claims about different subjects are paid each."""
+    best: dict[tuple[str, str | None], tuple[AwardItem, Decimal]] = {}
     for a, amount in candidates:
-        group = a.group
-        if group is not None and (group not in best or amount > best[group][1]):
-            best[group] = (a, amount)
+        key = (a.group or "", a.subject)
+        if a.group is not None and (key not in best or amount > best[key][1]):
+            best[key] = (a, amount)
     keep = []
     for a, amount in candidates:
-        winner = best.get(a.group) if a.group is not None else None
+        winner = best.get((a.group, a.subject)) if a.group is not None else None
         if winner is None or winner[0] is a:
             keep.append((a, amount))
             continue
+        about = f"（{a.subject}）" if a.subject else ""
         refused.append(_refusal(a, rule.id, rule.clause, rule.cite,
-                                f"与「{winner[0].name}」属于同一资格认定（{a.group}），按“就高不就低”只奖励金额较高的一项"))
+                                f"与「{winner[0].name}」{about}属于同一资格认定（{a.group}），"
+                                f"按“就高不就低”只奖励金额较高的一项"))
         if steps is not None:
             steps.append(_step("combine", rule.id, rule.clause, rule.cite, False,
                                f"「{a.name}」与「{winner[0].name}」同组，就高不就低"))
@@ -324,7 +359,9 @@ def _no_repeat(rule: CombineRule, candidates: Candidates, rewarded: Any, refused
     """不得重复享受: a qualification already rewarded by this fund is not paid again."""
     keep = []
     for a, amount in candidates:
-        if a.qualification is None or a.qualification not in rewarded:
+        if a.qualification is None or not (
+            rewarded.held(a.qualification, a.subject) if rewarded.__class__ is Claims else a.qualification in rewarded
+        ):
             keep.append((a, amount))
             continue
         refused.append(_refusal(a, rule.id, rule.clause, rule.cite,
@@ -345,8 +382,8 @@ def _until_budget(rule: CombineRule, candidates: Candidates, budget: Decimal, de
             used += amount
             keep.append((a, amount))
             continue
-        deferred.append({"award": a.id, "name": a.name, "amount": amount, "unit": "元", "rule": rule.id,
-                         "clause": rule.clause, "cite": rule.cite,
+        deferred.append({"award": a.id, "name": a.name, "subject": a.subject, "amount": amount, "unit": "元",
+                         "rule": rule.id, "clause": rule.clause, "cite": rule.cite,
                          "reason": f"年度预算剩余{money_text(budget)}，用完即止；超出部分列入下一年度奖励预算"})
         if steps is not None:
             steps.append(_step("budget", rule.id, rule.clause, rule.cite, False,
