@@ -325,13 +325,13 @@ class _Loader:
             twin = by_number.get(number) if number else None
             hint = (f"条目「{twin.id}」（{twin.doc_number}）就是这件文件：把它改为 policy: {rel}，删去 title 等由政策文件提供的键"
                     if twin else f"在 documents 中加一条：- {{id: …, policy: {rel}}}")
-            self.diag.error("E913", f"政策文件 {rel} 没有在登记簿中登记", self.at("documents"), hint=hint)
+            self.diag.error("E913", f"政策文件 {rel} 没有在登记簿中登记", self.at("documents", key=True), hint=hint)
         for doc in docs:
             policy = self.given.get((self.dir / doc.policy_file).resolve()) if doc.policy_file else None
             for number, _title in policy.meta.repeals if policy else ():
                 if not any(r.target and _number(docs, r.target) == number for r in doc.repeals):
                     self.diag.error("E914", f"政策文件 {doc.policy_file} 废止 {number}，登记簿没有记下这次废止",
-                                    self.at("documents"), hint=f"在条目「{doc.id}」下写 repeals，照录废止的句子")
+                                    self.at("documents", key=True), hint=f"在条目「{doc.id}」下写 repeals，照录废止的句子")
 
 
 def _number(docs: list[Document], doc_id: str) -> str | None:
