@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -293,7 +294,7 @@ BAD = [
     ("      after_issue_days: 30", "      after_issue_days: 31", "E909", "中没有「31」", "after_issue_days: 31"),
     ("      on_issue: true", "      on_issue: true\n      date: 2024-04-12", "E907", "只留一个", "text: 本决定自公布之日起施行。"),
     ("    issued: 2026-04-28", "    issued: 2026-02-30", "E901", "日期「2026-02-30」不存在", "2026-02-30"),
-    ("    issued: 2026-04-28", "    issued: 2026-04-29", "E906", "印发日期「2026年4月29日」在来源文本中找不到", "2026-04-29"),
+    ("    issued: 2026-04-28", "    issued: 2026-04-29", "E906", "发布日期「2026年4月29日」在来源文本中找不到", "2026-04-29"),
     ("  - id: hami-decision-catalogue-2026", "  - id: hami-grain-reserve-2022", "E903",
      "编号「hami-grain-reserve-2022」重复", "id: hami-grain-reserve-2022\n    title: 关于印发"),
     ("      - document: xj-floating-population\n", "      - document: xj-floating-population\n"
@@ -359,3 +360,18 @@ def test_the_cli_reports_registry_errors_with_their_place(tmp_path: Path, capsys
     assert main(["--root", str(root), "status", "--on", "2026-06-01"]) == 1
     err = capsys.readouterr().err
     assert f"registry.yaml:{line_of(text, '有效期为六年')}:" in err and "E906" in err and "Traceback" not in err
+
+
+def test_a_repeal_a_policy_file_declares_must_be_recorded(tmp_path: Path) -> None:
+    root = project(tmp_path, REGISTRY_TEXT)
+    folder = root / "policies/hami-quality-fund"
+    folder.unlink()
+    shutil.copytree(POLICIES / "hami-quality-fund", folder)
+    final = folder / "final.yaml"
+    final.write_text(final.read_text(encoding="utf-8").replace(
+        "  repeals: []", "  repeals: [{doc_number: 哈政办规〔2022〕4号}]", 1), encoding="utf-8")
+    with pytest.raises(PolicyError) as err:
+        load_registry(root)
+    [diag] = err.value.diagnostics
+    assert diag.code == "E914" and "废止 哈政办规〔2022〕4号，登记簿没有记下这次废止" in diag.message
+    assert diag.hint == "在条目「hami-quality-fund」下写 repeals，照录废止的句子"

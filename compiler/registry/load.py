@@ -179,7 +179,7 @@ class _Loader:
             self.found(sid, issuer, "发文机关", (*here, "issuer"))
         issued = self.date(entry["issued"], (*here, "issued")) if "issued" in entry else None
         if issued is not None:
-            self.found(sid, zh_date(issued), "印发日期", (*here, "issued"))
+            self.found(sid, zh_date(issued), "发布日期", (*here, "issued"))
         history = []
         for j, a in enumerate(entry.get("history") or []):
             when = self.date(a["date"], (*here, "history", j, "date"))
@@ -216,8 +216,8 @@ class _Loader:
         if rule is None:
             return None
         if issued is None:
-            self.diag.error("E908", "施行日期从印发日期算起，但条目没有 issued", self.at(*path),
-                            hint="写上原文的印发（公布）日期 issued")
+            self.diag.error("E908", "施行日期从发布日期算起，但条目没有 issued", self.at(*path),
+                            hint="写上原文的发布（印发、公布）日期 issued")
             return None
         if rule == "on_issue":
             return Effect(quote, "on-issue", issued)
@@ -292,7 +292,7 @@ class _Loader:
                     continue
                 date = doc.effect.date if doc.effect is not None else doc.issued
                 if date is None:
-                    self.diag.error("E911", f"无法确定废止日期：{doc.name}既没有施行日期也没有印发日期",
+                    self.diag.error("E911", f"无法确定废止日期：{doc.name}既没有施行日期也没有发布日期",
                                     self.at("documents", i), hint="写上它的 issued 或 effective")
                     continue
                 if target.effect is not None and date < target.effect.date:

@@ -56,7 +56,7 @@ def dates_reason(doc: Document) -> str:
     eff, term = doc.effect, doc.term
     if eff is None:
         if doc.issued is None:
-            return "所录文本未载明其印发、施行日期"
+            return "所录文本未载明其发布、施行日期"
         return f"施行日期未载明，按发布日期计 → {zh_date(doc.issued)}起施行"
     said = eff.quote.cited()
     if term is not None and term.quote.text != eff.quote.text:
