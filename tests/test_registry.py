@@ -375,3 +375,11 @@ def test_a_repeal_a_policy_file_declares_must_be_recorded(tmp_path: Path) -> Non
     [diag] = err.value.diagnostics
     assert diag.code == "E914" and "废止 哈政办规〔2022〕4号，登记簿没有记下这次废止" in diag.message
     assert diag.hint == "在条目「hami-quality-fund」下写 repeals，照录废止的句子"
+
+
+def test_the_build_writes_the_committed_page(policies: dict[Path, Policy]) -> None:
+    outputs = build_outputs(ROOT, list(policies.items()))
+    assert sorted(outputs) == ["registry.html", "registry.md"]
+    assert outputs == build_outputs(ROOT, list(policies.items()))  # deterministic
+    for name, content in outputs.items():
+        assert (ROOT / "generated" / name).read_bytes() == content, f"generated/{name} is stale: run policyc build"
