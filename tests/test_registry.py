@@ -383,3 +383,18 @@ def test_the_build_writes_the_committed_page(policies: dict[Path, Policy]) -> No
     assert outputs == build_outputs(ROOT, list(policies.items()))  # deterministic
     for name, content in outputs.items():
         assert (ROOT / "generated" / name).read_bytes() == content, f"generated/{name} is stale: run policyc build"
+
+
+def test_a_broken_policy_file_is_reported_with_the_registry(tmp_path: Path) -> None:
+    root = project(tmp_path, REGISTRY_TEXT.replace("    issuer: 新疆维吾尔自治区司法厅", "    issuer: 新疆维吾尔自治区司法局"))
+    folder = root / "policies/hami-quality-fund"
+    folder.unlink()
+    shutil.copytree(POLICIES / "hami-quality-fund", folder)
+    draft = folder / "draft.yaml"
+    draft.write_text(draft.read_text(encoding="utf-8").replace("  status: draft", "  status: drafted", 1), encoding="utf-8")
+    with pytest.raises(PolicyError) as err:
+        load_registry(root)
+    codes = {(d.code, Path(d.span.file).name if d.span else None) for d in err.value.diagnostics}
+    assert ("E104", "draft.yaml") in codes  # the policy's own schema error
+    assert ("E906", "registry.yaml") in codes  # and the registry's own, in the same run
+    assert not any(code == "E913" for code, _ in codes)  # a broken policy file is still registered

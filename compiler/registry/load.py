@@ -21,7 +21,7 @@ from compiler.model.load import load_policy
 from compiler.model.policy import Policy, effective_after, valid_until
 from compiler.registry.model import Document, Effect, HistoryEvent, Quote, Registry, Repeal, Term
 from compiler.runtime.core import CalendarError, zh_date
-from compiler.source.diagnostics import Collector, Span, did_you_mean
+from compiler.source.diagnostics import Collector, PolicyError, Span, did_you_mean
 from compiler.source.files import display_path, find_policy_files
 from compiler.source.schema import load_document
 from compiler.source.yamlsrc import YMap, locate
@@ -134,7 +134,11 @@ class _Loader:
             return None
         policy = self.given.get(path.resolve())
         if policy is None:
-            policy = self.given[path.resolve()] = load_policy(path)
+            try:
+                policy = self.given[path.resolve()] = load_policy(path)
+            except PolicyError as exc:  # the policy file's own errors, reported with the registry's
+                self.diag.items.extend(exc.diagnostics)
+                return None
         m = policy.meta
         source_file = (Path(rel).parent / m.source_file).as_posix()
         if m.status == "draft":
@@ -315,7 +319,7 @@ class _Loader:
     # -- every policy file is registered ------------------------------------------------------------
 
     def check_complete(self, docs: list[Document]) -> None:
-        registered = {d.policy_file for d in docs if d.policy_file}
+        registered = {str(e["policy"]) for e in self.tree["documents"] if "policy" in e}  # loaded or not
         by_number = {d.doc_number: d for d in docs if d.doc_number and not d.policy_file}
         for path in find_policy_files(self.dir):
             rel = path.relative_to(self.dir).as_posix()
