@@ -50,6 +50,13 @@ def occurs(words: str, text: str) -> bool:
     return True
 
 
+def _states(words: str, form: str) -> bool:
+    """Whether `form` occurs in `words` not as part of a longer number."""
+    digits = "0123456789" if form[-1:].isdigit() else "零〇一二三四五六七八九十百千"
+    edge = f"[{digits}]"
+    return re.search(f"(?<!{edge}){re.escape(form)}(?!{edge})", words) is not None
+
+
 def registry_path(root: Path) -> Path:
     return root / "policies" / REGISTRY
 
@@ -200,9 +207,9 @@ class _Loader:
     def _one_of(self, node: YMap, keys: tuple[str, ...], path: tuple[Any, ...], what: str) -> str | None:
         given = [k for k in keys if k in node]
         if len(given) != 1:
-            self.diag.error("E907", f"{what}应写 {'、'.join(keys)} 三者之一" if len(keys) == 3 else
-                            f"{what}应写 {'、'.join(keys)} 二者之一", self.at(*path),
-                            hint="照原文：" + ("写了" + "和".join(given) + "，只留一个" if given else "写明日期如何计算"))
+            choice = "三者之一" if len(keys) == 3 else "二者之一"
+            self.diag.error("E907", f"{what}应写 {'、'.join(keys)} {choice}", self.at(*path),
+                            hint=f"写了 {'和'.join(given)}，按原文只留一个" if given else "按原文写明日期如何计算")
             return None
         return given[0]
 
@@ -261,10 +268,10 @@ class _Loader:
             return None
 
     def says(self, text: str, value: str, what: str, path: tuple[Any, ...], *also: str) -> None:
-        """The quoted sentence must state the value the entry computes with (in any of its forms:
-        2026年1月31日, 30 or 三十)."""
+        """The quoted sentence must state the value the entry computes with, in any of its forms
+        (2026年1月31日; 30 or 三十), as a whole number: 3 is not found in 30日."""
         words = compact(text)
-        if not any(compact(form) in words for form in (value, *also)):
+        if not any(_states(words, compact(form)) for form in (value, *also)):
             self.diag.error("E909", f"{what}与原文不符：原文「{text}」中没有「{value}」", self.at(*path),
                             hint="日期和天数照原文写；原文说的是哪一天，就写哪一天")
 
