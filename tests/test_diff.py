@@ -796,3 +796,18 @@ def test_whole_word_marks_still_add_up_and_mirror(a: list[str], b: list[str]) ->
     for o in ops:
         if o.op == "equal":
             assert tokens.substance(o.old) == tokens.substance(o.new)
+
+
+def test_the_docx_title_is_short_over_long() -> None:
+    """GB/T 9704 §7.3.1: a two-line title is a trapezoid (short line over a longer one), words whole."""
+    import io
+
+    import docx
+
+    from compiler.documents.titles import balance_title
+
+    head, tail = balance_title("《哈密市质量提升发展专项资金管理办法（试行）》征求意见稿与正式文本条文对照表", 28)
+    assert (head, tail) == ("《哈密市质量提升发展专项资金", "管理办法（试行）》征求意见稿与正式文本条文对照表")
+    document = docx.Document(io.BytesIO((ROOT / "generated/hami-quality-fund/diff-draft-final.docx").read_bytes()))
+    lines = [p.text for p in document.paragraphs[:2]]
+    assert lines == [head, tail]

@@ -661,18 +661,26 @@ def test_measures_under_their_own_title(imported_real: Callable[[str], ImportRes
     assert hengyang.meta.title.endswith("实施意见(试行)") and hengyang.articles[0].title == "指导思想和总体目标"
 
 
-def test_an_excerpt_is_listed_and_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """An excerpt starting at 第三章 / 第十六条: read and counted, the gap said; not imported while
-    the policy format numbers articles by position (it would print 第十六条 as 第一条)."""
+def test_an_excerpt_keeps_its_source_numbering(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An excerpt starting at 第三章 / 第十六条: read and counted, the gap said, and imported with
+    the source's numbering (meta.excerpt), so 第十六条 prints and is cited as 第十六条."""
     excerpt = REAL / "shanghai-agri-extension-excerpt-chapter-3.md"
     assert main(["import", str(excerpt)]) == 0
     out = capsys.readouterr().out
     assert ("源文件是节选，从第三章第十六条开始（第一章至第二章、第一条至第十五条不在源文件中），"
-            "4 章，21 条，34 款，16 项；暂不能导入") in out
+            "4 章，21 条，34 款，16 项；按原编号导入") in out
     out_dir = tmp_path / "policies" / "agri"
-    assert main(["import", str(excerpt), "-o", str(out_dir / "final.yaml")]) == 1
-    assert "错误[E611]" in capsys.readouterr().err
-    assert _no_output(out_dir)
+    (out_dir / "sources").mkdir(parents=True)
+    shutil.copy(excerpt, out_dir / "sources" / excerpt.name)
+    assert main(["import", str(out_dir / "sources" / excerpt.name), "-o", str(out_dir / "final.yaml")]) == 0
+    capsys.readouterr()
+    text = (out_dir / "final.yaml").read_text(encoding="utf-8")
+    assert "  excerpt:\n    first_chapter: 3\n    first_article: 16\n" in text
+    policy = policy_from_tree(parse_yaml(text, str(out_dir / "final.yaml")), str(out_dir / "final.yaml"))
+    assert policy.articles[0].cite == "第十六条" and policy.articles[-1].cite == "第三十六条"
+    assert [c.number for c in policy.chapters] == [3, 4, 5, 6]
+    diags, parsed = check_source(policy, out_dir / "final.yaml", None)
+    assert diags == [] and parsed is not None
 
 
 def test_a_gap_is_still_an_error_when_the_text_is_not_an_excerpt(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -134,3 +134,37 @@ def test_landscape() -> None:
     section = doc.sections[0]
     assert (_mm(section.page_width), _mm(section.page_height)) == (297, 210)
     assert _mm(section.page_width - section.left_margin - section.right_margin) == 225
+
+
+def test_east_asian_theme_language_is_zh_cn() -> None:
+    # python-docx's template says ja-JP: Word would pick Japanese theme fonts and line breaking.
+    with zipfile.ZipFile(io.BytesIO(_sample())) as z:
+        settings = z.read("word/settings.xml").decode()
+    assert 'w:eastAsia="zh-CN"' in settings and "ja-JP" not in settings
+
+
+def test_long_core_properties_are_cut_not_refused() -> None:
+    doc = wordstyle.new_document()
+    long = "来源文件：" + "、".join(f"policies/p{i}/guides/{2000 + i}.yaml" for i in range(30))
+    wordstyle.set_properties(doc, title="标题", author="某局", date=dt.date(2027, 2, 22), comments=long, keywords=long)
+    props = _read(wordstyle.to_bytes(doc)).core_properties
+    assert len(props.comments) == 255 and props.comments.endswith("…") and long.startswith(props.comments[:-1])
+    assert len(props.keywords) == 255
+
+
+def test_text_width_counts_chinese_symbols_full_width() -> None:
+    assert wordstyle.text_width("20万元") == 3.0
+    assert wordstyle.text_width("□是　□否") == 5.0  # □ and “” are full width in a Chinese font
+    assert wordstyle.text_width("“前言”") == 4.0
+
+
+def test_signature_is_kept_with_the_attachment_note() -> None:
+    doc = wordstyle.new_document()
+    wordstyle.add_body(doc, "正文。")
+    wordstyle.add_attachment_note(doc, ["申报表", "审核要点"])
+    wordstyle.add_signature(doc, "某市市场监督管理局", dt.date(2027, 2, 22))
+    paragraphs = _read(wordstyle.to_bytes(doc)).paragraphs
+    texts = [p.text for p in paragraphs]
+    start = texts.index("附件：1．申报表")
+    # 附件说明, the blank line and the 署名 keep with what follows, so the 成文日期 never stands alone.
+    assert all(p.paragraph_format.keep_with_next for p in paragraphs[start:texts.index("2027年2月22日")])

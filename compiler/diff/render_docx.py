@@ -36,6 +36,7 @@ def render_docx(r: DiffResult) -> bytes:
     from docx.shared import Mm, Pt
 
     from compiler.documents import wordstyle
+    from compiler.documents.titles import balance_title
 
     size = Pt(14)  # 四号, as in the guides' tables: one size below the 三号 body text
     widths_mm = (79.0, 79.0, 67.0)  # the 225 mm 版心 width of a landscape page
@@ -102,7 +103,7 @@ def render_docx(r: DiffResult) -> bytes:
     doc = wordstyle.new_document(landscape=True)
     wordstyle.set_properties(doc, title=table_title(r), author=r.new.issuer,
                              date=r.new.published or wordstyle.EPOCH.date())
-    wordstyle.add_title(doc, table_title(r))
+    wordstyle.add_title(doc, "\n".join(balance_title(table_title(r), per_line=28)))  # landscape: 28 字
     for line in header_lines(r):
         wordstyle.add_body(doc, line, first_line_indent=False)
     wordstyle.add_body(doc, "".join(summary_lines(r)))

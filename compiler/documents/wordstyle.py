@@ -77,8 +77,12 @@ def _pt_to_twips(points: float) -> int:
 
 
 def _char_width(ch: str) -> float:
-    """Width of a character in 字 (full-width = 1, ASCII digits and letters = ½)."""
-    return 0.5 if ord(ch) < 0x2E80 and ch != "—" else 1.0
+    """Width of a character in 字: ½ for Latin letters, digits and ASCII punctuation; 1 for
+    Chinese, full-width forms and the symbols a Chinese font sets full width (— “ ” … □)."""
+    code = ord(ch)
+    if code < 0x2000:
+        return 0.5
+    return 0.5 if 0xFF61 <= code <= 0xFFDC else 1.0  # half-width katakana and hangul forms
 
 
 def text_width(text: str) -> float:
@@ -336,6 +340,18 @@ def _configure_styles(doc: Document) -> None:
     pf.line_spacing = LINE_PITCH
 
 
+def _set_theme_language(doc: Document) -> None:
+    """python-docx's template declares its theme fonts' East Asian language as ja-JP: Word then
+    picks Japanese theme fonts and line-breaking rules for text without a font. zh-CN."""
+    settings = doc.settings.element
+    lang = settings.find(qn("w:themeFontLang"))
+    if lang is None:
+        lang = OxmlElement("w:themeFontLang")
+        settings.append(lang)
+    lang.set(qn("w:val"), "en-US")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+
 def _remove_template_extras(doc: Document) -> None:
     """python-docx's template carries a thumbnail of an unrelated page and a Word 2010
     `stylesWithEffects` copy of its 160 styles (430 kB); neither is needed, so drop both."""
@@ -450,6 +466,7 @@ def new_document(*, landscape: bool = False) -> Document:
     doc = docx.Document()
     _configure_section(doc, landscape)
     _configure_styles(doc)
+    _set_theme_language(doc)
     _add_styles(doc)
     _remove_template_extras(doc)
     _replace_font_table(doc)
@@ -461,18 +478,27 @@ def new_document(*, landscape: bool = False) -> Document:
     return doc
 
 
+PROPERTY_LIMIT = 255  # python-docx refuses a longer core property (ValueError)
+
+
+def fit_property(text: str) -> str:
+    """`text` cut to the core-property limit, marked with … where it was cut."""
+    return text if len(text) <= PROPERTY_LIMIT else text[: PROPERTY_LIMIT - 1] + "…"
+
+
 def set_properties(
     doc: Document, *, title: str, author: str, date: dt.date, subject: str = "", keywords: str = "",
     comments: str = "",
 ) -> None:
-    """Core properties with dates taken from the document (成文日期), never from the clock."""
+    """Core properties with dates taken from the document (成文日期), never from the clock.
+    Text longer than a core property holds is cut (with …) rather than refused."""
     cp = doc.core_properties
-    cp.title = title
-    cp.author = author
-    cp.last_modified_by = author
-    cp.subject = subject
-    cp.keywords = keywords
-    cp.comments = comments
+    cp.title = fit_property(title)
+    cp.author = fit_property(author)
+    cp.last_modified_by = fit_property(author)
+    cp.subject = fit_property(subject)
+    cp.keywords = fit_property(keywords)
+    cp.comments = fit_property(comments)
     stamp = dt.datetime(date.year, date.month, date.day)
     cp.created = stamp
     cp.modified = stamp
@@ -490,6 +516,10 @@ def add_title(doc: Document, text: str) -> None:
 
 def add_blank_line(doc: Document) -> Paragraph:
     return _paragraph(doc, "GBBody")
+
+
+def keep_with_next(paragraph: Paragraph) -> None:
+    paragraph.paragraph_format.keep_with_next = True
 
 
 def add_heading(doc: Document, text: str, level: int) -> None:
@@ -521,11 +551,21 @@ def add_signature(doc: Document, issuer: str, date: dt.date) -> None:
     date_text = zh_date(date)
     date_indent = 4.0
     issuer_indent = max(0.0, date_indent + (text_width(date_text) - text_width(issuer)) / 2)
-    add_blank_line(doc)
+    add_blank_line(doc).paragraph_format.keep_with_next = True
     for text, indent in ((issuer, issuer_indent), (date_text, date_indent)):
         p = _paragraph(doc, "GBSignature", text)
         _paragraph_format(p, align=None, pitch=None, first_line_chars=None, right_chars=indent,
                           keep_with_next=text == issuer)
+
+
+def add_sign_lines(doc: Document, lines: Sequence[str]) -> None:
+    """The lines a form is signed on (法定代表人（签字）：, 单位（盖章）, 年　月　日): flush right
+    less 4 字 like the 成文日期, one blank line above, all kept on one page."""
+    add_blank_line(doc).paragraph_format.keep_with_next = True
+    for i, text in enumerate(lines):
+        p = _paragraph(doc, "GBSignature", text)
+        _paragraph_format(p, align=WD_ALIGN_PARAGRAPH.LEFT, pitch=None, first_line_chars=None, left_chars=14,
+                          keep_with_next=i < len(lines) - 1)
 
 
 def add_attachment_note(doc: Document, names: Sequence[str]) -> None:
@@ -534,10 +574,24 @@ def add_attachment_note(doc: Document, names: Sequence[str]) -> None:
     for i, name in enumerate(names, start=1):
         text = f"{i}．{name}" if numbered else name
         if i == 1:
-            _paragraph(doc, "GBBody", f"附件：{text}")
+            p = _paragraph(doc, "GBBody", f"附件：{text}")
         else:
             p = _paragraph(doc, "GBBody", text)
             _paragraph_format(p, align=None, pitch=None, first_line_chars=0, left_chars=5)
+        # Kept with what follows: the 署名 and 成文日期 never stand alone on a page.
+        p.paragraph_format.keep_with_next = True
+
+
+def add_release_note(doc: Document, text: str) -> Paragraph:
+    """附注 such as （此件公开发布）: on the line below the 成文日期, indented 2 字 (GB/T 9704 §7.3.6)."""
+    return _paragraph(doc, "GBBody", text)
+
+
+def add_spacer(doc: Document, points: float = 14.0) -> Paragraph:
+    """Half a line of space, e.g. between a table and the heading that follows it."""
+    p = _paragraph(doc, "GBBody")
+    _paragraph_format(p, align=None, pitch=Pt(points), first_line_chars=None, snap=False)
+    return p
 
 
 def add_small(doc: Document, text: str) -> Paragraph:
@@ -578,10 +632,12 @@ def add_table(
     *,
     size: Pt = SIZE_TABLE,
     align: Sequence[str] | None = None,
+    min_row_mm: float = 0,
 ) -> Table:
     """A ruled table: header row in 黑体 (repeated on every page), cells in 仿宋, fixed widths.
 
-    `align` gives per column "left" | "center" | "right" (default: centre short columns)."""
+    `align` gives per column "left" | "center" | "right" (default: centre short columns); a
+    "\n" in a cell is a line break; `min_row_mm`: body rows at least this tall (forms)."""
     if len(widths_mm) != len(header):
         raise ValueError("one width per column")
     table: Table = doc.add_table(rows=0, cols=len(header))
@@ -601,6 +657,8 @@ def add_table(
         _set_attr_child(tr_pr, "w:cantSplit", val="1")
         if r == 0:
             _set_attr_child(tr_pr, "w:tblHeader", val="1")
+        elif min_row_mm:
+            _set_attr_child(tr_pr, "w:trHeight", val=str(round(min_row_mm / 25.4 * 1440)), hRule="atLeast")
         # row.cells walks the whole table in python-docx: take the row's cells once.
         cells = row.cells
         for c, value in enumerate(values):

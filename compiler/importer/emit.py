@@ -72,6 +72,11 @@ def render_policy(imp: ImportResult, source_file: str) -> _Out:
     o.add(f"  status: {m.status}")
     if parsed.mode == "measures":
         o.add("  numbering: measures")
+    if parsed.excerpt:  # numbered as in the source: its 第十六条 stays 第十六条
+        o.add("  excerpt:")
+        if parsed.first_chapter > 1:
+            o.add(f"    first_chapter: {parsed.first_chapter}")
+        o.add(f"    first_article: {parsed.first_article}")
     if m.effective_text and m.effective_date:
         o.add("  effective:")
         o.add(f"    text: {yaml_scalar(m.effective_text)}")

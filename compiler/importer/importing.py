@@ -16,7 +16,7 @@ from compiler.importer.proposals import Proposal, flag_table_amounts, guess_natu
 from compiler.importer.read import Source, fail, read_source
 from compiler.importer.report import render_report
 from compiler.importer.result import ImportResult
-from compiler.importer.structure import excerpt_note, parse_document
+from compiler.importer.structure import parse_document
 from compiler.model.load import policy_from_tree
 from compiler.source.diagnostics import Diagnostic, PolicyError, Span, UsageError
 from compiler.source.files import display_path
@@ -82,13 +82,6 @@ def import_document(path: Path, output: Path | None, *, document: int | None = N
     docs = find_documents(lines)
     chosen = choose_document(source, lines, docs, document, title)
     parsed = parse_document(source, lines, chosen)
-    if parsed.excerpt:
-        # The policy format numbers 章 and 条 by position: imported, 第十六条 would print and be
-        # cited as 第一条, and the excerpt's references (本办法第二十二条) would point elsewhere.
-        raise fail("E611", f"{excerpt_note(parsed)}。政策文件按位置给章和条编号，还不能记录起始编号："
-                           "导入会把节选的第一条印成「第一条」，所以不导入",
-                   Span(source.name, lines[chosen.title_lines[0]].no, 1),
-                   "导入办法全文（第一章、第一条起）；节选的结构见不带 -o 的列表")
     out_dir = output.parent if output is not None else path.parent
     pid = policy_id or (output.parent.name if output is not None else "imported")
     ver = version or (output.stem if output is not None else ("draft" if DRAFT_MARK_RE.search(parsed.title.text) else "final"))

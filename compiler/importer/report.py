@@ -68,7 +68,7 @@ def listing(source: Source, docs: list[Document], parsed: dict[int, Parsed]) -> 
         if d.importable:
             what = f"可导入：{parsed[d.index].summary()}" if d.index in parsed else "可导入"
             if d.index in parsed and parsed[d.index].excerpt:
-                what = f"{excerpt_note(parsed[d.index])}，{parsed[d.index].summary()}；暂不能导入（见 E611）"
+                what = f"{excerpt_note(parsed[d.index])}，{parsed[d.index].summary()}；按原编号导入（meta.excerpt）"
         else:
             what = d.role or "不是办法"
         rows.append(f"  [{d.index}] 第 {d.start + 1} {source.unit}　{title}　— {what}")

@@ -213,6 +213,13 @@ class Meta:
     document_kind: str | None = None
     consultation: dict[str, Any] = field(default_factory=dict)
     numbering: str = "articles"  # "measures": articles print as 一、二、… (a 通知 of measures)
+    # An excerpt numbers as its source does: its first 章 and 条 are these (1 for a whole text).
+    first_chapter: int = 1
+    first_article: int = 1
+
+    @property
+    def excerpt(self) -> bool:
+        return self.first_chapter > 1 or self.first_article > 1
 
 
 @dataclass
@@ -322,7 +329,8 @@ class _Builder:
     # -- structure -----------------------------------------------------------------------
     def build_structure(self) -> list[Chapter]:
         chapters: list[Chapter] = []
-        article_no = 0
+        first_chapter, first_article = _excerpt_start(self.tree["meta"].get("excerpt"))
+        article_no = first_article - 1  # numbers follow the source, also in an excerpt
         chapter_ids: dict[str, Span] = {}
         article_ids: dict[str, Span] = {}
         for ci, ch in enumerate(self.tree["structure"]):
@@ -339,7 +347,7 @@ class _Builder:
                 article_no += 1
                 arts.append(self.build_article(art, article_no, article_ids))
             # A document without 章 is one chapter without a title (nothing is printed for it).
-            chapters.append(Chapter(cid, ci + 1, str(ch.get("title", "")), arts, ch.span))
+            chapters.append(Chapter(cid, first_chapter + ci, str(ch.get("title", "")), arts, ch.span))
         return chapters
 
     def build_article(self, art: YMap, number: int, seen: dict[str, Span]) -> Clause:
@@ -613,8 +621,16 @@ class _Builder:
             str(m["document_kind"]) if "document_kind" in m else None,
             dict(m.get("consultation") or {}),
             str(m.get("numbering", "articles")),
+            *_excerpt_start(m.get("excerpt")),
         )
         return meta, spans
+
+
+def _excerpt_start(excerpt: Any) -> tuple[int, int]:
+    """(first chapter, first article) of an excerpt; (1, 1) for a whole text."""
+    if not isinstance(excerpt, dict):
+        return 1, 1
+    return int(excerpt.get("first_chapter", 1)), int(excerpt["first_article"])
 
 
 def build(tree: YMap, file: str) -> tuple[Policy, Collector]:
