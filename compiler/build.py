@@ -23,8 +23,9 @@ def _producers() -> list[Callable[[Path, list[tuple[Path, Policy]]], dict[str, b
     here, not at module level: they pull in Jinja2 and python-docx, which `policyc eval` never needs."""
     from compiler.diff.command import build_outputs as diff_outputs
     from compiler.documents.guide.command import build_outputs as guide_outputs
+    from compiler.registry.command import build_outputs as registry_outputs
 
-    return [diff_outputs, guide_outputs]
+    return [diff_outputs, guide_outputs, registry_outputs]
 
 
 def build_all(root: Path) -> dict[str, bytes]:

@@ -85,8 +85,9 @@ def _stage_commands() -> list[dict[str, Any]]:
     from compiler.diff.command import COMMANDS as diff_commands
     from compiler.documents.guide.command import COMMANDS as guide_commands
     from compiler.importer.command import COMMANDS as import_commands
+    from compiler.registry.command import COMMANDS as registry_commands
 
-    return [import_commands, diff_commands, guide_commands]
+    return [import_commands, diff_commands, guide_commands, registry_commands]
 
 
 def _command_word(argv: Sequence[str]) -> str | None:
