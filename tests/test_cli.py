@@ -116,7 +116,7 @@ def test_validate_json_and_coverage() -> None:
 def test_test_command_runs_all_cases() -> None:
     out = run(["test"])
     assert out.returncode == 0, out.stdout
-    assert "0 failed" in out.stdout
+    assert "个通过，0 个失败。" in out.stdout, "the summary is Chinese"
 
 
 def _copy_project(tmp_path: Path) -> Path:
@@ -132,9 +132,24 @@ def test_build_check_detects_stale_and_extra_files(tmp_path: Path) -> None:
     (root / "generated/hami-quality-fund/final.txt").write_text("tampered", encoding="utf-8")
     (root / "generated/orphan.py").write_text("", encoding="utf-8")
     assert main(["--root", str(root), "build", "--check"]) == 1
-    assert main(["--root", str(root), "build"]) == 0
+    assert main(["--root", str(root), "build", "--clean"]) == 0
     assert not (root / "generated/orphan.py").exists()
     assert main(["--root", str(root), "build", "--check"]) == 0
+
+
+def test_build_refuses_to_delete_files_it_did_not_produce(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _copy_project(tmp_path)
+    (root / "generated/hami-quality-fund/final.txt").write_text("tampered", encoding="utf-8")
+    (root / "generated/notes.md").write_text("mine", encoding="utf-8")
+    assert main(["--root", str(root), "build"]) == 1
+    err = capsys.readouterr().err
+    assert "generated/notes.md" in err and "--clean" in err
+    assert (root / "generated/notes.md").read_text(encoding="utf-8") == "mine"
+    assert (root / "generated/hami-quality-fund/final.txt").read_text(encoding="utf-8") == "tampered", \
+        "nothing is written when the build refuses"
+    assert main(["--root", str(root), "build", "--clean"]) == 0
+    assert "已删除 1 个多余的文件" in capsys.readouterr().out
+    assert not (root / "generated/notes.md").exists()
 
 
 def test_build_writes_nothing_when_a_policy_is_broken(tmp_path: Path) -> None:

@@ -273,6 +273,7 @@ class Interpreter:
     # -- the decision procedure -----------------------------------------------------------
     def evaluate(self, raw_facts: dict[str, Any], as_of: dt.date, *, trace: bool = True) -> dict[str, Any]:
         """Evaluate one application; with trace=False the result's trace is left empty."""
+        as_of = evalrt.require_date(as_of)
         p = self.p
         facts = evalrt.coerce_facts(self.specs, raw_facts)
         env: dict[str, Any] = dict(facts)

@@ -61,6 +61,18 @@ _DATE_RE = re.compile(r"(\d{4})(?:-|年)(\d{1,2})(?:-|月)(\d{1,2})日?")
 _NUM_RE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(\S*)\s*")
 
 
+def require_date(as_of: Any) -> dt.date:
+    """The evaluation date checked at the entry of `evaluate`: a datetime.date, not a string."""
+    if isinstance(as_of, dt.datetime):  # a datetime is a date subclass; its time would be ignored
+        raise TypeError(f"评价日期 as_of 应为 datetime.date，不是带时刻的 datetime：{as_of!r}（用 .date()）")
+    if not isinstance(as_of, dt.date):
+        raise TypeError(
+            f"评价日期 as_of 应为 datetime.date，实际是 {type(as_of).__name__}：{as_of!r}"
+            "（字符串请先转换，例如 datetime.date.fromisoformat(\"2026-06-01\")）"
+        )
+    return as_of
+
+
 def parse_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
