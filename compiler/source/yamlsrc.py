@@ -26,7 +26,7 @@ from compiler.source.diagnostics import (
     remember_source,
 )
 
-MAX_FILE_BYTES = 1_048_576  # 1 MiB: the largest policy today is 46 KB
+MAX_FILE_BYTES = 524_288  # 512 KiB: the largest policy today is 46 KB, and parsing costs ~10 s per MiB
 MAX_DEPTH = 50  # nested mappings/lists; policies nest 12 deep
 MAX_ALIAS_NODES = 10_000  # nodes a file may reach through aliases (*name), counted with repeats
 
@@ -77,13 +77,14 @@ class _Loader(yaml.SafeLoader):
                              "文件中的别名（*名称）层层引用，展开后过于庞大；把内容直接写出来")
             assert alias is not None
             return alias
-        self._depth += 1
+        collection = isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent))
+        self._depth += collection
         if self._depth > MAX_DEPTH:
             raise _Limit(f"嵌套层数超过 {MAX_DEPTH} 层", event.start_mark,
                          f"映射和列表最多嵌套 {MAX_DEPTH} 层；检查是否缺少闭合的括号，或缩进是否错乱")
         node = super().compose_node(parent, index)
         assert node is not None
-        self._depth -= 1
+        self._depth -= collection
         size = 1
         if isinstance(node, yaml.SequenceNode):
             size += sum(self._sizes[id(child)] for child in node.value)
@@ -263,6 +264,7 @@ def read_text(path: Path, display: str | None = None) -> str:
 
 
 def _too_large(name: str, size: int) -> Diagnostic:
+    remember_source(name, "")  # no excerpt: rendering must not read the huge file either
     return Diagnostic("E008", f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES} 字节）", Span(name, 1, 1),
                       hint="一个办法的政策文件远小于这个上限；检查是否选错了文件")
 
