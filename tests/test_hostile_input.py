@@ -33,7 +33,10 @@ for argv in json.loads(sys.stdin.read()):
     out, err = io.StringIO(), io.StringIO()
     t0 = time.process_time()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
+        try:
+            code = main(argv)
+        except BaseException as exc:  # an escaping crash fails its own test, not the batch
+            code = "crash: " + repr(exc)[:500]
     runs.append({"code": code, "seconds": time.process_time() - t0, "stdout": out.getvalue(),
                  "stderr": err.getvalue()})
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -323,7 +323,7 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     return parse_yaml(read_text(path, name), name)
 
 
-_PROBLEMS = {
+_PROBLEMS = {  # PyYAML's problem texts (prefixes) → what a drafter reads
     "mapping values are not allowed here": "此处不能出现映射值（冒号后缺少空格，或缩进不对）",
     "could not find expected ':'": "找不到应有的冒号「:」",
     "found character '\\t' that cannot start any token": "出现了制表符（Tab）；YAML 只能用空格缩进",
@@ -332,8 +332,31 @@ _PROBLEMS = {
     "found unexpected end of stream": "文件意外结束（引号未闭合？）",
     "found undefined alias": "使用了未定义的别名",
     "found duplicate anchor": "锚点（&名称）重复定义",
-    "found character": "出现了不能作为开头的字符",
+    "found character": "出现了不能作为开头的字符（如 @、`、%）；这样的文字请加引号",
+    "found unknown escape character": "双引号中有无法识别的转义（\\ 后的字符）；文字中的反斜杠请写成 \\\\ 或改用单引号",
+    "found unexpected document separator": "文件中间出现了文档分隔线「---」或「...」",
+    "found undefined tag handle": "使用了未定义的标签（!名称）",
+    "found non-specific tag": "不支持的 YAML 标签「!」",
+    "found incompatible YAML document": "不支持的 YAML 版本声明",
+    "found duplicate YAML directive": "重复的 %YAML 声明",
+    "expected ',' or ']', but got": "方括号列表中缺少逗号或右方括号「]」",
+    "expected ',' or '}', but got": "花括号映射中缺少逗号或右花括号「}」",
+    "expected a single document in the stream": "文件中只能有一个文档（删除多余的「---」）",
+    "expected a comment or a line break, but found": "此处应换行或写注释（多余的字符？）",
+    "expected the node content, but found": "此处缺少内容",
+    "expected alphabetic or numeric character, but found": "锚点或别名（&名称、*名称）的名称中有不允许的字符",
+    "expected chomping or indentation indicators, but found": "块文字标记（| 或 >）后有多余的字符",
+    "expected indentation indicator in the range 1-9": "块文字的缩进标记应为 1–9",
+    "expected escape sequence of": "双引号中的 \\x、\\u 转义位数不对",
+    "expected ' ', but found": "此处缺少空格",
+    "expected <block end>, but found": "缩进不一致",
+    "sequence entries are not allowed here": "此处不能出现列表项「- 」（缩进不对？）",
+    "mapping keys are not allowed here": "此处不能出现键（缩进不对？）",
+    "invalid indentation or unclosed '[' or '{'": "缩进不对，或方括号、花括号没有闭合",
+    "while scanning a quoted scalar": "引号没有闭合",
+    "while scanning a simple key": "找不到应有的冒号「:」",
     "while scanning": "无法识别的写法",
+    "while parsing": "结构不完整",
 }
 
 
@@ -341,7 +364,7 @@ def _zh_yaml_problem(problem: str) -> str:
     for en, zh in _PROBLEMS.items():
         if problem.startswith(en):
             return zh
-    return problem
+    return f"无法解析（{problem}）"
 
 
 def locate(tree: Any, path: list[Any] | tuple[Any, ...], key: bool = False) -> Span | None:
