@@ -332,7 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # pragma: no cover
         return 130
     except Exception as exc:  # a defect of policyc, not a finding about the input: exit 3
-        print(f"policyc: 内部错误（{type(exc).__name__}: {str(exc)[:200]}）。这是 policyc 自身的缺陷，"
+        detail = " ".join(str(exc).split())[:200]  # one line, whatever the exception says
+        print(f"policyc: 内部错误（{type(exc).__name__}: {detail}）。这是 policyc 自身的缺陷，"
               "不是输入文件的问题；请把所用的命令和输入文件报告给维护者。", file=sys.stderr)
         return 3
     finally:

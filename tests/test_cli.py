@@ -250,7 +250,7 @@ def test_an_escaping_crash_is_an_internal_error_with_exit_code_3(
     from compiler import cli
 
     def crash(args: object) -> int:
-        raise ZeroDivisionError("boom")
+        raise ZeroDivisionError("boom\nsecond line")
 
     monkeypatch.setitem(cli.COMMANDS, "validate", crash)
     assert main(["validate"]) == 3
