@@ -308,6 +308,22 @@ def test_items_numbered_from_two_import(tmp_path: Path) -> None:
     import_document(path, tmp_path / "o" / "final.yaml")
 
 
+@pytest.mark.xfail(strict=True, raises=IndexError, reason="importer defect found by fuzzing (reported)")
+def test_a_source_of_one_comment_character_is_refused_cleanly(tmp_path: Path) -> None:
+    _import(b"#", tmp_path)
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason="check defect found by fuzzing (reported)")
+def test_a_list_default_for_a_number_fact_fails_validate_not_build() -> None:
+    """validate accepts `default: []` on a number fact; code generation then crashes."""
+    from compiler.evaluate.codegen import generate
+
+    text = SEEDS["mini.yaml"][1].replace("    unit: 万元\n", "    unit: 万元\n    default: []\n", 1)
+    policy = load_any(text, "m.yaml", "policy")
+    if policy is not None:
+        generate(policy, text, "m.yaml")
+
+
 # -- the diff -------------------------------------------------------------------------------------
 
 @budget(ci=300, long=30000, seconds=2)

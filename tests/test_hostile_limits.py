@@ -28,6 +28,7 @@ def test_documented_values() -> None:
     assert yamlsrc.MAX_FILE_BYTES == 524_288 and "524,288 bytes" in readme
     assert yamlsrc.MAX_DEPTH == 50 and "| 50 levels (policies use 12)" in readme
     assert yamlsrc.MAX_ALIAS_NODES == 10_000 and "| 10,000 per file" in readme
+    assert yamlsrc.MAX_NUMBER_CHARS == 100 and "| an unquoted integer in YAML | 100 characters" in readme
     assert parser.MAX_EXPR_CHARS == 1000 and "| 1,000 characters" in readme
     assert parser.MAX_EXPR_DEPTH == 50 and "| 50 levels: each" in readme
     assert (parser.MAX_INT_DIGITS, parser.MAX_FRACTION_DIGITS) == (15, 6) and "15 digits before" in readme
@@ -156,3 +157,11 @@ def test_excerpt_width_at_and_past_the_limit() -> None:
 def test_long_messages_are_cut() -> None:
     text = render_all([Diagnostic("E104", "值「" + "长" * 10_000 + "」无效", Span("m.yaml", 1, 1))])
     assert len(text) < 1000
+
+
+def test_integer_length_at_and_past_the_limit() -> None:
+    """Found by fuzzing: a long 0x… integer became an int too large to print (ValueError)."""
+    at = "0x" + "1" * (yamlsrc.MAX_NUMBER_CHARS - 2)
+    assert _codes(f"a: {at}\n") == [] and parse_yaml(f"a: {at}\n", "x.yaml")["a"] == int(at, 16)
+    assert _codes(f"a: {at}1\n") == ["E005"]
+    assert _codes("a: " + "1" * (yamlsrc.MAX_NUMBER_CHARS + 1) + "\n") == ["E005"]

@@ -29,6 +29,7 @@ from compiler.source.diagnostics import (
 MAX_FILE_BYTES = 524_288  # 512 KiB: the largest policy today is 46 KB, and parsing costs ~10 s per MiB
 MAX_DEPTH = 50  # nested mappings/lists; policies nest 12 deep
 MAX_ALIAS_NODES = 10_000  # nodes a file may reach through aliases (*name), counted with repeats
+MAX_NUMBER_CHARS = 100  # of an unquoted integer (0x1F… would otherwise become a 10,000-digit int)
 
 # Characters no YAML input may carry, even through a double-quoted escape ("\e", "\x00"):
 # C0 controls except tab, line feed and carriage return (the three XML allows), DEL, C1
@@ -166,6 +167,10 @@ def _scalar(file: str, node: yaml.ScalarNode, text_lines: list[str], errors: lis
     if tag == "tag:yaml.org,2002:bool":
         return value.lower() in ("true", "yes", "on")
     if tag == "tag:yaml.org,2002:int":
+        if len(value) > MAX_NUMBER_CHARS:  # 0x… has no int-to-str limit; its decimal form would
+            errors.append(Diagnostic("E005", f"数字「{value[:20]}…」过长（超过 {MAX_NUMBER_CHARS} 个字符）", span,
+                                     hint="这样的数字没有意义；如果它是文字（编号、代码），请加引号"))
+            return YStr(value, span, node.style)
         try:
             return int(value.replace("_", ""), 0)
         except ValueError:
