@@ -95,14 +95,14 @@ def _to_json(value: Any) -> Any:
     raise TypeError(f"unexpected {type(value).__name__} in the parser tables")
 
 
-def _from_json(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_from_json(v) for v in value]
-    if isinstance(value, dict):
-        if "t" in value:
-            return tuple(_from_json(v) for v in value["t"])
-        return {_from_json(k): _from_json(v) for k, v in value["m"]}
-    return value
+def _from_json(obj: dict[str, Any]) -> Any:
+    """json.loads object_hook undoing _to_json (the document's own top level has three keys)."""
+    if len(obj) == 1:
+        if "t" in obj:
+            return tuple(obj["t"])
+        if "m" in obj:
+            return {key: value for key, value in obj["m"]}
+    return obj
 
 
 def build_tables() -> str:
@@ -118,11 +118,11 @@ def build_tables() -> str:
 def _lark() -> Lark:
     text = grammar_text()
     try:
-        doc = json.loads(TABLES.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        doc = json.loads(TABLES.read_text(encoding="utf-8"), object_hook=_from_json)
+    except (OSError, ValueError, TypeError):
         doc = None
     if isinstance(doc, dict) and doc.get("fingerprint") == _fingerprint(text):
-        loaded: Lark = Lark._load_from_dict(_from_json(doc["data"]), _from_json(doc["memo"]))  # type: ignore[no-untyped-call]
+        loaded: Lark = Lark._load_from_dict(doc["data"], doc["memo"])  # type: ignore[no-untyped-call]
         return loaded
     return Lark(text, **_OPTIONS)  # about 0.3 s: grammar or Lark changed since the tables were built
 
