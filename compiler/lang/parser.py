@@ -151,9 +151,10 @@ def _quantity(token: Token) -> tuple[ast.Quantity, str | None]:
     digits = re.match(r"(\d*)(?:\.(\d*))?", str(token))
     assert digits is not None
     if len(digits.group(1)) > MAX_INT_DIGITS or len(digits.group(2) or "") > MAX_FRACTION_DIGITS:
+        written = digits.group()
         raise ExprSyntaxError(
             token.start_pos or 0, (token.start_pos or 0) + len(digits.group()),
-            f"数值「{digits.group()[:20]}…」位数过多",
+            f"数值「{written if len(written) <= 20 else written[:19] + '…'}」位数过多",
             f"数值的整数部分最多 {MAX_INT_DIGITS} 位、小数部分最多 {MAX_FRACTION_DIGITS} 位；"
             "金额请用合适的单位（万元、亿元）",
         )
@@ -377,7 +378,7 @@ def _check_depth(tree: Tree[Token]) -> None:
             start, end = _pos(node.meta)
             raise ExprSyntaxError(
                 start, max(end, start + 1), f"表达式嵌套过深（超过 {MAX_EXPR_DEPTH} 层）",
-                "连续的且/或、非、负号和括号都会增加层数；把条件拆成几个事实或几条规则",
+                "每个且/或连接的条件、每个非、负号和函数调用都增加一层；把条件拆成几个事实或几条规则",
             )
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
 
