@@ -85,8 +85,15 @@ def stale(root: Path, outputs: dict[str, bytes]) -> list[str]:
     return problems
 
 
-def write(root: Path, outputs: dict[str, bytes]) -> int:
-    """Write the outputs (only files whose content changed) and remove stale ones."""
+def extra_files(root: Path, outputs: dict[str, bytes]) -> list[str]:
+    """Files under generated/ that this build does not produce (relative to generated/): left
+    by a removed policy version, or put there by hand. `write` deletes only those it is given."""
+    return [rel for rel in _existing(root / GENERATED) if rel not in outputs]
+
+
+def write(root: Path, outputs: dict[str, bytes], remove: list[str] | None = None) -> int:
+    """Write the outputs (only files whose content changed) and delete the files in `remove`
+    (from `extra_files`, which the user agreed to delete: `policyc build --clean`)."""
     out_dir = root / GENERATED
     existing = _existing(out_dir)
     changed = 0
@@ -96,8 +103,8 @@ def write(root: Path, outputs: dict[str, bytes]) -> int:
             continue
         atomic_write(target, content)
         changed += 1
-    for rel, path in existing.items():
-        if rel not in outputs:
-            path.unlink()
+    for rel in remove or []:
+        if rel in existing and rel not in outputs:
+            existing[rel].unlink()
             changed += 1
     return changed

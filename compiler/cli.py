@@ -1,7 +1,9 @@
 """Stage 7, cli: `policyc validate | build | eval | test`.
 
 Exit codes: 0 ok, 1 policy or input errors (all reported, with file:line:column and clause),
-2 usage errors. No traceback reaches the user for bad input.
+2 usage errors, 3 an internal error (a defect of policyc: reported as such, never as a finding).
+No traceback reaches the user. Text output passes through `printable`, so control characters
+from an input file reach the terminal as visible escapes, never as terminal commands.
 """
 
 from __future__ import annotations
@@ -12,26 +14,52 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from compiler import __version__
 from compiler.evaluate.explain import result_json, result_text
 from compiler.evaluate.precompiled import fresh_module, load_module
 from compiler.lang.ast import names
 from compiler.runtime import core as evalrt
-from compiler.source.diagnostics import Diagnostic, PolicyError, UsageError, render_all, render_json
+from compiler.source.diagnostics import (
+    Diagnostic,
+    PolicyError,
+    UsageError,
+    json_list,
+    printable,
+    render_all,
+    render_json,
+)
 from compiler.source.files import GENERATED, display_path, find_policy_files, find_root
 from compiler.source.schema import load_document
-from compiler.source.yamlsrc import YMap, locate, plain
+from compiler.source.yamlsrc import YMap, load_yaml, locate, plain
 
 if TYPE_CHECKING:
     from compiler.model.policy import Policy
 
 
 class _Parser(argparse.ArgumentParser):
+    commands: dict[str, argparse.ArgumentParser]  # the subcommands' parsers (top level only)
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         raise UsageError(_zh_usage(message))
+
+
+class _Printable:
+    """A text stream that writes through `printable` (the CLI's stdout and stderr in text mode)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(printable(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 def _zh_usage(message: str) -> str:
@@ -60,6 +88,8 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="把 policies/ 下全部政策编译到 generated/")
     b.add_argument("--check", action="store_true", help="只检查 generated/ 是否最新；过期时退出码为 1")
+    b.add_argument("--clean", action="store_true",
+                   help="同时删除 generated/ 中不是这次生成的文件（默认列出它们并停止）")
 
     e = sub.add_parser("eval", help="按政策评价一件申请")
     e.add_argument("policy", type=Path, help="政策文件（.yaml）")
@@ -76,6 +106,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
             for name, (help_text, add_arguments, run) in table.items():
                 add_arguments(sub.add_parser(name, help=help_text))
                 COMMANDS[name] = run
+    p.commands = dict(sub.choices)
     return p
 
 
@@ -128,7 +159,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({
             "files": [display_path(f) for f in files],
-            "errors": [d.to_json() for d in errors],
+            "errors": json_list(errors),
             "coverage": [reports.coverage(p) for p in policies] if args.coverage else None,
         }, ensure_ascii=False, indent=2))
         return 1 if errors else 0
@@ -161,9 +192,18 @@ def cmd_build(args: argparse.Namespace) -> int:
             return 1
         print(f"generated/ 是最新的（{len(outputs)} 个文件）。")
         return 0
-    written = build.write(root, outputs)
+    extra = build.extra_files(root, outputs)
+    if extra and not args.clean:
+        print(f"generated/ 中有 {len(extra)} 个文件不是这次生成的，没有写入任何文件：", file=sys.stderr)
+        for rel in extra:
+            print(f"  {GENERATED}/{rel}", file=sys.stderr)
+        print("确认可以删除后运行 policyc build --clean（会删除这些文件），或把它们移出 generated/。",
+              file=sys.stderr)
+        return 1
+    written = build.write(root, outputs, remove=extra)
     stamp.record(root)
-    print(f"已生成 {len(outputs)} 个文件（更新 {written} 个）到 generated/。")
+    print(f"已生成 {len(outputs)} 个文件（更新 {written} 个）到 generated/。"
+          + (f"已删除 {len(extra)} 个多余的文件。" if extra else ""))
     return 0
 
 
@@ -272,13 +312,14 @@ def cmd_test(args: argparse.Namespace) -> int:
     if not files:
         print("没有找到测试用例文件（*.cases.yaml）。", file=sys.stderr)
         return 1
-    failed = total = 0
+    failed = total = broken = 0
     errors: list[Diagnostic] = []
     for path in files:
         try:
             results = run_file(path)
         except PolicyError as exc:
-            errors.extend(exc.diagnostics)
+            errors.extend(_not_a_cases_file(path) or exc.diagnostics)
+            broken += 1
             continue
         for r in results:
             total += 1
@@ -290,21 +331,55 @@ def cmd_test(args: argparse.Namespace) -> int:
         print(f"{display_path(path)}：{len(results) - sum(not r.ok for r in results)}/{len(results)} 通过")
     if errors:
         print(render_all(errors), file=sys.stderr)
-    print(f"{total - failed} passed, {failed} failed")
+    summary = f"共 {total} 个用例：{total - failed} 个通过，{failed} 个失败"
+    if broken:
+        summary += f"；{broken} 个用例文件有错误，未能运行"
+    print(summary + "。")
     return 1 if failed or errors else 0
+
+
+def _not_a_cases_file(path: Path) -> list[Diagnostic]:
+    """One clear diagnostic when `path` is a policy file given to `policyc test` (else [])."""
+    try:
+        tree = load_yaml(path, display_path(path))
+    except PolicyError:
+        return []
+    if not isinstance(tree, YMap) or tree.get("format") != "policyc/1":
+        return []
+    cases = path.with_name(f"{path.stem}.cases.yaml")
+    return [Diagnostic(
+        "E106", "这是政策文件，不是测试用例文件", tree.key_spans.get("format", tree.span),
+        hint=f"policyc test 需要测试用例文件（*.cases.yaml），例如 {display_path(cases)}；"
+        "检查政策文件请用 policyc validate",
+    )]
 
 
 COMMANDS: dict[str, Any] = {"validate": cmd_validate, "build": cmd_build, "eval": cmd_eval, "test": cmd_test}
 OWN_COMMANDS = frozenset(COMMANDS)
 
 
+def _parse(parser: _Parser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """parse_args, except that an unknown option is reported with the usage of its subcommand
+    (`policyc eval --bogus` shows how to call eval, not the list of commands)."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        target = parser.commands.get(args.command or "", parser)
+        target.error(f"无法识别的参数：{' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     parser = _parser(_command_word(words))
+    assert isinstance(parser, _Parser)
     fmt = "text"
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stderr = _Printable(stderr)
     try:
-        args = parser.parse_args(words)
+        args = _parse(parser, words)
         fmt = getattr(args, "format", "text")
+        if fmt != "json":  # JSON escapes control characters itself
+            sys.stdout = _Printable(stdout)
         if not args.command:
             parser.print_help(sys.stderr)
             return 2
@@ -321,4 +396,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:  # pragma: no cover
         return 130
+    except Exception as exc:  # a defect of policyc, not a finding about the input: exit 3
+        detail = " ".join(str(exc).split())[:200]  # one line, whatever the exception says
+        print(f"policyc: 内部错误（{type(exc).__name__}: {detail}）。这是 policyc 自身的缺陷，"
+              "不是输入文件的问题；请把所用的命令和输入文件报告给维护者。", file=sys.stderr)
+        return 3
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
 

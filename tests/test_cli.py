@@ -116,7 +116,7 @@ def test_validate_json_and_coverage() -> None:
 def test_test_command_runs_all_cases() -> None:
     out = run(["test"])
     assert out.returncode == 0, out.stdout
-    assert "0 failed" in out.stdout
+    assert "个通过，0 个失败。" in out.stdout, "the summary is Chinese"
 
 
 def _copy_project(tmp_path: Path) -> Path:
@@ -132,9 +132,24 @@ def test_build_check_detects_stale_and_extra_files(tmp_path: Path) -> None:
     (root / "generated/hami-quality-fund/final.txt").write_text("tampered", encoding="utf-8")
     (root / "generated/orphan.py").write_text("", encoding="utf-8")
     assert main(["--root", str(root), "build", "--check"]) == 1
-    assert main(["--root", str(root), "build"]) == 0
+    assert main(["--root", str(root), "build", "--clean"]) == 0
     assert not (root / "generated/orphan.py").exists()
     assert main(["--root", str(root), "build", "--check"]) == 0
+
+
+def test_build_refuses_to_delete_files_it_did_not_produce(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _copy_project(tmp_path)
+    (root / "generated/hami-quality-fund/final.txt").write_text("tampered", encoding="utf-8")
+    (root / "generated/notes.md").write_text("mine", encoding="utf-8")
+    assert main(["--root", str(root), "build"]) == 1
+    err = capsys.readouterr().err
+    assert "generated/notes.md" in err and "--clean" in err
+    assert (root / "generated/notes.md").read_text(encoding="utf-8") == "mine"
+    assert (root / "generated/hami-quality-fund/final.txt").read_text(encoding="utf-8") == "tampered", \
+        "nothing is written when the build refuses"
+    assert main(["--root", str(root), "build", "--clean"]) == 0
+    assert "已删除 1 个多余的文件" in capsys.readouterr().out
+    assert not (root / "generated/notes.md").exists()
 
 
 def test_build_writes_nothing_when_a_policy_is_broken(tmp_path: Path) -> None:
@@ -200,3 +215,78 @@ def test_eval_amount_out_of_range_is_an_error_at_the_amount(tmp_path: Path, engi
     assert f"final.yaml:{line}:" in out.stderr and "E404" in out.stderr
     assert "超出可精确计算的范围" in out.stderr and "第十三条第一款第（一）项" in out.stderr
     assert "「主导制定国家标准数」（" in out.stderr and "f.yaml:13:" in out.stderr
+
+
+def _readme_setup_commands() -> list[str]:
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Set-up", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def test_readme_setup_commands_use_a_venv_and_ci_runs_the_test_command() -> None:
+    """PEP 668: on Debian 12 / Ubuntu 23.04+ pip refuses the system Python, so both set-up
+    commands must create and activate a virtual environment before pip; .ci/run must run the
+    README's test command exactly."""
+    commands = _readme_setup_commands()
+    assert len(commands) == 2, commands
+    for command in commands:
+        steps = [s.strip() for s in command.split("&&")]
+        assert steps[0] == "python3 -m venv .venv" and steps[1] == ". .venv/bin/activate", command
+        assert steps[2].startswith("pip install "), command
+        assert not any("python3 -m pip" in s for s in steps), "pip must be the venv's"
+    main_cmd, test_cmd = commands
+    assert main_cmd.endswith("pip install . && policyc build")
+    assert test_cmd.endswith("policyc build --check && python -m pytest -q")
+    ci = [ln for ln in (ROOT / ".ci/run").read_text(encoding="utf-8").splitlines()
+          if ln.strip() and not ln.startswith(("#", "set ", "cd "))]
+    assert ci == [test_cmd], ci
+
+
+def test_an_escaping_crash_is_an_internal_error_with_exit_code_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from compiler import cli
+
+    def crash(args: object) -> int:
+        raise ZeroDivisionError("boom\nsecond line")
+
+    monkeypatch.setitem(cli.COMMANDS, "validate", crash)
+    assert main(["validate"]) == 3
+    err = capsys.readouterr().err
+    (line,) = err.strip().splitlines()
+    assert "内部错误" in line and "ZeroDivisionError" in line and "报告" in line and "Traceback" not in err
+
+
+def test_unknown_option_shows_the_subcommand_usage() -> None:
+    out = run(["eval", "--bogus"])
+    assert out.returncode == 2 and out.stderr.startswith("usage: policyc eval"), out.stderr
+    out = run(["eval", HAMI, "examples/hami-china-quality-award.facts.yaml", "--bogus"])
+    assert out.returncode == 2 and out.stderr.startswith("usage: policyc eval"), out.stderr
+    assert "无法识别的参数：--bogus" in out.stderr
+
+
+def test_test_given_a_policy_file_says_so_in_chinese() -> None:
+    out = run(["test", HAMI])
+    assert out.returncode == 1
+    assert "错误[E106]: 这是政策文件，不是测试用例文件" in out.stderr
+    assert f"{HAMI}:2:1" in out.stderr and "final.cases.yaml" in out.stderr
+    assert out.stderr.count("错误[") == 1, "one clear message, not the schema's complaints"
+    assert "共 0 个用例：0 个通过，0 个失败；1 个用例文件有错误，未能运行。" in out.stdout
+
+
+def test_evaluate_with_a_string_date_is_a_clear_type_error() -> None:
+    import datetime as dt
+
+    from compiler.evaluate.interpreter import Interpreter
+    from compiler.model.load import load_policy
+    from compiler.runtime.core import require_date
+
+    assert require_date(dt.date(2026, 6, 1)) == dt.date(2026, 6, 1)
+    with pytest.raises(TypeError, match="评价日期 as_of 应为 datetime.date，实际是 str"):
+        require_date("2026-06-01")
+    with pytest.raises(TypeError, match="datetime"):
+        require_date(dt.datetime(2026, 6, 1, 12, 0))
+    with pytest.raises(TypeError, match="评价日期"):  # checked before the facts
+        Interpreter(load_policy(ROOT / HAMI)).evaluate({}, "2026-06-01")  # type: ignore[arg-type]

@@ -114,7 +114,7 @@ def test_committed_module_imports_with_only_the_standard_library(tmp_path: Path)
 
 # YAML double-quoted scalars: \" is a quote, \\ a backslash, \n a newline, \u2028 a line separator.
 HOSTILE_TITLE = r'"x\"\"\"\\n\n' + "'" + r'; import os; os.system(\"echo pwned\") #\u2028print(1)\r"'
-HOSTILE_NAME = r'"金奖\"\"\" + __import__(\"os\").getcwd() + \"\n"'
+HOSTILE_NAME = r'"金奖\"\"\" + __import__(\"os\").getcwd() + \"\\"'  # names are one line (schema)
 HOSTILE_REASON = r'"失信\"\"\"\\\n\u2028#{x}"'
 
 

@@ -7,13 +7,19 @@ offending text and what was expected; the caller maps the offsets into the YAML 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+import lark
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+from lark.grammar import Rule
+from lark.lexer import TerminalDef
 
 from compiler.lang import ast, units
 
@@ -50,20 +56,75 @@ class ExprSyntaxError(Exception):
         self.hint = hint
 
 
+MAX_EXPR_CHARS = 1000  # characters of one expression; the longest in the policies has 58
+MAX_EXPR_DEPTH = 50  # nesting of operators (且/或 chains count one level per term); policies use 4
+MAX_INT_DIGITS, MAX_FRACTION_DIGITS = 15, 6  # of a number literal: 999万亿 with 6 decimals
+
+_GRAMMAR = Path(__file__).with_name("grammar.lark")
+# The LALR tables built from grammar.lark, shipped in the package as plain JSON data (not a
+# pickle, not code) and checked by a test; stale or missing tables mean a rebuild in memory.
+# Nothing is read from or written to a shared directory such as /tmp (a cache there could be
+# replaced by any local user, and Lark's own cache is a pickle that runs code when loaded).
+TABLES = Path(__file__).with_name("grammar_tables.json")
+_OPTIONS: dict[str, Any] = {
+    "parser": "lalr", "start": ["start", "band"], "propagate_positions": True, "maybe_placeholders": False,
+}  # fmt: skip
+
+
+def grammar_text() -> str:
+    text = _GRAMMAR.read_text(encoding="utf-8")
+    return text.replace("%UNIT%", units.COMPOUND_UNIT_PATTERN.replace("/", "\\/"))
+
+
+def _fingerprint(text: str) -> str:
+    key = json.dumps([text, _OPTIONS, lark.__version__], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _to_json(value: Any) -> Any:
+    """Lark's serialized tables hold tuples and int-keyed dicts; JSON has neither, so both are
+    tagged: {"t": [...]} for a tuple, {"m": [[key, value], ...]} for a dict."""
+    if isinstance(value, dict):
+        return {"m": [[_to_json(k), _to_json(v)] for k, v in value.items()]}
+    if isinstance(value, tuple):
+        return {"t": [_to_json(v) for v in value]}
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"unexpected {type(value).__name__} in the parser tables")
+
+
+def _from_json(obj: dict[str, Any]) -> Any:
+    """json.loads object_hook undoing _to_json (the document's own top level has three keys)."""
+    if len(obj) == 1:
+        if "t" in obj:
+            return tuple(obj["t"])
+        if "m" in obj:
+            return {key: value for key, value in obj["m"]}
+    return obj
+
+
+def build_tables() -> str:
+    """The JSON text of grammar_tables.json for the current grammar (`python -m compiler.lang.parser`
+    rewrites the file; a test fails while it is stale)."""
+    text = grammar_text()
+    data, memo = Lark(text, **_OPTIONS).memo_serialize([TerminalDef, Rule])
+    doc = {"fingerprint": _fingerprint(text), "data": _to_json(data), "memo": _to_json(memo)}
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+
+
 @cache
 def _lark() -> Lark:
-    text = (Path(__file__).parent / "grammar.lark").read_text(encoding="utf-8")
-    text = text.replace("%UNIT%", units.COMPOUND_UNIT_PATTERN.replace("/", "\\/"))
-    # cache=True stores the built LALR tables in the temp directory, keyed by a hash of the
-    # grammar and options: every policyc command would otherwise spend ~1.5 s rebuilding them.
-    return Lark(
-        text,
-        parser="lalr",
-        start=["start", "band"],
-        propagate_positions=True,
-        maybe_placeholders=False,
-        cache=True,
-    )
+    text = grammar_text()
+    try:
+        doc = json.loads(TABLES.read_text(encoding="utf-8"), object_hook=_from_json)
+    except (OSError, ValueError, TypeError):
+        doc = None
+    if isinstance(doc, dict) and doc.get("fingerprint") == _fingerprint(text):
+        loaded: Lark = Lark._load_from_dict(doc["data"], doc["memo"])  # type: ignore[no-untyped-call]
+        return loaded
+    return Lark(text, **_OPTIONS)  # about 0.3 s: grammar or Lark changed since the tables were built
 
 
 def grammar_parser() -> Lark:
@@ -87,6 +148,16 @@ def _pos(meta_or_token: object) -> ast.Pos:
 
 
 def _quantity(token: Token) -> tuple[ast.Quantity, str | None]:
+    digits = re.match(r"(\d*)(?:\.(\d*))?", str(token))
+    assert digits is not None
+    if len(digits.group(1)) > MAX_INT_DIGITS or len(digits.group(2) or "") > MAX_FRACTION_DIGITS:
+        written = digits.group()
+        raise ExprSyntaxError(
+            token.start_pos or 0, (token.start_pos or 0) + len(digits.group()),
+            f"数值「{written if len(written) <= 20 else written[:19] + '…'}」位数过多",
+            f"数值的整数部分最多 {MAX_INT_DIGITS} 位、小数部分最多 {MAX_FRACTION_DIGITS} 位；"
+            "金额请用合适的单位（万元、亿元）",
+        )
     number, unit, postfix = _split_quantity(str(token))
     value = number * unit.scale if unit else number
     text = str(token)
@@ -252,6 +323,9 @@ def parse(text: str, start: str = "start") -> ast.Node:
     """Parse an expression (`start`) into an AST; raises ExprSyntaxError."""
     if not text.strip():
         raise ExprSyntaxError(0, max(len(text), 1), "表达式为空", "写一个条件或金额，例如：营业收入 20万元以上")
+    if len(text) > MAX_EXPR_CHARS:
+        raise ExprSyntaxError(MAX_EXPR_CHARS, len(text), f"表达式过长（{len(text)} 个字符，上限 {MAX_EXPR_CHARS}）",
+                              "把条件拆成几个事实或几条规则")
     try:
         tree = _lark().parse(text, start=start)
     except UnexpectedCharacters as exc:
@@ -283,6 +357,7 @@ def parse(text: str, start: str = "start") -> ast.Node:
             f"此处不应出现{_token_text(token)}；这里应为{_describe_expected(expected)}",
             hint,
         ) from None
+    _check_depth(tree)
     try:
         node = _ToAst().transform(tree)
     except VisitError as exc:
@@ -291,6 +366,21 @@ def parse(text: str, start: str = "start") -> ast.Node:
         raise
     assert isinstance(node, ast.Node)
     return node
+
+
+def _check_depth(tree: Tree[Token]) -> None:
+    """Refuse trees nested deeper than MAX_EXPR_DEPTH before anything recurses over them (the
+    transformer, the checker and both engines do); the walk itself uses an explicit stack."""
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPR_DEPTH:
+            start, end = _pos(node.meta)
+            raise ExprSyntaxError(
+                start, max(end, start + 1), f"表达式嵌套过深（超过 {MAX_EXPR_DEPTH} 层）",
+                "每个且/或连接的条件、每个非、负号和函数调用都增加一层；把条件拆成几个事实或几条规则",
+            )
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
 
 
 def _hint_for(text: str, token: Token) -> str | None:
@@ -306,6 +396,8 @@ def parse_band(text: str) -> ast.Band:
     """Parse a tier range such as 2000元以上不满3000元 into a Band; raises ExprSyntaxError."""
     if not text.strip():
         raise ExprSyntaxError(0, 1, "分档区间为空", "例如：3000元以上、超过1000元不满5000元")
+    if len(text) > MAX_EXPR_CHARS:
+        raise ExprSyntaxError(MAX_EXPR_CHARS, len(text), f"分档区间过长（{len(text)} 个字符，上限 {MAX_EXPR_CHARS}）")
     try:
         tree = _lark().parse(text, start="band")
     except UnexpectedInput as exc:
@@ -344,3 +436,9 @@ def parse_band(text: str) -> ast.Band:
     if lower is not None and upper is not None and lower > upper:
         raise ExprSyntaxError(0, len(text), f"分档区间「{text}」的下限大于上限")
     return ast.Band(lower, lower_inc, upper, upper_inc, unit, text)
+
+
+if __name__ == "__main__":  # rewrite the shipped parser tables after changing grammar.lark
+    # Lark numbers the LALR states in an order that varies between runs, so the file's bytes
+    # change at every rewrite; the fingerprint (grammar, options, Lark version) does not.
+    TABLES.write_text(build_tables(), encoding="utf-8")

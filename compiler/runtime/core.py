@@ -78,6 +78,18 @@ _DATE_RE = re.compile(r"(\d{4})(?:-|年)(\d{1,2})(?:-|月)(\d{1,2})日?")
 _NUM_RE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(\S*)\s*")
 
 
+def require_date(as_of: Any) -> dt.date:
+    """The evaluation date checked at the entry of `evaluate`: a datetime.date, not a string."""
+    if isinstance(as_of, dt.datetime):  # a datetime is a date subclass; its time would be ignored
+        raise TypeError(f"评价日期 as_of 应为 datetime.date，不是带时刻的 datetime：{as_of!r}（用 .date()）")
+    if not isinstance(as_of, dt.date):
+        raise TypeError(
+            f"评价日期 as_of 应为 datetime.date，实际是 {type(as_of).__name__}：{as_of!r}"
+            "（字符串请先转换，例如 datetime.date.fromisoformat(\"2026-06-01\")）"
+        )
+    return as_of
+
+
 def parse_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -337,12 +349,6 @@ def amount_json(value: Decimal) -> str:
     if value == value.to_integral_value():
         return str(int(value))
     return str(value.quantize(CENT))
-
-
-def require_date(as_of: Any) -> None:
-    """The evaluation date must be a datetime.date (not a string): raises TypeError otherwise."""
-    if as_of.__class__ is not dt.date:
-        raise TypeError(f"评价日期 as_of 应为 datetime.date（如 dt.date(2026, 6, 1)），实际是 {as_of!r}")
 
 
 def rule_error(

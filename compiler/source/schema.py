@@ -17,11 +17,12 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from compiler.lang.numbering import cite
-from compiler.source.diagnostics import Diagnostic, PolicyError, did_you_mean
+from compiler.source.diagnostics import Diagnostic, PolicyError, Span, did_you_mean, shorten
 from compiler.source.files import display_path
 from compiler.source.yamlsrc import YMap, load_yaml, locate
 
 SCHEMAS = ("policy", "cases", "facts", "guide-year", "holidays")
+SINGLE_LINE = "^[^\\n\\r\\u0085\\u2028\\u2029]*$"  # the schemas' pattern for one-line names
 
 
 @cache
@@ -33,7 +34,8 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(load_schema(name))
+    # The format checker makes "format": "date" mean a real calendar date (no 2026-02-30).
+    return Draft202012Validator(load_schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 _TYPE_NAMES = {
@@ -55,10 +57,10 @@ def _type_of(value: Any) -> str:
     if isinstance(value, list):
         return "列表"
     if isinstance(value, str):
-        return f"文字「{value}」"
+        return f"文字「{shorten(value)}」"
     if value is None:
         return "空值"
-    return f"数字 {value}"
+    return f"数字 {shorten(str(value))}"
 
 
 def yaml_path(path: Iterable[Any]) -> str:
@@ -174,21 +176,28 @@ def _translate(err: ValidationError, tree: Any, file: str, root: dict[str, Any])
         desc = schema.get("description")
         if desc and not hint:
             hint = str(desc)
-        return [Diagnostic("E104", f"{where} 的取值「{value}」无效；可选：{'、'.join(opts)}", span, clause, hint)]
+        return [Diagnostic("E104", f"{where} 的取值「{shorten(str(value))}」无效；可选：{'、'.join(opts)}",
+                           span, clause, hint)]
+    if kw == "pattern" and err.validator_value == SINGLE_LINE:
+        return [Diagnostic("E104", f"{where} 中有换行", span, clause,
+                           "名称要写在一行内：它会出现在表格和标题中（YAML 双引号里的 \\n 也是换行）")]
     if kw == "pattern":
         return [
             Diagnostic(
                 "E104",
-                f"{where} 的写法「{value}」不符合要求",
+                f"{where} 的写法「{shorten(str(value))}」不符合要求",
                 span,
                 clause,
                 str(schema.get("description") or f"应匹配 {err.validator_value}"),
             )
         ]
+    if kw == "format" and err.validator_value == "date":
+        return [Diagnostic("E104", f"{where} 的日期「{value}」不存在", span, clause,
+                           "日期写作 YYYY-MM-DD：月份 01–12，日不超过当月的天数")]
     if kw in ("minLength", "minItems"):
         return [Diagnostic("E105", f"{where} 不能为空", span, clause)]
     if kw in ("minimum", "exclusiveMinimum"):
-        return [Diagnostic("E104", f"{where} 应不小于 {err.validator_value}，实际是 {value}", span, clause)]
+        return [Diagnostic("E104", f"{where} 应不小于 {err.validator_value}，实际是 {shorten(str(value))}", span, clause)]
     if kw in ("anyOf", "oneOf"):
         desc = schema.get("description") or ""
         return [Diagnostic("E103", f"{where} 的内容形式不对：实际是{_type_of(value)}", span, clause, desc or None)]
@@ -216,10 +225,12 @@ def validated(tree: Any, file: str, schema_name: str) -> YMap:
 def validate(tree: Any, file: str, schema_name: str = "policy") -> list[Diagnostic]:
     """Validate a located tree against a packaged schema; returns every diagnostic found."""
     root = load_schema(schema_name)
+    if tree is None:  # an empty file (or one holding only a BOM, comments or "---")
+        return [Diagnostic("E103", "文件是空的", Span(file, 1, 1), hint="文件中没有任何内容；写入这类文件应有的各个键")]
     if not isinstance(tree, dict):
         from compiler.source.yamlsrc import YList, YStr
 
-        span = tree.span if isinstance(tree, (YMap, YList, YStr)) else None
+        span = tree.span if isinstance(tree, (YMap, YList, YStr)) else Span(file, 1, 1)
         return [Diagnostic("E103", f"文件顶层应为映射（键: 值），实际是{_type_of(tree)}", span)]
     errors = sorted(_validator(schema_name).iter_errors(tree), key=lambda e: list(map(str, e.absolute_path)))
     out: list[Diagnostic] = []
