@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import resource
-import traceback
 from datetime import timedelta
 from decimal import Decimal
 from functools import cache
@@ -254,14 +253,6 @@ def test_fuzz_fact_values_in_both_engines(data: st.DataObject) -> None:
 SOURCES = sorted((HAMI / "sources").glob("*.txt")) + sorted((ROOT / "tests/fixtures/seeds").glob("*.txt"))
 
 
-def _known_importer_defect(exc: BaseException) -> bool:
-    """Found by this fuzzer and left to the importer's owner: items numbered from （二） make the
-    repair note call numbering.zh_number(0), a ValueError. Tolerated in exactly this form so the
-    fuzzer keeps looking for others; test_items_numbered_from_two_import turns red once fixed."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    return isinstance(exc, ValueError) and str(exc) == "0" and bool(frames) and frames[-1].name == "zh_number"
-
-
 def _import(text: str | bytes, folder: Path) -> None:
     from compiler.importer.command import import_document
 
@@ -269,9 +260,6 @@ def _import(text: str | bytes, folder: Path) -> None:
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
     try:
         import_document(path, folder / "out" / "final.yaml")
-    except ValueError as exc:
-        if not _known_importer_defect(exc):
-            raise
     except PolicyError as exc:
         for d in exc.diagnostics:
             assert not d.message.isascii(), f"{d.code}: not Chinese: {d.message}"
@@ -298,30 +286,39 @@ def test_fuzz_random_source_documents(content: str | bytes) -> None:
         _import(content, Path(folder))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="importer defect found by fuzzing (reported)")
 def test_items_numbered_from_two_import(tmp_path: Path) -> None:
+    """Found by fuzzing: items numbered from （二） crashed the importer (zh_number(0)); now a
+    located diagnostic saying the items' numbering is broken."""
     from compiler.importer.command import import_document
 
     path = tmp_path / "s.txt"
     path.write_text("某市专项资金管理办法\n第一章 总则\n第一条 奖励事项及金额：\n（二）获得银奖的，给予10万元奖励；\n"
                     "（三）获得铜奖的，给予5万元奖励。\n第二条 本办法自发布之日起施行。\n", encoding="utf-8")
-    import_document(path, tmp_path / "o" / "final.yaml")
+    with pytest.raises(PolicyError) as info:
+        import_document(path, tmp_path / "o" / "final.yaml")
+    assert "项的编号不连续" in info.value.diagnostics[0].message and info.value.diagnostics[0].span is not None
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason="importer defect found by fuzzing (reported)")
 def test_a_source_of_one_comment_character_is_refused_cleanly(tmp_path: Path) -> None:
-    _import(b"#", tmp_path)
+    """Found by fuzzing: a source whose only character is stripped as page furniture crashed (IndexError)."""
+    with pytest.raises(PolicyError) as info:
+        from compiler.importer.command import import_document
+
+        path = tmp_path / "source.txt"
+        path.write_bytes(b"#")
+        import_document(path, tmp_path / "out" / "final.yaml")
+    assert info.value.diagnostics[0].code in ("E605", "E601")
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="check defect found by fuzzing (reported)")
-def test_a_list_default_for_a_number_fact_fails_validate_not_build() -> None:
-    """validate accepts `default: []` on a number fact; code generation then crashes."""
-    from compiler.evaluate.codegen import generate
-
-    text = SEEDS["mini.yaml"][1].replace("    unit: 万元\n", "    unit: 万元\n    default: []\n", 1)
-    policy = load_any(text, "m.yaml", "policy")
-    if policy is not None:
-        generate(policy, text, "m.yaml")
+@pytest.mark.parametrize("default", ["[]", "{a: 1}", "true", "5吨", "abc"])
+def test_a_bad_default_for_a_number_fact_fails_validate(default: str) -> None:
+    """Found by fuzzing: validate accepted `default: []` on a number fact and code generation
+    crashed; every default a number fact cannot hold is now a located E302."""
+    text = SEEDS["mini.yaml"][1].replace("    unit: 万元\n", f"    unit: 万元\n    default: {default}\n", 1)
+    assert f"default: {default}" in text
+    with pytest.raises(PolicyError) as info:
+        policy_from_tree(parse_yaml(text, "m.yaml"), "m.yaml")
+    assert any(d.code == "E302" and "缺省值" in d.message and d.span is not None for d in info.value.diagnostics)
 
 
 # -- the diff -------------------------------------------------------------------------------------
@@ -329,7 +326,8 @@ def test_a_list_default_for_a_number_fact_fails_validate_not_build() -> None:
 @budget(ci=300, long=30000, seconds=2)
 @given(st.text(max_size=80), st.text(max_size=80))
 def test_fuzz_text_diff(old: str, new: str) -> None:
-    from compiler.diff.command import describe_change, inline_ops
+    from compiler.diff.tokens import inline_ops
+    from compiler.diff.wording import describe_change
 
     ops = inline_ops(old, new)
     assert ops is not None
@@ -346,7 +344,9 @@ def _draft() -> Policy:
 @budget(ci=25, long=2500, seconds=15)
 @given(st.data())
 def test_fuzz_diff_of_mutated_versions(data: st.DataObject) -> None:
-    from compiler.diff.command import compare, render_html, render_markdown
+    from compiler.diff.compare import compare
+    from compiler.diff.render_html import render_html
+    from compiler.diff.render_md import render_markdown
 
     new = load_any(data.draw(mutated(SEEDS["final.yaml"][1])), "m.yaml", "policy")
     if new is None:

@@ -67,8 +67,13 @@ def _why_not(source: Source, doc: Document) -> str:
     return "没有「第X条」条文，也没有带标题的编号措施（一、二、……）"
 
 
+def _opening(source: Source, start: int) -> str:
+    """The first words of a document, to name it (nothing for a source with no text left)."""
+    return source.lines[start].strip()[:20] + "……" if start < len(source.lines) else ""
+
+
 def no_document_error(source: Source, docs: list[Document]) -> PolicyError:
-    reasons = "；".join(f"第 {d.start + 1} {source.unit}起「{d.title or (source.lines[d.start].strip()[:20] + '……')}」：{_why_not(source, d)}"
+    reasons = "；".join(f"第 {d.start + 1} {source.unit}起「{d.title or _opening(source, d.start)}」：{_why_not(source, d)}"
                         for d in docs[:6])
     return fail("E605", f"{source.name} 中没有可以导入的办法。{reasons}", Span(source.name, docs[0].start + 1 if docs else 1, 1),
                  "导入需要写有「第一条、第二条……」的办法全文，或以「一、二、……」编号并带标题的措施")

@@ -21,6 +21,7 @@ from compiler.lang.units import (
     describe_dims,
     divide_dims,
     multiply_dims,
+    parse_unit,
 )
 from compiler.model.policy import (
     Amount,
@@ -620,6 +621,19 @@ def _gap(a: ast.Band, b: ast.Band) -> str | None:
 
 def _default_problem(fact: Fact, t: Type) -> str | None:
     value = fact.default
+    if t.kind == "num":
+        if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+            return f"应为数值（如 0 或 0{fact.unit.name if fact.unit else ''}），实际是 {value!r}"
+        m = re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*(\S*)\s*", str(value))
+        if m is None:
+            return f"应为数值，实际是「{value}」"
+        if m.group(1) and fact.unit is not None:
+            try:
+                unit = parse_unit(m.group(1))
+            except ValueError:
+                return f"的单位「{m.group(1)}」无法识别"
+            if unit.dims != fact.unit.dims:
+                return f"的单位「{m.group(1)}」与事实的单位 {fact.unit.name} 不一致"
     if t.kind == "bool" and not isinstance(value, bool):
         return "应为 true 或 false"
     if t.kind == "set":
