@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -396,6 +397,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:  # pragma: no cover
         return 130
+    except BrokenPipeError:
+        # The reader stopped reading (policyc eval … | head): not an error of ours or the input's.
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command whose pipe was closed
     except Exception as exc:  # a defect of policyc, not a finding about the input: exit 3
         detail = " ".join(str(exc).split())[:200]  # one line, whatever the exception says
         print(f"policyc: 内部错误（{type(exc).__name__}: {detail}）。这是 policyc 自身的缺陷，"

@@ -290,3 +290,18 @@ def test_evaluate_with_a_string_date_is_a_clear_type_error() -> None:
         require_date(dt.datetime(2026, 6, 1, 12, 0))
     with pytest.raises(TypeError, match="评价日期"):  # checked before the facts
         Interpreter(load_policy(ROOT / HAMI)).evaluate({}, "2026-06-01")  # type: ignore[arg-type]
+
+
+def test_a_closed_pipe_is_not_an_internal_error() -> None:
+    """policyc eval … | head: the reader stops before policyc writes; no traceback, no 内部错误,
+    exit 141 (128 + SIGPIPE). The pipe is closed before the child can have written anything."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-m", "compiler", "eval", HAMI, "examples/hami-china-quality-award.facts.yaml"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    err = child.stderr.read().decode("utf-8")
+    assert child.wait(timeout=60) == 141, err
+    assert "内部错误" not in err and "Traceback" not in err
