@@ -123,3 +123,14 @@ def test_unknown_document_title(tmp_path: Path) -> None:
                        "document_title: 哈密市质量提升发展专项资金管理办法（修订）")
     (d,) = diags
     assert d.code == "E502" and "找不到标题为「哈密市质量提升发展专项资金管理办法（修订）」的办法" in d.message
+
+
+def test_a_missing_source_is_reported_once_in_chinese(tmp_path: Path) -> None:
+    """E501 used to say 无法读取源文件 twice and end in the OS's English ("No such file or directory")."""
+    from compiler.importer.command import check_source as check
+
+    policy = load_policy(ROOT / "policies/hami-quality-fund/final.yaml")
+    diags, parsed = check(policy, tmp_path / "final.yaml", tmp_path / "gone.txt")
+    assert parsed is None and [d.code for d in diags] == ["E501"]
+    assert diags[0].message.count("源文件") == 1 and "找不到源文件" in diags[0].message
+    assert diags[0].message.isascii() is False and "No such file" not in diags[0].message

@@ -30,7 +30,9 @@ def check_source(policy: Policy, policy_path: Path, source_path: Path | None) ->
     try:
         source = read_source(path)
     except PolicyError as exc:
-        return [Diagnostic("E501", f"无法读取源文件：{d.message}", d.span) for d in exc.diagnostics], None
+        # The reader's message already names the file and the problem; E501 says it stops check-source.
+        return [Diagnostic("E501", d.message, d.span or policy.spans.get("source.file"),
+                           hint="meta.source.file 应指向政策目录下 sources/ 中的源文件副本") for d in exc.diagnostics], None
     title = policy.meta.document_title or policy.meta.title
     found = find_in_source(source, title)
     if found is None:

@@ -63,8 +63,14 @@ def read_source(path: Path) -> Source:
     name = display_path(path)
     try:
         data = path.read_bytes()
+    except FileNotFoundError:
+        raise fail("E601", f"找不到源文件 {name}") from None
+    except IsADirectoryError:
+        raise fail("E601", f"源文件 {name} 是一个目录，不是文件") from None
+    except PermissionError:
+        raise fail("E601", f"没有读取源文件 {name} 的权限") from None
     except OSError as exc:
-        raise fail("E601", f"无法读取源文件 {name}：{exc.strerror or exc}") from None
+        raise fail("E601", f"无法读取源文件 {name}（{exc.strerror or type(exc).__name__}）") from None
     if not data.strip():
         raise fail("E602", f"源文件 {name} 是空的", Span(name, 1, 1), "导入需要办法的全文（.txt 或 .docx）")
     unit = "行"
