@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,6 +14,7 @@ from compiler.diff.model import STATUS_ZH, MetaChange, RuleChange
 from compiler.diff.tokens import substance
 from compiler.diff.wording import delta_text, quote
 from compiler.lang import ast, numbering
+from compiler.lang.effect import AFTER_PUBLICATION, ON_PUBLICATION, VALIDITY_YEARS
 from compiler.model.policy import Clause, Expr, Policy, Tiers, walk
 from compiler.runtime import core as evalrt
 from compiler.source.yamlsrc import plain
@@ -119,23 +119,19 @@ def rule_snapshots(policy: Policy) -> dict[tuple[str, str], RuleSnap]:
 # The dates in force are compared as rules: "30 days after publication" is the same rule whatever
 # the publication date, so a draft (not yet published, no dates) and the issued text agree when
 # their words do. The rule is read from the meta fields, else from the text of the clause
-# (a draft has no dates to put in meta). The importer reads the same phrases from a source.
-_NUM = r"(\d+|[一二三四五六七八九十百零〇两]+)"
-_DAYS_AFTER = re.compile(rf"自(?:发布|印发|公布)之日起{_NUM}日后(?:施行|实施|执行)")
-_ON_PUBLICATION = re.compile(r"自(?:发布|印发|公布)之日起(?:施行|实施|执行)")
-_YEARS = re.compile(rf"有效期(?:为)?{_NUM}年")
+# (a draft has no dates to put in meta). The importer reads the same phrases (lang/effect.py).
 
 
 def _days_rule(text: str) -> str | None:
     compact = substance(text)
-    m = _DAYS_AFTER.search(compact)
+    m = AFTER_PUBLICATION.search(compact)
     if m:
         return f"自发布之日起{numbering.parse_zh_number(m.group(1))}日后施行"
-    return "自发布之日起施行" if _ON_PUBLICATION.search(compact) else None
+    return "自发布之日起施行" if ON_PUBLICATION.search(compact) else None
 
 
 def _years_rule(text: str) -> str | None:
-    m = _YEARS.search(substance(text))
+    m = VALIDITY_YEARS.search(substance(text))
     return f"有效期{numbering.parse_zh_number(m.group(1))}年" if m else None
 
 

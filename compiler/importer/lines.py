@@ -11,8 +11,8 @@ from compiler.documents.text import Located, Repair, strip_markup
 from compiler.importer import mirror
 from compiler.importer.read import Source
 from compiler.lang import numbering
+from compiler.lang.effect import ZH_NUMERALS
 
-ZH_NUMERALS = "一二三四五六七八九十百零〇两"
 _NUM = rf"[{ZH_NUMERALS}\d]+"
 CHAPTER_RE = re.compile(rf"^第\s*({_NUM})\s*章\s*(.*)$")
 ARTICLE_RE = re.compile(rf"^第\s*({_NUM})\s*条\s*(.*)$")

@@ -15,7 +15,6 @@ from compiler.importer.lines import (
     DATE_RE,
     DOC_NUMBER_RE,
     DRAFT_MARK_RE,
-    ZH_NUMERALS,
     Line,
     date_of,
     is_date_line,
@@ -26,6 +25,13 @@ from compiler.importer.lines import (
 from compiler.importer.read import Source
 from compiler.importer.structure import Parsed
 from compiler.lang import numbering
+from compiler.lang.effect import (
+    AFTER_PUBLICATION,
+    DATE_RANGE,
+    FROM_DATE,
+    ON_PUBLICATION,
+    VALIDITY_YEARS,
+)
 from compiler.model.policy import effective_after, valid_until
 from compiler.runtime.core import CalendarError
 
@@ -58,12 +64,6 @@ def _date(m: re.Match[str], offset: int = 1) -> dt.date | None:
         return None
 
 
-_NUMBER = rf"(\d+|[{ZH_NUMERALS}]+)"  # 30 or 三十, not a mix
-EFF_AFTER = re.compile(rf"自(?:发布|印发|公布)之日起{_NUMBER}日后(?:施行|实施|执行)")
-EFF_ON_PUBLICATION = re.compile(r"自(?:发布|印发|公布)之日起(?:施行|实施|执行)")
-EFF_RANGE = re.compile(r"自(\d{4})年(\d{1,2})月(\d{1,2})日起?至(\d{4})年(\d{1,2})月(\d{1,2})日止?(?:施行|实施|执行)")
-EFF_DATE = re.compile(r"自(\d{4})年(\d{1,2})月(\d{1,2})日起?(?:施行|实施|执行)")
-VALIDITY = re.compile(rf"有效期(?:为)?{_NUMBER}年")
 REPEAL = re.compile(r"《([^》]+)》[（(]([^（）()]*?〔\d{4}〕\d+号)[）)]")
 
 
@@ -187,12 +187,12 @@ def extract_meta(source: Source, lines: list[Line], doc: Document, parsed: Parse
 def _dates_in(text: str, address: str, meta: Meta) -> None:
     compact = re.sub(r"\s+", "", text)
     if meta.effective_text is None:
-        m = EFF_RANGE.search(compact)
+        m = DATE_RANGE.search(compact)
         if m:
             meta.effective_text, meta.effective_clause = m.group(0), address
             meta.effective_date, meta.valid_until = _date(m, 1), _date(m, 4)
             meta.validity_text = m.group(0)
-        elif m := EFF_AFTER.search(compact):
+        elif m := AFTER_PUBLICATION.search(compact):
             meta.effective_text, meta.effective_clause = m.group(0), address
             meta.after_days = numbering.parse_zh_number(m.group(1))
             if meta.published:
@@ -200,13 +200,13 @@ def _dates_in(text: str, address: str, meta: Meta) -> None:
                     meta.effective_date = effective_after(meta.published, meta.after_days)
                 except CalendarError:
                     pass  # only for a source dated near 9999: listed as missing later
-        elif m := EFF_DATE.search(compact):
+        elif m := FROM_DATE.search(compact):
             meta.effective_text, meta.effective_clause = m.group(0), address
             meta.effective_date = _date(m)
-        elif m := EFF_ON_PUBLICATION.search(compact):
+        elif m := ON_PUBLICATION.search(compact):
             meta.effective_text, meta.effective_clause = m.group(0), address
             meta.effective_date = meta.published
-    if meta.validity_years is None and (v := VALIDITY.search(compact)):
+    if meta.validity_years is None and (v := VALIDITY_YEARS.search(compact)):
         meta.validity_text, meta.validity_years = v.group(0), numbering.parse_zh_number(v.group(1))
 
 
