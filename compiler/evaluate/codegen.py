@@ -82,13 +82,18 @@ class _Generator:
         self.fn_count = 0
         self.specs = fact_specs(policy)  # the input specification, as runtime.core reads it
         self.uses_itemgetter = False
+        self.made: dict[tuple[int, bool], str] = {}  # (id of an Expr, money) → its function
 
     # -- rule functions -----------------------------------------------------------------
     def fn(self, expr: Expr, cite: str, address: str, purpose: str, *, money: bool = False) -> str:
         """Emit a function computing `expr` over the facts `f`; returns its name. With `money` the
-        function returns the amount in 元 rounded to 分 (an amount function)."""
+        function returns the amount in 元 rounded to 分 (an amount function). An expression asked
+        for twice (a rule's test and the all-exclusions function) gets one function."""
+        key = (id(expr), money)
+        if key in self.made:
+            return self.made[key]
         self.fn_count += 1
-        name = f"_r{self.fn_count}"
+        name = self.made[key] = f"_r{self.fn_count}"
         w = self.functions
         w.line(f"def {name}(f: Facts) -> {'Decimal' if money else 'Any'}:")
         with w.indent():
