@@ -1,0 +1,256 @@
+"""Reading a batch input as a stream of rows: xlsx (openpyxl read-only), CSV (UTF-8 with or without
+BOM, or GB18030/GBK, detected) or YAML (small batches written by hand).
+
+Only one row is held at a time, so memory does not grow with the file. The input is opened for
+reading only. What is wrong with the file as a whole (an empty file, an extra sheet, a column the
+policy does not declare, a required column missing) is a file problem; what is wrong with one
+cell (a formula, a merged cell) travels with its row, located in A1 notation.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from compiler.batch.columns import NOTES_MARK, Layout, parse_amount
+
+_SAMPLE = 1 << 16
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the input, located: sheet, cell (A1; "" for the sheet as a whole)."""
+
+    sheet: str
+    cell: str
+    reason: str
+    row: int | None = None
+
+    def where(self) -> str:
+        return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+
+
+@dataclass
+class RawRow:
+    sheet: str
+    number: int  # the row's number in the sheet (1 = the header)
+    values: list[Any]  # by layout column (None when the column is absent or the cell empty)
+    letters: list[str]  # the column letter of each layout column ("" when absent)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+class InputFile:
+    """One batch input; iterate `rows()` once. `problems` (file problems) is complete afterwards."""
+
+    def __init__(self, path: Path, layout: Layout) -> None:
+        self.path, self.layout = path, layout
+        self.problems: list[Problem] = []
+        self.budget: Decimal | None = None  # from the workbook's budget cell, if given
+        self.encoding: str | None = None  # a CSV's detected encoding
+
+    def rows(self) -> Iterator[RawRow]:
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            self.problems.append(Problem(self.path.name, "", "文件为空（0 字节），没有可读取的申报数据"))
+            return
+        suffix = self.path.suffix.lower()
+        if suffix in (".xlsx", ".xlsm"):
+            yield from self._xlsx()
+        elif suffix == ".csv":
+            yield from self._csv()
+        else:
+            yield from self._yaml()
+
+    # -- headers -------------------------------------------------------------------------
+    def _header(self, sheet: str, cells: list[Any]) -> tuple[list[int | None], list[str]]:
+        """Where each layout column is in the sheet (index or None) and its letter."""
+        wanted = {c.header: i for i, c in enumerate(self.layout.columns)}
+        where: list[int | None] = [None] * len(self.layout.columns)
+        for j, raw in enumerate(cells):
+            header = str(raw).strip() if raw is not None else ""
+            if not header:
+                continue
+            if header in wanted and where[wanted[header]] is None:
+                where[wanted[header]] = j
+            else:
+                self.problems.append(Problem(sheet, f"{column_letter(j)}1",
+                                             f"未知或重复的列「{header}」：政策的 batch.columns 中没有这一列，未读取"))
+        for i, column in enumerate(self.layout.columns):
+            if where[i] is None and column.required:
+                self.problems.append(Problem(sheet, "1", f"缺少必填列「{column.header}」"))
+        letters = [column_letter(j) if j is not None else "" for j in where]
+        return where, letters
+
+    def _rows_of(self, sheet: str, raw_rows: Iterator[tuple[int, list[Any], list[str]]],
+                 merged: dict[int, list[str]]) -> Iterator[RawRow]:
+        """Rows of one sheet: (number, values, formula cells) → RawRow; the first is the header."""
+        where: list[int | None] | None = None
+        letters: list[str] = []
+        seen_data = False
+        for number, cells, formulas in raw_rows:
+            if where is None:
+                if not any(v is not None and str(v).strip() for v in cells):
+                    continue
+                if number != 1:
+                    self.problems.append(Problem(sheet, f"A{number}", "表头应在第1行"))
+                where, letters = self._header(sheet, cells)
+                continue
+            if not any(v is not None and str(v).strip() != "" for v in cells):
+                continue
+            first = next((v for v in cells if v is not None and str(v).strip()), "")
+            if str(first).startswith(NOTES_MARK):
+                continue
+            seen_data = True
+            values = [cells[j] if j is not None and j < len(cells) else None for j in where]
+            row = RawRow(sheet, number, values, letters)
+            for cell in formulas:
+                row.problems.append(Problem(sheet, cell, "单元格是公式；请填写数值本身（批量评价不计算公式）", number))
+            for span in merged.get(number, ()):
+                cell = f"{span.split(':')[0].rstrip('0123456789')}{number}"
+                row.problems.append(Problem(sheet, cell, f"合并单元格（{span}）；请取消合并，每行分别填写", number))
+            yield row
+        if where is None or not seen_data:
+            self.problems.append(Problem(sheet, "", "没有申报数据（除表头和填写说明外没有数据行）"))
+
+    # -- xlsx ----------------------------------------------------------------------------
+    def _xlsx(self) -> Iterator[RawRow]:
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        batch = self.layout.batch
+        try:
+            wb = load_workbook(self.path, read_only=True, data_only=False)
+        except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+            self.problems.append(Problem(self.path.name, "", f"不是有效的 Excel 文件（{type(exc).__name__}）"))
+            return
+        try:
+            budget_sheet, _, budget_cell = (batch.budget_cell or "").partition("!")
+            for name in wb.sheetnames:
+                if name not in (batch.sheet, budget_sheet):
+                    self.problems.append(Problem(name, "", f"多余的工作表「{name}」：未读取；申报数据应全部在「{batch.sheet}」"))
+            if budget_sheet in wb.sheetnames:
+                self._budget(wb[budget_sheet], budget_sheet, budget_cell)
+            if batch.sheet not in wb.sheetnames:
+                self.problems.append(Problem(batch.sheet, "", f"缺少工作表「{batch.sheet}」"))
+                return
+            ws = wb[batch.sheet]
+            merged = _merged_rows(wb, ws)
+            yield from self._rows_of(batch.sheet, _xlsx_rows(ws), merged)
+        finally:
+            wb.close()
+
+    def _budget(self, ws: Any, sheet: str, ref: str) -> None:
+        value = ws[ref].value
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return
+        try:
+            if isinstance(value, bool) or isinstance(value, dt.date):
+                raise ValueError(value)
+            self.budget = Decimal(repr(value)) if isinstance(value, float) else parse_amount(str(value))
+        except (ValueError, ArithmeticError):
+            self.problems.append(Problem(sheet, ref, f"年度预算「{value}」不是金额；应填如 3000000 或 300万元"))
+
+    # -- CSV -----------------------------------------------------------------------------
+    def _csv(self) -> Iterator[RawRow]:
+        self.encoding = detect_encoding(self.path)
+        sheet = self.path.name
+        try:
+            with self.path.open(encoding=self.encoding, newline="") as f:
+                numbered: Iterator[tuple[int, list[Any], list[str]]] = ((i, list(cells), []) for i, cells in enumerate(csv.reader(f), start=1))
+                yield from self._rows_of(sheet, _strip_empty(numbered), {})
+        except UnicodeDecodeError:
+            self.problems.append(Problem(sheet, "", f"文件编码无法识别（按 {self.encoding} 读取失败）；请另存为 UTF-8 的 CSV"))
+
+    # -- YAML ----------------------------------------------------------------------------
+    def _yaml(self) -> Iterator[RawRow]:
+        import yaml
+
+        sheet = self.path.name
+        try:
+            data = yaml.safe_load(self.path.read_text(encoding="utf-8-sig"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            self.problems.append(Problem(sheet, "", f"YAML 无法读取：{type(exc).__name__}"))
+            return
+        apps = data.get("applications") if isinstance(data, dict) else None
+        if not isinstance(apps, list):
+            self.problems.append(Problem(sheet, "", "YAML 输入应为 applications: [ {列名: 值, …}, … ]"))
+            return
+        headers = [c.header for c in self.layout.columns]
+        extra = sorted({str(k) for a in apps if isinstance(a, dict) for k in a if str(k) not in headers})
+        rows: list[tuple[int, list[Any], list[str]]] = [(1, [*headers, *extra], [])]
+        for i, app in enumerate(apps, start=2):
+            app = app if isinstance(app, dict) else {}
+            values = [_yaml_value(app.get(h)) for h in headers] + [app.get(h) for h in extra]
+            rows.append((i, values, []))
+        yield from self._rows_of(sheet, iter(rows), {})
+
+
+def _yaml_value(value: Any) -> Any:
+    return "、".join(str(v) for v in value) if isinstance(value, list) else value
+
+
+def _strip_empty(rows: Iterator[tuple[int, list[Any], list[str]]]) -> Iterator[tuple[int, list[Any], list[str]]]:
+    for number, cells, formulas in rows:
+        yield number, [c if c != "" else None for c in cells], formulas
+
+
+def _xlsx_rows(ws: Any) -> Iterator[tuple[int, list[Any], list[str]]]:
+    for number, row in enumerate(ws.iter_rows(), start=1):
+        values: list[Any] = []
+        formulas: list[str] = []
+        for j, cell in enumerate(row):
+            value = cell.value
+            if cell.data_type == "f":
+                formulas.append(f"{column_letter(j)}{number}")
+                value = None
+            values.append(value)
+        yield number, values, formulas
+
+
+def _merged_rows(wb: Any, ws: Any) -> dict[int, list[str]]:
+    """Row number → the merged ranges that cover it. Read-only worksheets do not load merged cells,
+    so the sheet's XML is scanned for them (streamed; elements are cleared as they pass)."""
+    path = getattr(ws, "_worksheet_path", None)
+    archive = getattr(wb, "_archive", None)
+    out: dict[int, list[str]] = {}
+    if path is None or archive is None:  # pragma: no cover - openpyxl internals moved
+        return out
+    from openpyxl.utils.cell import range_boundaries
+
+    with archive.open(path) as f:
+        for _, el in ET.iterparse(f):
+            if el.tag.endswith("}mergeCell"):
+                ref = el.get("ref", "")
+                _, top, _, bottom = range_boundaries(ref)
+                for r in range(top or 1, (bottom or top or 1) + 1):
+                    out.setdefault(r, []).append(ref)
+            el.clear()
+    return out
+
+
+def detect_encoding(path: Path) -> str:
+    """utf-8-sig (with or without a BOM) when the start of the file decodes as UTF-8, else gb18030
+    (a superset of GBK and GB2312, what Excel on a Chinese Windows saves as CSV)."""
+    with path.open("rb") as f:
+        sample = f.read(_SAMPLE)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < _SAMPLE)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8-sig"

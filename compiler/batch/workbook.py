@@ -1,0 +1,208 @@
+"""The result workbook and the empty 申报汇总表 template (openpyxl).
+
+* The result is written in write-only mode (rows stream to the file), with frozen header rows,
+  column widths that fit Chinese text (a CJK character counts as 2) and a native bar chart of the
+  budget by article on 汇总.
+* Amounts are written as numbers from Decimal (openpyxl writes `str(Decimal)`, so the digits in
+  the file are exactly the Decimal's) with the format #,##0.00; no float is made.
+* Text is never a formula: a string that starts with = + - @ is stored as a string cell.
+* The bytes are deterministic: the document properties carry a fixed date (the as-of date), and
+  the zip is rewritten with fixed entry times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from compiler.batch.columns import NOTES_MARK, TIME, Layout
+from compiler.batch.tables import Cell, Sheet
+
+MONEY_FORMAT = "#,##0.00"
+_FORMULA_START = ("=", "+", "-", "@")
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_TITLE_FONT = Font(bold=True, size=12)
+_MAX_WIDTH, _MIN_WIDTH = 60, 6
+TEMPLATE_ROWS = 1000  # rows of the template that carry drop-downs
+
+
+def display_width(text: str) -> int:
+    """Columns a text takes: wide (CJK, full-width) characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _width_text(value: Cell) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return "" if value is None else str(value)
+
+
+def _widths(headers: Iterable[str], rows: Iterable[tuple[Cell, ...]], widths: dict[int, int]) -> None:
+    for j, h in enumerate(headers):
+        widths[j] = max(widths.get(j, 0), display_width(h))
+    for row in rows:
+        for j, v in enumerate(row):
+            w = display_width(_width_text(v))
+            if w > widths.get(j, 0):
+                widths[j] = w
+
+
+def _cell(ws: Any, value: Cell, money: bool, font: Font | None = None) -> Any:
+    cell = WriteOnlyCell(ws, value)  # type: ignore[arg-type]  # Decimal is written as str(Decimal)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        cell.data_type = "s"  # text, never a formula
+    if money and isinstance(value, Decimal):
+        cell.number_format = MONEY_FORMAT
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def result_workbook(sheets: list[Sheet], stamp: dt.date) -> bytes:
+    wb = Workbook(write_only=True)
+    for sheet in sheets:
+        ws = wb.create_sheet(sheet.name)
+        widths: dict[int, int] = {}
+        for section in sheet.sections:
+            _widths(section.headers, section.rows(), widths)
+        for j, w in widths.items():
+            ws.column_dimensions[get_column_letter(j + 1)].width = min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH)
+        ws.freeze_panes = "A2"
+        row_no = 0
+        chart_at: tuple[int, int, int] | None = None  # (header row, first data row, last data row)
+        for k, section in enumerate(sheet.sections):
+            if section.title is not None:
+                ws.append([])
+                ws.append([_cell(ws, section.title, False, _TITLE_FONT)])
+                row_no += 2
+            header = []
+            for h in section.headers:
+                c = _cell(ws, h, False, _HEADER_FONT)
+                c.fill = _HEADER_FILL
+                header.append(c)
+            ws.append(header)
+            row_no += 1
+            first = row_no + 1
+            for row in section.rows():
+                ws.append([_cell(ws, v, j in section.money) for j, v in enumerate(row)])
+                row_no += 1
+            if sheet.chart is not None and sheet.chart[0] == k:
+                chart_at = (first - 1, first, row_no)
+        if sheet.chart is not None and chart_at is not None and chart_at[2] >= chart_at[1]:
+            ws.add_chart(_budget_chart(ws, chart_at, sheet.chart[1]), f"{get_column_letter(len(widths) + 2)}2")
+    return _deterministic(wb, stamp)
+
+
+def _budget_chart(ws: Any, at: tuple[int, int, int], first_value_col: int) -> BarChart:
+    header, first, last = at
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = "年度预算按条款分布（元）"
+    chart.y_axis.title = "金额（元）"
+    data = Reference(ws, min_col=first_value_col + 1, max_col=first_value_col + 2, min_row=header, max_row=last)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    chart.height, chart.width = 9, 18
+    return chart
+
+
+def template_workbook(lay: Layout, stamp: dt.date) -> bytes:
+    """The empty 申报汇总表: headers, a notes row (the input hints), drop-downs, a budget sheet."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = lay.batch.sheet
+    for j, col in enumerate(lay.columns, start=1):
+        letter = get_column_letter(j)
+        head = ws.cell(row=1, column=j, value=col.header)
+        head.font, head.fill = _HEADER_FONT, _HEADER_FILL
+        note = ws.cell(row=2, column=j, value=(NOTES_MARK if j == 1 else "") + col.hint())
+        note.alignment = Alignment(wrap_text=True, vertical="top")
+        note.font = Font(color="7F7F7F", size=9)
+        ws.column_dimensions[letter].width = min(max(display_width(col.header) + 4, 14), _MAX_WIDTH)
+        rng = f"{letter}3:{letter}{TEMPLATE_ROWS + 2}"
+        dv = _validation(col)
+        if dv is not None:
+            dv.promptTitle, dv.prompt = col.header[:32], col.hint()[:255]
+            dv.showInputMessage = True
+            ws.add_data_validation(dv)
+            dv.add(rng)
+    ws.row_dimensions[2].height = 60
+    ws.freeze_panes = "B3"
+    budget_sheet, _, budget_cell = (lay.batch.budget_cell or "").partition("!")
+    if budget_sheet:
+        bs = wb.create_sheet(budget_sheet)
+        m = re.fullmatch(r"([A-Z]+)(\d+)", budget_cell)  # the schema's pattern admits nothing else
+        assert m is not None
+        letters, row = m.group(1), int(m.group(2))
+        label = bs.cell(row=row, column=max(1, _col_index(letters) - 1), value="本年度专项资金预算（元）")
+        label.font = _HEADER_FONT
+        bs.column_dimensions["A"].width = 28
+        bs.column_dimensions[letters].width = 18
+        bs.cell(row=row, column=_col_index(letters)).number_format = MONEY_FORMAT
+    return _deterministic(wb, stamp)
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _validation(col: Any) -> DataValidation | None:
+    if col.type == "bool":
+        return DataValidation(type="list", formula1='"是,否"', allow_blank=not col.required,
+                              error="请选择「是」或「否」", showErrorMessage=True)
+    if col.type == "enum" and col.values:
+        listed = ",".join(col.values)
+        if len(listed) <= 250:
+            return DataValidation(type="list", formula1=f'"{listed}"', allow_blank=not col.required,
+                                  error="请从下拉列表中选择", showErrorMessage=True)
+    if col.type == "date" or col.role == TIME:
+        return DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=not col.required,
+                              error="请填写日期，如 2026-06-01", showErrorMessage=True)
+    if col.type == "number":
+        return DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0",
+                              allow_blank=not col.required, error="请填写不小于0的数值", showErrorMessage=True)
+    if col.type in ("set", "text"):
+        return DataValidation(allow_blank=True)  # no constraint: the prompt only
+    return None
+
+
+def _deterministic(wb: Workbook, stamp: dt.date) -> bytes:
+    when = dt.datetime(stamp.year, stamp.month, stamp.day)
+    wb.properties.created = wb.properties.modified = when
+    wb.properties.creator = wb.properties.lastModifiedBy = "policyc"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return normalise_zip(buffer.getvalue(), when)
+
+
+def normalise_zip(data: bytes, when: dt.datetime) -> bytes:
+    """The same archive with every entry dated `when` (openpyxl dates entries with the clock)."""
+    out = io.BytesIO()
+    stamp = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, src.read(info.filename))
+    return out.getvalue()
