@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import xml.etree.ElementTree as ET
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -223,9 +223,13 @@ def _xlsx_rows(ws: Any) -> Iterator[tuple[int, list[Any], list[str]]]:
         yield number, values, formulas
 
 
+_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+
+
 def _merged_rows(wb: Any, ws: Any) -> dict[int, list[str]]:
     """Row number → the merged ranges that cover it. Read-only worksheets do not load merged cells,
-    so the sheet's XML is scanned for them (streamed; elements are cleared as they pass)."""
+    so the sheet's XML is scanned for <mergeCell ref="…"> in chunks (a byte search: parsing the
+    whole sheet a second time as XML would double the reading time)."""
     path = getattr(ws, "_worksheet_path", None)
     archive = getattr(wb, "_archive", None)
     out: dict[int, list[str]] = {}
@@ -233,14 +237,18 @@ def _merged_rows(wb: Any, ws: Any) -> dict[int, list[str]]:
         return out
     from openpyxl.utils.cell import range_boundaries
 
+    tail = b""
     with archive.open(path) as f:
-        for _, el in ET.iterparse(f):
-            if el.tag.endswith("}mergeCell"):
-                ref = el.get("ref", "")
+        while chunk := f.read(1 << 20):
+            data = tail + chunk
+            last = 0
+            for m in _MERGE_RE.finditer(data):
+                ref = m.group(1).decode()
                 _, top, _, bottom = range_boundaries(ref)
                 for r in range(top or 1, (bottom or top or 1) + 1):
                     out.setdefault(r, []).append(ref)
-            el.clear()
+                last = m.end()
+            tail = data[max(last, len(data) - 200):]  # an element cut by the chunk's end is seen whole next time
     return out
 
 

@@ -42,6 +42,8 @@ TEMPLATE_ROWS = 1000  # rows of the template that carry drop-downs
 
 def display_width(text: str) -> int:
     """Columns a text takes: wide (CJK, full-width) characters count 2."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -62,6 +64,8 @@ def _widths(headers: Iterable[str], rows: Iterable[tuple[Cell, ...]], widths: di
 
 
 def _cell(ws: Any, value: Cell, money: bool, font: Font | None = None) -> Any:
+    if font is None and not money and not (isinstance(value, str) and value.startswith(_FORMULA_START)):
+        return value  # a plain value: openpyxl makes the cell itself
     cell = WriteOnlyCell(ws, value)  # type: ignore[arg-type]  # Decimal is written as str(Decimal)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         cell.data_type = "s"  # text, never a formula
@@ -195,8 +199,12 @@ def _deterministic(wb: Workbook, stamp: dt.date) -> bytes:
     return normalise_zip(buffer.getvalue(), when)
 
 
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
 def normalise_zip(data: bytes, when: dt.datetime) -> bytes:
-    """The same archive with every entry dated `when` (openpyxl dates entries with the clock)."""
+    """The same archive with every entry dated `when` and `when` as the document's modified date
+    (openpyxl dates both with the clock)."""
     out = io.BytesIO()
     stamp = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -204,5 +212,9 @@ def normalise_zip(data: bytes, when: dt.datetime) -> bytes:
             entry = zipfile.ZipInfo(info.filename, date_time=stamp)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
-            dst.writestr(entry, src.read(info.filename))
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl sets `modified` to the clock on save
+                fixed = rb"\g<1>" + when.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>"
+                content = _MODIFIED.sub(fixed, content)
+            dst.writestr(entry, content)
     return out.getvalue()
