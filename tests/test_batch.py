@@ -144,7 +144,7 @@ def _result(tmp_path: Path, rows: list[dict[str, Any]], budget: Decimal | None, 
 def test_a_lower_level_paid_says_what_the_higher_level_would_give(tmp_path: Path) -> None:
     result = _result(tmp_path, [app("丁公司", "91650000000000004D", "2026-06-01", "自治区级质量强链重点项目")], None)
     assert [c.status for c in result.claims] == [PAID]
-    assert result.changes == ["如取得国家级认定（「国家级质量强链重点项目」，第十条第（一）项），可获奖励20万元"]
+    assert [result.change(i) for i in range(len(result.claims))] == ["如取得国家级认定（「国家级质量强链重点项目」，第十条第（一）项），可获奖励20万元"]
 
 
 def test_output_bytes_are_deterministic(tmp_path: Path) -> None:

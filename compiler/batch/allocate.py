@@ -23,6 +23,7 @@ from typing import Any
 
 from compiler.batch.evaluation import APPROVED, CARRIED, MERGED, PAID, Application, Claim
 from compiler.model.policy import Award, CombineRule, Policy
+from compiler.runtime.core import money_text
 
 ORDER_ZH = {
     "application_time": "按申报日期先后", "article": "按本办法条文顺序", "amount_desc": "按金额从高到低",
@@ -104,8 +105,7 @@ def allocate(policy: Policy, apps: Sequence[Application], claims: list[Claim], b
             out.paid += amount
             continue
         short = True
-        claim.status, claim.rule, claim.cite = CARRIED, capped.id, capped.clause.cite
-        claim.reason = f"年度预算用完即止：剩余{_yuan(left)}，不足以核拨本项{_yuan(amount)}，结转至{out.year + 1}年度"
+        claim.status, claim.rule, claim.cite, claim.left = CARRIED, capped.id, capped.clause.cite, left
         out.carried += amount
     return out
 
@@ -129,13 +129,25 @@ def _once_at_highest(policy: Policy, apps: Sequence[Application], claims: list[C
                 continue
             c = claims[i]
             c.status, c.rule, c.cite, c.other = MERGED, rule.id, rule.clause.cite, winner
-            where = f"{apps[w.app].sheet}第{apps[w.app].row}行"
             if c.award == w.award:
                 out.duplicates.append((i, winner))
-                c.reason = f"重复申报：与{where}为同一单位的同一奖励事项「{awards[c.award].name}」，不得重复享受，只核拨一次"
-            else:
-                c.reason = (f"与{where}「{awards[w.award].name}」属于同一资格认定（{awards[c.award].group}），"
-                            "按“就高不就低”只核拨金额较高的一项")
+
+
+def claim_reason(policy: Policy, apps: Sequence[Application], claims: Sequence[Claim], i: int, year: int) -> str:
+    """Why a claim was not paid this year (the evaluator's reason for a refusal; worded here for
+    the rules across applications)."""
+    c = claims[i]
+    awards = policy.awards
+    if c.status == CARRIED and c.left is not None and c.amount is not None:
+        return f"年度预算用完即止：剩余{_yuan(c.left)}，不足以核拨本项{_yuan(c.amount)}，结转至{year + 1}年度"
+    if c.status == MERGED and c.other is not None:
+        w = claims[c.other]
+        where = f"{apps[w.app].sheet}第{apps[w.app].row}行"
+        if c.award == w.award:
+            return f"重复申报：与{where}为同一单位的同一奖励事项「{awards[c.award].name}」，不得重复享受，只核拨一次"
+        return (f"与{where}「{awards[w.award].name}」属于同一资格认定（{awards[c.award].group}），"
+                "按“就高不就低”只核拨金额较高的一项")
+    return c.reason
 
 
 def _order_key(order: Sequence[str], apps: Sequence[Application],
@@ -161,6 +173,4 @@ def _order_key(order: Sequence[str], apps: Sequence[Application],
 
 
 def _yuan(amount: Decimal) -> str:
-    from compiler.runtime.core import money_text
-
     return money_text(amount)

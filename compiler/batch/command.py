@@ -186,8 +186,8 @@ def result_json(result: BatchResult, written: list[str]) -> dict[str, Any]:
             claims.append({**base, "award": awards[c.award].id, "award_name": awards[c.award].name,
                            "decision": c.status, "decision_zh": DECISION_ZH[c.status],
                            "amount": money(c.amount) if c.status in (PAID, CARRIED) else None,
-                           "reason": c.reason, "cite": c.cite or awards[c.award].clause.cite,
-                           "change": result.changes[i]})
+                           "reason": result.reason(i), "cite": c.cite or awards[c.award].clause.cite,
+                           "change": result.change(i)})
     return {
         "format": JSON_FORMAT, "policy": result.policy.policy_id, "version": result.policy.version,
         "as_of": result.as_of.isoformat(), "input": result.input_name, "encoding": result.encoding,

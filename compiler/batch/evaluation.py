@@ -43,7 +43,8 @@ class Application:
 
 @dataclass(slots=True)
 class Claim:
-    """One award an application claimed, and what became of it."""
+    """One award an application claimed, and what became of it. The reasons of MERGED and CARRIED
+    claims are worded when they are written (`allocate.claim_reason`), not kept per claim."""
 
     app: int  # Application.seq
     award: int  # position of the award in the policy (document order)
@@ -53,6 +54,7 @@ class Claim:
     cite: str = ""
     reason: str = ""
     other: int | None = None  # MERGED: the claim (index) it gave way to
+    left: Decimal | None = None  # CARRIED: what was left of the budget when its turn came
 
 
 def load_evaluator(policy: Policy, policy_path: Path) -> tuple[Evaluator, bool]:

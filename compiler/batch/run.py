@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from compiler.batch.allocate import Allocation, allocate
+from compiler.batch.allocate import Allocation, allocate, claim_reason
 from compiler.batch.columns import Layout, layout
 from compiler.batch.counterfactual import Counterfactuals
 from compiler.batch.evaluation import (
@@ -42,7 +42,17 @@ class BatchResult:
     budget_source: str  # "命令行 --budget", "输入文件 年度预算!B2" or ""
     committed_evaluator: bool
     encoding: str | None = None
-    changes: list[str] = field(default_factory=list)  # per claim: what would change the outcome
+    why: Counterfactuals | None = None
+
+    def reason(self, i: int) -> str:
+        """Why claim i was not paid this year ("" when it was)."""
+        return claim_reason(self.policy, self.apps, self.claims, i, self.allocation.year)
+
+    def change(self, i: int) -> str:
+        """What would change the outcome of claim i, worded when asked (not kept per claim)."""
+        if self.why is None:
+            self.why = Counterfactuals(self.policy)
+        return self.why.text(self.claims[i], self.allocation)
 
     @property
     def bad_apps(self) -> list[Application]:
@@ -87,6 +97,4 @@ def run_batch(policy: Policy, policy_path: Path, input_path: Path, as_of: dt.dat
         budget_source = ""
     result = BatchResult(policy, lay, input_path.name, as_of, apps, claims, source.problems, allocation,
                          budget_source, committed, source.encoding)
-    why = Counterfactuals(policy)
-    result.changes = [why.text(c, allocation) for c in claims]
     return result

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from compiler.batch.evaluation import CARRIED, PAID, REFUSED
+from compiler.batch.evaluation import CARRIED, PAID
 from compiler.batch.run import BAD_ZH, DECISION_ZH, BatchResult
 from compiler.runtime.core import money_text
 
@@ -125,10 +125,10 @@ def detail_sheet(result: BatchResult) -> Sheet:
                 n += 1
                 award = awards[c.award]
                 amount = c.amount if c.status in (PAID, CARRIED) else None
-                reason = c.reason if c.status != PAID else ""
-                cite = c.cite if c.status in (REFUSED, CARRIED) or c.reason else award.clause.cite
+                reason = result.reason(i) if c.status != PAID else ""
+                cite = c.cite if c.status != PAID else award.clause.cite
                 yield (n, *head, award.name, award.clause.cite, DECISION_ZH[c.status], amount, reason, cite,
-                       result.changes[i])
+                       result.change(i))
 
     return Sheet("明细", [Section(None, DETAIL_HEADERS, rows, frozenset({8}))])
 
@@ -139,10 +139,10 @@ def carried_sheet(result: BatchResult) -> Sheet:
     def rows() -> Iterator[tuple[Cell, ...]]:
         n = 0
         for app, claims in result.claims_by_app():
-            for _, c in claims:
+            for i, c in claims:
                 if c.status == CARRIED:
                     n += 1
-                    yield (n, app.name, app.key, awards[c.award].name, c.amount, c.cite, c.reason)
+                    yield (n, app.name, app.key, awards[c.award].name, c.amount, c.cite, result.reason(i))
 
     headers = ("序号", "单位名称", "统一社会信用代码", "奖励事项", "金额（元）", "依据条款", "原因")
     return Sheet("结转下年度", [Section(None, headers, rows, frozenset({4}))])

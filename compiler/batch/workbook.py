@@ -15,11 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import shutil
+import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -194,27 +196,30 @@ def _deterministic(wb: Workbook, stamp: dt.date) -> bytes:
     when = dt.datetime(stamp.year, stamp.month, stamp.day)
     wb.properties.created = wb.properties.modified = when
     wb.properties.creator = wb.properties.lastModifiedBy = "policyc"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return normalise_zip(buffer.getvalue(), when)
+    # Saved to a temporary file, not to memory: a long sheet's XML is many times the zipped size.
+    with tempfile.TemporaryFile() as raw:
+        wb.save(raw)
+        raw.seek(0)
+        return normalise_zip(raw, when)
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
-def normalise_zip(data: bytes, when: dt.datetime) -> bytes:
+def normalise_zip(data: IO[bytes], when: dt.datetime) -> bytes:
     """The same archive with every entry dated `when` and `when` as the document's modified date
-    (openpyxl dates both with the clock)."""
+    (openpyxl dates both with the clock). Entries are copied in chunks, never whole."""
     out = io.BytesIO()
     stamp = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with zipfile.ZipFile(data) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=stamp)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
-            content = src.read(info.filename)
             if info.filename == "docProps/core.xml":  # openpyxl sets `modified` to the clock on save
                 fixed = rb"\g<1>" + when.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>"
-                content = _MODIFIED.sub(fixed, content)
-            dst.writestr(entry, content)
+                dst.writestr(entry, _MODIFIED.sub(fixed, src.read(info.filename)))
+                continue
+            with src.open(info) as fin, dst.open(entry, "w") as fout:
+                shutil.copyfileobj(fin, fout, 1 << 20)
     return out.getvalue()
