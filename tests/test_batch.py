@@ -340,3 +340,30 @@ def test_amounts_are_exact_decimals_in_the_workbook(tmp_path: Path) -> None:
     with zipfile.ZipFile(out) as z:
         sheet = z.read("xl/worksheets/sheet4.xml").decode()  # 公示名单
     assert "<v>150000</v>" in sheet
+
+
+_WIDTH_CHARS = [chr(c) for c in [*range(32, 127), *range(0x2010, 0x2030), *range(0x3000, 0x3040), *range(0x3400, 0x3410),
+                                 *range(0x4DB0, 0x4E10), *range(0x9FF0, 0xA010), *range(0xFF00, 0xFFF0), 0xE9, 0x1F600]]
+
+
+@given(st.text(st.sampled_from(_WIDTH_CHARS), max_size=12))
+def test_the_fast_width_is_the_display_width(text: str) -> None:
+    from compiler.batch.workbook import _fast_width
+
+    assert _fast_width(text) == display_width(text)
+
+
+def test_a_sheet_that_starts_in_column_b_is_located_right(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "申报汇总"
+    hs = headers()
+    row = app("甲公司", "91650000000000001A", "2026-06-01", "CNAS实验室认可", 单位类型="外星机构")
+    for j, h in enumerate(hs, start=2):
+        ws.cell(row=1, column=j, value=h)
+        ws.cell(row=2, column=j, value=row.get(h))
+    src = tmp_path / "b.xlsx"
+    wb.save(src)
+    result = run_batch(policy(), HAMI, src, AS_OF, None)
+    assert [(p.cell, p.reason[:6]) for p in result.apps[0].problems] == [("F2", "「单位类型」")]

@@ -1,4 +1,4 @@
-"""Reading a batch input as a stream of rows: xlsx (openpyxl read-only), CSV (UTF-8 with or without
+"""Reading a batch input as a stream of rows: xlsx (python-calamine, row by row), CSV (UTF-8 with or without
 BOM, or GB18030/GBK, detected) or YAML (small batches written by hand).
 
 Only one row is held at a time, so memory does not grow with the file. The input is opened for
@@ -13,6 +13,8 @@ import codecs
 import csv
 import datetime as dt
 import re
+import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -130,33 +132,37 @@ class InputFile:
 
     # -- xlsx ----------------------------------------------------------------------------
     def _xlsx(self) -> Iterator[RawRow]:
-        from openpyxl import load_workbook
-        from openpyxl.utils.exceptions import InvalidFileException
+        from python_calamine import CalamineError, CalamineWorkbook
 
         batch = self.layout.batch
         try:
-            wb = load_workbook(self.path, read_only=True, data_only=False)
-        except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+            wb = CalamineWorkbook.from_path(str(self.path))
+            names = list(wb.sheet_names)
+        except (CalamineError, OSError, ValueError) as exc:
             self.problems.append(Problem(self.path.name, "", f"不是有效的 Excel 文件（{type(exc).__name__}）"))
             return
         try:
             budget_sheet, _, budget_cell = (batch.budget_cell or "").partition("!")
-            for name in wb.sheetnames:
+            for name in names:
                 if name not in (batch.sheet, budget_sheet):
                     self.problems.append(Problem(name, "", f"多余的工作表「{name}」：未读取；申报数据应全部在「{batch.sheet}」"))
-            if budget_sheet in wb.sheetnames:
-                self._budget(wb[budget_sheet], budget_sheet, budget_cell)
-            if batch.sheet not in wb.sheetnames:
+            if budget_sheet in names:
+                self._budget(_cell_value(wb.get_sheet_by_name(budget_sheet), budget_cell), budget_sheet, budget_cell)
+            if batch.sheet not in names:
                 self.problems.append(Problem(batch.sheet, "", f"缺少工作表「{batch.sheet}」"))
                 return
-            ws = wb[batch.sheet]
-            merged = _merged_rows(wb, ws)
-            yield from self._rows_of(batch.sheet, _xlsx_rows(ws), merged)
+            ws = wb.get_sheet_by_name(batch.sheet)
+            merged: dict[int, list[str]] = {}
+            for (r0, c0), (r1, c1) in ws.merged_cell_ranges or ():
+                ref = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
+                for r in range(r0 + 1, r1 + 2):
+                    merged.setdefault(r, []).append(ref)
+            formulas = _formula_cells(self.path, batch.sheet)
+            yield from self._rows_of(batch.sheet, _xlsx_rows(ws, formulas), merged)
         finally:
             wb.close()
 
-    def _budget(self, ws: Any, sheet: str, ref: str) -> None:
-        value = ws[ref].value
+    def _budget(self, value: Any, sheet: str, ref: str) -> None:
         if value is None or (isinstance(value, str) and not value.strip()):
             return
         try:
@@ -210,45 +216,77 @@ def _strip_empty(rows: Iterator[tuple[int, list[Any], list[str]]]) -> Iterator[t
         yield number, [c if c != "" else None for c in cells], formulas
 
 
-def _xlsx_rows(ws: Any) -> Iterator[tuple[int, list[Any], list[str]]]:
-    for number, row in enumerate(ws.iter_rows(), start=1):
-        values: list[Any] = []
-        formulas: list[str] = []
-        for j, cell in enumerate(row):
-            value = cell.value
-            if cell.data_type == "f":
-                formulas.append(f"{column_letter(j)}{number}")
-                value = None
-            values.append(value)
-        yield number, values, formulas
+def _xlsx_rows(ws: Any, formulas: dict[int, list[str]]) -> Iterator[tuple[int, list[Any], list[str]]]:
+    """(row number, values, formula cells) of a calamine sheet. Calamine reads the values a file
+    holds (a formula's cached result, "" for an empty cell; numbers as floats, converted once to
+    Decimal by the column). Its rows are numbered from the sheet's first row, but each row starts
+    at the first used column, so the columns are shifted back."""
+    _, left = ws.start or (0, 0)
+    pad = [None] * left
+    for i, values in enumerate(ws.iter_rows()):
+        number = i + 1
+        cells = [*pad, *values] if left else list(values)
+        found = formulas.get(number, [])
+        for ref in found:  # a formula's cached value is not an input: the cell is reported instead
+            j = _column_index(ref.rstrip("0123456789"))
+            if j < len(cells):
+                cells[j] = None
+        yield number, cells, found
 
 
-_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+def _cell_value(ws: Any, ref: str) -> Any:
+    col, row = _column_index(ref.rstrip("0123456789")), int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    _, left = ws.start or (0, 0)
+    for i, values in enumerate(ws.iter_rows()):
+        if i + 1 == row:
+            j = col - left
+            return values[j] if 0 <= j < len(values) else None
+    return None
 
 
-def _merged_rows(wb: Any, ws: Any) -> dict[int, list[str]]:
-    """Row number → the merged ranges that cover it. Read-only worksheets do not load merged cells,
-    so the sheet's XML is scanned for <mergeCell ref="…"> in chunks (a byte search: parsing the
-    whole sheet a second time as XML would double the reading time)."""
-    path = getattr(ws, "_worksheet_path", None)
-    archive = getattr(wb, "_archive", None)
+def _column_index(letters: str) -> int:
+    """A → 0, Z → 25, AA → 26."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_FORMULA_RE = re.compile(rb'<(?:\w+:)?c r="([A-Z]+)([0-9]+)"[^>]*><(?:\w+:)?f[ >/]')
+
+
+def _sheet_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """The part of a workbook that holds the named sheet (xl/workbook.xml → its relationships)."""
+    book = ET.fromstring(archive.read("xl/workbook.xml"))
+    rid = next((el.get(_NS_REL) for el in book.iter() if el.tag.endswith("}sheet") and el.get("name") == sheet), None)
+    rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    target = next((el.get("Target", "") for el in rels if el.get("Id") == rid), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _formula_cells(path: Path, sheet: str) -> dict[int, list[str]]:
+    """Row number → the cells that hold a formula. Calamine gives values only, so the sheet's XML
+    is scanned for <c r="…"><f> in chunks (a byte search, no second XML parse)."""
     out: dict[int, list[str]] = {}
-    if path is None or archive is None:  # pragma: no cover - openpyxl internals moved
-        return out
-    from openpyxl.utils.cell import range_boundaries
-
-    tail = b""
-    with archive.open(path) as f:
-        while chunk := f.read(1 << 20):
-            data = tail + chunk
-            last = 0
-            for m in _MERGE_RE.finditer(data):
-                ref = m.group(1).decode()
-                _, top, _, bottom = range_boundaries(ref)
-                for r in range(top or 1, (bottom or top or 1) + 1):
-                    out.setdefault(r, []).append(ref)
-                last = m.end()
-            tail = data[max(last, len(data) - 200):]  # an element cut by the chunk's end is seen whole next time
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_path(archive, sheet)
+            if part is None or part not in archive.namelist():
+                return out
+            tail = b""
+            with archive.open(part) as f:
+                while chunk := f.read(1 << 20):
+                    data = tail + chunk
+                    last = 0
+                    for m in _FORMULA_RE.finditer(data):
+                        out.setdefault(int(m.group(2)), []).append((m.group(1) + m.group(2)).decode())
+                        last = m.end()
+                    tail = data[max(last, len(data) - 300):]  # a cell cut by the chunk's end is seen whole next time
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError):
+        return out  # calamine has read the file; a part it does not need is not this reader's to judge
     return out
 
 
