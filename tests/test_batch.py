@@ -367,3 +367,31 @@ def test_a_sheet_that_starts_in_column_b_is_located_right(tmp_path: Path) -> Non
     wb.save(src)
     result = run_batch(policy(), HAMI, src, AS_OF, None)
     assert [(p.cell, p.reason[:6]) for p in result.apps[0].problems] == [("F2", "「单位类型」")]
+
+
+def test_claims_as_rows_of_the_claims_sheet(tmp_path: Path) -> None:
+    """batch.claims_sheet: 申报事项 rows keyed by 统一社会信用代码 add to the organisation's first row;
+    a bad item is located in that sheet; a key with no application is reported."""
+    rows = [app("甲公司", "91650000000000001A", "2026-06-01", "中国质量奖"),
+            app("乙公司", "91650000000000002B", "2026-06-01", "")]
+    src = write_xlsx(tmp_path / "in.xlsx", rows)
+    wb = load_workbook(src)
+    ws = wb.create_sheet("申报事项")
+    ws.append(["统一社会信用代码", "单位名称", "申报资格"])
+    ws.append(["【填写说明】必填", "", ""])
+    ws.append(["91650000000000001a", "甲公司", "CNAS实验室认可"])  # compared upper-case
+    ws.append(["91650000000000002B", "乙公司", "国家级检验检测平台"])
+    ws.append(["91650000000000002B", "乙公司", "自治区级检验检测平台"])  # same group: 就高不就低 in the row
+    ws.append(["91650000000000009Z", "无名公司", "CNAS实验室认可"])
+    wb.save(src)
+    result = run_batch(policy(), HAMI, src, AS_OF, None)
+    awards = policy().awards
+    got = [(result.apps[c.app].name, awards[c.award].name, c.status) for c in result.claims]
+    assert got == [("甲公司", "中国质量奖", PAID), ("甲公司", "CNAS实验室认可", PAID),
+                   ("乙公司", "国家级检验检测平台", PAID), ("乙公司", "自治区级检验检测平台、质量标准实验室", REFUSED)]
+    assert [(p.sheet, p.cell) for p in result.problems] == [("申报事项", "C6")]
+    ws = wb["申报事项"]
+    ws["C4"] = "火星奖"
+    wb.save(src)
+    result = run_batch(policy(), HAMI, src, AS_OF, None)
+    assert [(p.sheet, p.cell, p.reason[:6]) for a in result.bad_apps for p in a.problems] == [("申报事项", "C4", "「申报资格」")]

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from compiler.batch.evaluation import APPROVED, CARRIED, MERGED, PAID, Application, Claim
+from compiler.batch.read import org_key
 from compiler.model.policy import Award, CombineRule, Policy
 from compiler.runtime.core import money_text
 
@@ -116,7 +117,7 @@ def _once_at_highest(policy: Policy, apps: Sequence[Application], claims: list[C
     buckets: dict[tuple[str, str], list[int]] = {}
     for i, c in enumerate(claims):
         if c.status == APPROVED:
-            key = apps[c.app].key.strip().upper()
+            key = org_key(apps[c.app].key)
             buckets.setdefault((key, qualification_key(awards[c.award])), []).append(i)
     for members in buckets.values():
         if len(members) < 2:

@@ -21,6 +21,7 @@ from compiler.source.diagnostics import Diagnostic, PolicyError
 
 KEY, NAME, TIME, FACT = "key", "name", "time", "fact"
 NOTES_MARK = "【填写说明】"  # the template's notes row starts with this; a reader skips it
+LISTS_SHEET = "可选值"  # the template's hidden sheet of drop-down values; a reader ignores it
 TYPE_ZH = {"bool": "是/否", "number": "数值", "date": "日期", "text": "文字", "enum": "单选", "set": "多选"}
 _DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _SPLIT_EXTRA = re.compile(r"[、，,；;\n]")
@@ -56,6 +57,7 @@ class Column:
 class Layout:
     batch: Batch
     columns: tuple[Column, ...]  # in the template's order: key, name, time, then the facts
+    claims: Column | None = None  # the claims sheet's column (batch.claims_sheet), a set fact
 
     def by_header(self) -> dict[str, Column]:
         return {c.header: c for c in self.columns}
@@ -87,9 +89,19 @@ def layout(policy: Policy) -> Layout:
         required = not (fact.optional or fact.has_default)
         columns.append(Column(col.header, FACT, col.fact, fact.type, values, required, fact.label,
                               fact.unit.name if fact.unit else None))
+    claims = None
+    sheet = batch.claims_sheet
+    if sheet is not None:
+        fact = policy.facts.get(sheet.fact)
+        if fact is None or fact.type != "set":
+            errors.append(Diagnostic("E805", f"batch.claims_sheet 的事实「{sheet.fact}」应为已声明的 set 类型事实",
+                                     sheet.span, hint="写申报资格这类多选事实的名称"))
+        else:
+            values = tuple(policy.qualifications()) if fact.values_from_qualifications else fact.values
+            claims = Column(sheet.column, FACT, sheet.fact, "set", values, False, fact.label)
     if errors:
         raise PolicyError(errors)
-    return Layout(batch, tuple(columns))
+    return Layout(batch, tuple(columns), claims)
 
 
 class CellError(ValueError):

@@ -99,6 +99,17 @@ class RowEvaluator:
                 assert column.fact is not None
                 facts[column.fact] = parsed
                 fact_cells[column.fact] = (cell, column.header)
+        claims_column = self.layout.claims
+        if raw.claims and claims_column is not None:
+            assert self.layout.batch.claims_sheet is not None and claims_column.fact is not None
+            sheet = self.layout.batch.claims_sheet.sheet
+            items = list(facts.get(claims_column.fact) or [])
+            for cell, number, value in raw.claims:
+                try:
+                    items += read_cell(claims_column, value, self.separator) or []
+                except CellError as exc:
+                    app.problems.append(Problem(sheet, cell, f"「{claims_column.header}」{exc}", number))
+            facts[claims_column.fact] = items
         if app.bad:
             return app, []
         try:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from compiler.batch.columns import NOTES_MARK, Layout, parse_amount
+from compiler.batch.columns import LISTS_SHEET, NOTES_MARK, Layout, parse_amount
 
 _SAMPLE = 1 << 16
 
@@ -46,6 +46,13 @@ class RawRow:
     values: list[Any]  # by layout column (None when the column is absent or the cell empty)
     letters: list[str]  # the column letter of each layout column ("" when absent)
     problems: list[Problem] = field(default_factory=list)
+    claims: list[tuple[str, int, Any]] = field(default_factory=list)  # (cell, row, value) of the claims sheet
+
+
+def org_key(value: Any) -> str:
+    """An organisation's key as compared: trimmed, upper-case (统一社会信用代码 letters are capitals)."""
+    text = repr(value).removesuffix(".0") if isinstance(value, float) else str(value)
+    return text.strip().upper()
 
 
 def column_letter(index: int) -> str:
@@ -66,6 +73,7 @@ class InputFile:
         self.problems: list[Problem] = []
         self.budget: Decimal | None = None  # from the workbook's budget cell, if given
         self.encoding: str | None = None  # a CSV's detected encoding
+        self._claims: dict[str, list[tuple[str, int, Any]]] = {}  # organisation key → claims-sheet cells
 
     def rows(self) -> Iterator[RawRow]:
         if not self.path.is_file() or self.path.stat().st_size == 0:
@@ -121,6 +129,8 @@ class InputFile:
             seen_data = True
             values = [cells[j] if j is not None and j < len(cells) else None for j in where]
             row = RawRow(sheet, number, values, letters)
+            if self._claims and values[0] is not None:  # the key is the layout's first column
+                row.claims = self._claims.pop(org_key(values[0]), [])
             for cell in formulas:
                 row.problems.append(Problem(sheet, cell, "单元格是公式；请填写数值本身（批量评价不计算公式）", number))
             for span in merged.get(number, ()):
@@ -143,8 +153,9 @@ class InputFile:
             return
         try:
             budget_sheet, _, budget_cell = (batch.budget_cell or "").partition("!")
+            claims_sheet = batch.claims_sheet.sheet if batch.claims_sheet is not None else ""
             for name in names:
-                if name not in (batch.sheet, budget_sheet):
+                if name not in (batch.sheet, budget_sheet, claims_sheet, LISTS_SHEET):
                     self.problems.append(Problem(name, "", f"多余的工作表「{name}」：未读取；申报数据应全部在「{batch.sheet}」"))
             if budget_sheet in names:
                 self._budget(_cell_value(wb.get_sheet_by_name(budget_sheet), budget_cell), budget_sheet, budget_cell)
@@ -158,7 +169,13 @@ class InputFile:
                 for r in range(r0 + 1, r1 + 2):
                     merged.setdefault(r, []).append(ref)
             formulas = _formula_cells(self.path, batch.sheet)
+            if claims_sheet in names:
+                self._claims = self._claims_rows(wb.get_sheet_by_name(claims_sheet), claims_sheet)
             yield from self._rows_of(batch.sheet, _xlsx_rows(ws, formulas), merged)
+            for key, found in self._claims.items():  # claims of no application
+                for cell, number, _ in found:
+                    self.problems.append(Problem(claims_sheet, cell, f"申报事项的单位「{key}」在「{batch.sheet}」中没有申报行",
+                                                 number))
         finally:
             wb.close()
 
@@ -171,6 +188,36 @@ class InputFile:
             self.budget = Decimal(repr(value)) if isinstance(value, float) else parse_amount(str(value))
         except (ValueError, ArithmeticError):
             self.problems.append(Problem(sheet, ref, f"年度预算「{value}」不是金额；应填如 3000000 或 300万元"))
+
+    def _claims_rows(self, ws: Any, sheet: str) -> dict[str, list[tuple[str, int, Any]]]:
+        """Organisation key → the (cell, value) of its claims in the claims sheet."""
+        batch = self.layout.batch
+        assert batch.claims_sheet is not None
+        out: dict[str, list[tuple[str, int, Any]]] = {}
+        _, left = ws.start or (0, 0)
+        key_at = claim_at = None
+        for i, values in enumerate(ws.iter_rows()):
+            cells = [None] * left + list(values)
+            if key_at is None or claim_at is None:
+                headers = [str(c).strip() if c is not None else "" for c in cells]
+                if batch.key in headers and batch.claims_sheet.column in headers:
+                    key_at, claim_at = headers.index(batch.key), headers.index(batch.claims_sheet.column)
+                elif any(headers):
+                    self.problems.append(Problem(sheet, f"A{i + 1}", f"申报事项表应有「{batch.key}」和「{batch.claims_sheet.column}」两列"))
+                    return out
+                continue
+            key = cells[key_at] if key_at < len(cells) else None
+            value = cells[claim_at] if claim_at < len(cells) else None
+            if (key is None or str(key).strip() == "") and (value is None or str(value).strip() == ""):
+                continue
+            if str(key or "").startswith(NOTES_MARK):
+                continue
+            cell = f"{column_letter(claim_at)}{i + 1}"
+            if key is None or str(key).strip() == "":
+                self.problems.append(Problem(sheet, f"{column_letter(key_at)}{i + 1}", f"「{batch.key}」必填，不能为空", i + 1))
+                continue
+            out.setdefault(org_key(key), []).append((cell, i + 1, value))
+        return out
 
     # -- CSV -----------------------------------------------------------------------------
     def _csv(self) -> Iterator[RawRow]:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from compiler.batch.evaluation import CARRIED, PAID
+from compiler.batch.read import org_key
 from compiler.batch.run import BAD_ZH, DECISION_ZH, BatchResult
 from compiler.runtime.core import money_text
 
@@ -48,7 +49,7 @@ def overview_rows(result: BatchResult) -> list[tuple[Cell, ...]]:
     rows: list[tuple[Cell, ...]] = [
         ("办法", meta.title), ("文号", meta.doc_number or ""), ("评价日期", result.as_of.isoformat()),
         ("申报表", result.input_name), ("申报件数（行）", len(apps)),
-        ("申报单位数", len({a.key.strip().upper() for a in apps if a.key})),
+        ("申报单位数", len({org_key(a.key) for a in apps if a.key})),
         ("输入有误的行（未评价）", len(result.bad_apps)),
         ("年度预算", al.budget if al.budget is not None else "未限定（未给出年度预算）"),
         ("预算来源", result.budget_source or "—"),

@@ -30,7 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from compiler.batch.columns import NOTES_MARK, TIME, Layout
+from compiler.batch.columns import LISTS_SHEET, NOTES_MARK, TIME, Layout
 from compiler.batch.tables import Cell, Sheet
 
 MONEY_FORMAT = "#,##0.00"
@@ -167,6 +167,8 @@ def template_workbook(lay: Layout, stamp: dt.date) -> bytes:
             dv.add(rng)
     ws.row_dimensions[2].height = 60
     ws.freeze_panes = "B3"
+    if lay.claims is not None and lay.batch.claims_sheet is not None:
+        _claims_sheet(wb, lay)
     budget_sheet, _, budget_cell = (lay.batch.budget_cell or "").partition("!")
     if budget_sheet:
         bs = wb.create_sheet(budget_sheet)
@@ -179,6 +181,35 @@ def template_workbook(lay: Layout, stamp: dt.date) -> bytes:
         bs.column_dimensions[letters].width = 18
         bs.cell(row=row, column=_col_index(letters)).number_format = MONEY_FORMAT
     return _deterministic(wb, stamp)
+
+
+def _claims_sheet(wb: Workbook, lay: Layout) -> None:
+    """The claims sheet: one claimed item per row, keyed by the organisation; the items' drop-down
+    reads a hidden sheet of values (a list written in the rule itself may hold 255 characters)."""
+    assert lay.claims is not None and lay.batch.claims_sheet is not None
+    ws = wb.create_sheet(lay.batch.claims_sheet.sheet)
+    key, name = lay.columns[0], lay.columns[1]
+    for j, col in enumerate((key, name, lay.claims), start=1):
+        head = ws.cell(row=1, column=j, value=col.header)
+        head.font, head.fill = _HEADER_FONT, _HEADER_FILL
+        hint = col.hint() if col is not lay.claims else f"每行填写一项；{lay.claims.label or lay.claims.header}"
+        note = ws.cell(row=2, column=j, value=(NOTES_MARK if j == 1 else "") + hint)
+        note.alignment = Alignment(wrap_text=True, vertical="top")
+        note.font = Font(color="7F7F7F", size=9)
+        ws.column_dimensions[get_column_letter(j)].width = 24 if j < 3 else 48
+    ws.row_dimensions[2].height = 45
+    ws.freeze_panes = "A3"
+    values = lay.claims.values or ()
+    if values:
+        lists = wb.create_sheet(LISTS_SHEET)
+        for i, v in enumerate(values, start=1):
+            lists.cell(row=i, column=1, value=v)
+        lists.sheet_state = "hidden"
+        dv = DataValidation(type="list", formula1=f"'{LISTS_SHEET}'!$A$1:$A${len(values)}", allow_blank=True,
+                            error="请从下拉列表中选择", showErrorMessage=True, showInputMessage=True,
+                            promptTitle=lay.claims.header[:32], prompt="每行填写一项，从下拉列表中选择")
+        ws.add_data_validation(dv)
+        dv.add(f"C3:C{TEMPLATE_ROWS + 2}")
 
 
 def _col_index(letters: str) -> int:

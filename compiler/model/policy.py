@@ -255,6 +255,17 @@ class Batch:
     budget_cell: str | None = None
     budget_rule: str | None = None
     highest_rule: str | None = None
+    claims_sheet: BatchClaims | None = None
+
+
+@dataclass
+class BatchClaims:
+    """Claims as rows of their own sheet, keyed by the organisation's key column."""
+
+    sheet: str
+    column: str  # the header of the claimed items in that sheet
+    fact: str  # the set fact they add to
+    span: Span
 
 
 @dataclass
@@ -661,11 +672,14 @@ class _Builder:
         cols = raw["columns"]
         columns = tuple(BatchColumn(str(h), str(f), cols.key_spans[h]) for h, f in cols.items())
         opt = {k: str(raw[k]) for k in ("time", "budget_cell", "budget_rule", "highest_rule") if k in raw}
+        sheet = raw.get("claims_sheet")
+        claims = (BatchClaims(str(sheet["sheet"]), str(sheet["column"]), str(sheet["fact"]), sheet.span)
+                  if isinstance(sheet, YMap) else None)
         return Batch(
             str(raw["sheet"]), str(raw["key"]), str(raw["name"]), columns, raw.span,
             separator=str(raw.get("separator", "、")),
             order=tuple(str(o) for o in raw.get("order") or ["row"]),
-            shortfall=str(raw.get("shortfall", "carry_rest")), **opt,
+            shortfall=str(raw.get("shortfall", "carry_rest")), claims_sheet=claims, **opt,
         )
 
 
