@@ -395,3 +395,21 @@ def test_claims_as_rows_of_the_claims_sheet(tmp_path: Path) -> None:
     wb.save(src)
     result = run_batch(policy(), HAMI, src, AS_OF, None)
     assert [(p.sheet, p.cell, p.reason[:6]) for a in result.bad_apps for p in a.problems] == [("申报事项", "C4", "「申报资格」")]
+
+
+def test_budget_simulation_two_budgets_and_two_versions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write_xlsx(tmp_path / "in.xlsx", ACCEPTANCE)
+    out = tmp_path / "sim.xlsx"
+    argv = ["batch", str(HAMI), str(src), "--as-of", "2026-07-01", "--budget", "75万元", "-o", str(out), "--format", "json"]
+    assert main([*argv, "--compare-budget", "100万元"]) == 0
+    report = json.loads(capsys.readouterr().out)["comparison"]
+    assert (report["a"]["paid"], report["b"]["paid"], report["b"]["carried"]) == ("200000", "900000", "0")
+    assert [(r["name"], r["paid_a"], r["paid_b"]) for r in report["affected"]] == [
+        ("甲公司", "200000", "800000"), ("丙公司", "0", "100000")]
+    assert "「中国质量奖」结转下年度60万元→核拨60万元" in report["affected"][0]["changes"]
+    sheet = sheet_rows(out, "预算模拟")
+    assert sheet[1][:3] == ("情景", "final版，年度预算75万元", "final版，年度预算100万元")
+    draft = HAMI.parent / "draft.yaml"
+    assert main([*argv, "--compare", str(draft)]) == 0
+    report = json.loads(capsys.readouterr().out)["comparison"]
+    assert report["borrowed_batch"] is True and report["b"]["label"].startswith("draft版")

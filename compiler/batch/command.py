@@ -13,6 +13,7 @@ bad rows marked) or a policy error; 2 usage.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -24,6 +25,14 @@ from typing import Any
 from compiler.batch.columns import layout, parse_amount
 from compiler.batch.evaluation import CARRIED, PAID
 from compiler.batch.run import BAD_ZH, DECISION_ZH, BatchResult, run_batch
+from compiler.batch.simulate import (
+    Comparison,
+    compare,
+    comparison_json,
+    comparison_sheet,
+    comparison_text,
+)
+from compiler.batch.tables import Sheet
 from compiler.runtime.core import amount_json, money_text
 from compiler.source.diagnostics import Diagnostic, PolicyError, UsageError
 from compiler.source.files import atomic_write, display_path
@@ -42,6 +51,10 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
                    help="结果文件：.xlsx 或 .html（可重复，同时写出两种）")
     p.add_argument("--template", action="store_true", help="只写出空白的申报汇总表模板（-o 模板.xlsx）")
     p.add_argument("--format", choices=["text", "json"], default="text", help="标准输出上的摘要格式")
+    p.add_argument("--compare", type=Path, metavar="POLICY2",
+                   help="预算模拟：同一申报表在另一版本（如征求意见稿）下的结果，与本版本对比")
+    p.add_argument("--compare-budget", dest="compare_budget", metavar="AMOUNT",
+                   help="预算模拟：同一申报表在另一年度预算下的结果（可与 --compare 同用）")
 
 
 def _as_of(text: str | None) -> dt.date:
@@ -83,25 +96,57 @@ def cmd_batch(args: argparse.Namespace) -> int:
                                       hint="检查文件路径")])
     if any(out.resolve() == args.input.resolve() for out in args.output):
         raise UsageError("输出文件不能覆盖申报表本身")
-    budget: Decimal | None = None
-    if args.budget is not None:
-        try:
-            budget = parse_amount(args.budget)
-        except ValueError:
-            raise UsageError(f"--budget「{args.budget}」不是金额，应写作 3000000 或 300万元") from None
+    budget = _amount(args.budget, "--budget")
+    compare_budget = _amount(args.compare_budget, "--compare-budget")
     policy = load_policy(args.policy)
     layout(policy)  # a policy without `batch`, or naming an unknown fact, stops here
     with _progress(args.format == "text") as tick:
         result = run_batch(policy, args.policy, args.input, as_of, budget, tick)
-    written = write_outputs(result, args.output)
+    comparison = None
+    if args.compare is not None or compare_budget is not None:
+        comparison = _simulate(args, result, compare_budget)
+    extra = [comparison_sheet(comparison)] if comparison is not None else []
+    written = write_outputs(result, args.output, extra)
     if args.format == "json":
-        print(json.dumps(result_json(result, written), ensure_ascii=False, indent=2))
+        report = result_json(result, written)
+        if comparison is not None:
+            report["comparison"] = comparison_json(comparison)
+        print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print(summary_text(result, written))
+        if comparison is not None:
+            print(comparison_text(comparison))
     return 1 if result.failed else 0
 
 
-def write_outputs(result: BatchResult, outputs: list[Path]) -> list[str]:
+def _amount(text: str | None, option: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return parse_amount(text)
+    except ValueError:
+        raise UsageError(f"{option}「{text}」不是金额，应写作 3000000 或 300万元") from None
+
+
+def _simulate(args: argparse.Namespace, a: BatchResult, budget_b: Decimal | None) -> Comparison:
+    """Scenario B: the same roster under --compare's version and/or --compare-budget."""
+    from compiler.model.load import load_policy
+
+    other_path = args.compare or args.policy
+    other = load_policy(other_path) if args.compare is not None else a.policy
+    borrowed = other.batch is None
+    if borrowed:
+        other = dataclasses.replace(other, batch=a.policy.batch)
+    budget = budget_b if budget_b is not None else a.allocation.budget
+    b = run_batch(other, other_path, args.input, a.as_of, budget)
+
+    def label(r: BatchResult, amount: Decimal | None) -> str:
+        return f"{r.policy.version}版，年度预算{money_text(amount) if amount is not None else '未限定'}"
+
+    return compare(a, b, label(a, a.allocation.budget), label(b, budget), borrowed)
+
+
+def write_outputs(result: BatchResult, outputs: list[Path], extra: list[Sheet] | None = None) -> list[str]:
     from compiler.batch.report_html import render_html
     from compiler.batch.tables import sheets
     from compiler.batch.workbook import result_workbook
@@ -109,9 +154,9 @@ def write_outputs(result: BatchResult, outputs: list[Path]) -> list[str]:
     written = []
     for out in outputs:
         if out.suffix.lower() == ".xlsx":
-            atomic_write(out, result_workbook(sheets(result), result.as_of))
+            atomic_write(out, result_workbook([*sheets(result), *(extra or [])], result.as_of))
         else:
-            atomic_write(out, render_html(result).encode("utf-8"))
+            atomic_write(out, render_html(result, extra).encode("utf-8"))
         written.append(display_path(out))
     return written
 

@@ -38,12 +38,12 @@ def _chart(sheet: Sheet) -> str:
     return "\n".join(out)
 
 
-def render_html(result: BatchResult) -> str:
+def render_html(result: BatchResult, extra: list[Sheet] | None = None) -> str:
     meta = result.policy.meta
     parts = ["<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
              f"<title>{escape(meta.title)} 批量评价结果</title><style>{_STYLE}</style></head><body>",
              f"<h1>{escape(meta.title)}　批量评价结果</h1>"]
-    for sheet in sheets(result):
+    for sheet in [*sheets(result), *(extra or [])]:
         parts.append(f"<h2>{escape(sheet.name)}</h2>")
         for section in sheet.sections:
             if section.title:
