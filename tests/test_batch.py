@@ -250,6 +250,9 @@ def test_an_empty_file_is_reported(tmp_path: Path) -> None:
 def test_template_and_its_round_trip(tmp_path: Path) -> None:
     tpl = tmp_path / "申报汇总表.xlsx"
     assert main(["batch", str(HAMI), "--template", "-o", str(tpl)]) == 0
+    again = tmp_path / "again.xlsx"
+    assert main(["batch", str(HAMI), "--template", "-o", str(again)]) == 0
+    assert again.read_bytes() == tpl.read_bytes()
     wb = load_workbook(tpl)
     ws = wb["申报汇总"]
     assert [c.value for c in ws[1]] == headers()
@@ -413,3 +416,24 @@ def test_budget_simulation_two_budgets_and_two_versions(tmp_path: Path, capsys: 
     assert main([*argv, "--compare", str(draft)]) == 0
     report = json.loads(capsys.readouterr().out)["comparison"]
     assert report["borrowed_batch"] is True and report["b"]["label"].startswith("draft版")
+
+
+def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from compiler.batch.command import _Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    with _Progress(True) as tick:
+        assert tick is None  # not a terminal: quiet
+    tty = Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    with _Progress(True) as tick:
+        assert tick is not None
+        tick(500)
+    with _Progress(False) as tick:  # --format json: never
+        assert tick is None

@@ -100,7 +100,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     compare_budget = _amount(args.compare_budget, "--compare-budget")
     policy = load_policy(args.policy)
     layout(policy)  # a policy without `batch`, or naming an unknown fact, stops here
-    with _progress(args.format == "text") as tick:
+    with _Progress(args.format == "text") as tick:
         result = run_batch(policy, args.policy, args.input, as_of, budget, tick)
     comparison = None
     if args.compare is not None or compare_budget is not None:
@@ -161,7 +161,7 @@ def write_outputs(result: BatchResult, outputs: list[Path], extra: list[Sheet] |
     return written
 
 
-class _progress:
+class _Progress:
     """A rich progress bar on a terminal (stderr), nothing otherwise."""
 
     def __init__(self, wanted: bool) -> None:
