@@ -437,3 +437,20 @@ def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
         tick(500)
     with _Progress(False) as tick:  # --format json: never
         assert tick is None
+
+
+def test_a_missing_column_and_a_file_that_is_not_excel(tmp_path: Path) -> None:
+    rows = [app("甲公司", "91650000000000001A", "2026-06-01", "CNAS实验室认可")]
+    src = write_xlsx(tmp_path / "in.xlsx", rows)
+    wb = load_workbook(src)
+    ws = wb["申报汇总"]
+    ws.delete_cols(headers().index("符合产业政策") + 1)
+    wb.save(src)
+    result = run_batch(policy(), HAMI, src, AS_OF, None)
+    assert [(p.cell, p.reason) for p in result.problems] == [("A1", "表头缺少必填列「符合产业政策」")]
+    assert [(p.cell, p.reason) for p in result.apps[0].problems] == [("A2", "「符合产业政策」必填，不能为空，但申报表缺少这一列")]
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("不是表格", encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    assert main(["batch", str(HAMI), str(fake), "--as-of", "2026-07-01", "-o", str(out)]) == 1
+    assert any("不是有效的 Excel 文件" in r[3] for r in sheet_rows(out, "输入问题")[1:])

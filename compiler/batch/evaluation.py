@@ -81,13 +81,14 @@ class RowEvaluator:
         fact_cells: dict[str, tuple[str, str]] = {}  # fact → (cell, header)
         reported = {p.cell for p in raw.problems}  # a formula or merged cell is reported once
         for column, value, letter in zip(self.layout.columns, raw.values, raw.letters, strict=True):
-            cell = f"{letter}{raw.number}" if letter else f"{raw.number}"
+            cell = f"{letter}{raw.number}" if letter else f"A{raw.number}"  # no column: the row's first cell
             if cell in reported:
                 continue
             try:
                 parsed = read_cell(column, value, self.separator)
             except CellError as exc:
-                app.problems.append(Problem(raw.sheet, cell, f"「{column.header}」{exc}", raw.number))
+                missing = "，但申报表缺少这一列" if not letter else ""
+                app.problems.append(Problem(raw.sheet, cell, f"「{column.header}」{exc}{missing}", raw.number))
                 continue
             if column.role == KEY:
                 app.key = str(parsed)
@@ -116,13 +117,13 @@ class RowEvaluator:
             result = self.evaluate(facts, self.as_of, trace=False)
         except evalrt.FactsError as exc:
             for name in exc.missing:
-                cell, header = fact_cells.get(name, (f"{raw.number}", name))
+                cell, header = fact_cells.get(name, (f"A{raw.number}", name))
                 app.problems.append(Problem(raw.sheet, cell, f"「{header}」必填，不能为空", raw.number))
             for name, why in exc.invalid:
-                cell, header = fact_cells.get(name, (f"{raw.number}", name))
+                cell, header = fact_cells.get(name, (f"A{raw.number}", name))
                 app.problems.append(Problem(raw.sheet, cell, f"「{header}」{why}", raw.number))
             for name, _ in exc.unknown:  # pragma: no cover - the layout names declared facts only
-                app.problems.append(Problem(raw.sheet, f"{raw.number}", f"未知的事实「{name}」", raw.number))
+                app.problems.append(Problem(raw.sheet, f"A{raw.number}", f"未知的事实「{name}」", raw.number))
             return app, []
         except evalrt.EvaluationError as exc:
             app.problems.append(Problem(raw.sheet, f"A{raw.number}", f"无法计算（{exc.cite}）：{exc.message}", raw.number))

@@ -103,7 +103,7 @@ class InputFile:
                                              f"未知或重复的列「{header}」：政策的 batch.columns 中没有这一列，未读取"))
         for i, column in enumerate(self.layout.columns):
             if where[i] is None and column.required:
-                self.problems.append(Problem(sheet, "1", f"缺少必填列「{column.header}」"))
+                self.problems.append(Problem(sheet, "A1", f"表头缺少必填列「{column.header}」", 1))
         letters = [column_letter(j) if j is not None else "" for j in where]
         return where, letters
 
