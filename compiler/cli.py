@@ -114,12 +114,13 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
 def _stage_commands() -> list[dict[str, Any]]:
     """The subcommands that import, diff and write guides. Imported only when one of them (or the
     whole help) is asked for: they load Jinja2 and python-docx, which validate/eval/test never need."""
+    from compiler.batch.command import COMMANDS as batch_commands
     from compiler.diff.command import COMMANDS as diff_commands
     from compiler.documents.guide.command import COMMANDS as guide_commands
     from compiler.importer.command import COMMANDS as import_commands
     from compiler.registry.command import COMMANDS as registry_commands
 
-    return [import_commands, diff_commands, guide_commands, registry_commands]
+    return [import_commands, diff_commands, guide_commands, registry_commands, batch_commands]
 
 
 def _command_word(argv: Sequence[str]) -> str | None:

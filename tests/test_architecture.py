@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPILER = ROOT / "compiler"
 GENERATED = sorted((ROOT / "generated").rglob("*.py"))
 # Each package may import only from the packages before it (and itself); build and cli sit on top.
-LAYERS = ["runtime", "lang", "source", "model", "registry", "evaluate", "documents", "diff", "importer"]
+LAYERS = ["runtime", "lang", "source", "model", "registry", "evaluate", "documents", "diff", "importer", "batch"]
 MAX_LINES = 800
 
 
