@@ -476,3 +476,22 @@ def test_output_bytes_are_the_same_across_processes(tmp_path: Path) -> None:
         time.sleep(1.1)  # a second later: a clock-dated field would differ
     assert outs[0].read_bytes() == outs[1].read_bytes()
     assert outs[0].with_suffix(".html").read_bytes() == outs[1].with_suffix(".html").read_bytes()
+
+
+def test_a_control_character_in_a_cell_is_located_not_a_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by fuzzing: a \\x1f in a CSV cell crashed writing the result workbook (openpyxl's
+    IllegalCharacterError → exit 3). Now the cell is reported and the result is still written."""
+    rows = [app("甲\x1f公司", "91650000000000001A", "2026-06-01", "中国质量奖"),
+            app("丙公司", "91650000000000003C", "2026-06-02", "CNAS实验室认可")]
+    src = tmp_path / "申报.csv"
+    with src.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(headers())
+        for r in rows:
+            w.writerow([r.get(h) for h in headers()])
+    out = tmp_path / "结果.xlsx"
+    code = main(["batch", str(HAMI), str(src), "--as-of", AS_OF.isoformat(), "-o", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1 and "内部错误" not in captured.err
+    assert "控制字符（U+001F）" in captured.out + captured.err
+    assert out.exists() and any("丙公司" in str(r) for r in sheet_rows(out, "明细"))

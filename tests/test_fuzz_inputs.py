@@ -360,3 +360,74 @@ def test_fuzz_budget_is_fixed_in_ci() -> None:
     if not LONG:
         assert budget(1, 2).derandomize and budget(1, 2).max_examples == 1
     assert Decimal(1)  # keeps the Decimal import honest for FACT_VALUES' places=2 decimals
+
+
+# -- batch inputs (CSV and Excel) -------------------------------------------------------------------
+
+def _batch(path: Path, tmp: Path) -> None:
+    """`policyc batch` on a hostile roster: a result (exit 0, or 1 with the bad rows located), or
+    the project's own diagnostic; never another exception (exit 3) and never a usage error."""
+    import contextlib
+    import io
+
+    from compiler.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["batch", str(HAMI / "final.yaml"), str(path), "--as-of", "2026-06-01", "-o", str(tmp / "out.xlsx")])
+    assert code in (0, 1), err.getvalue()
+    assert "内部错误" not in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+@cache
+def _roster_header() -> str:
+    from compiler.batch.columns import layout
+    from compiler.model.load import load_policy
+
+    return ",".join(c.header for c in layout(load_policy(HAMI / "final.yaml")).columns)
+
+
+CSV_CELLS = st.one_of(
+    st.sampled_from(["是", "否", "true", "企业", "其他", "中国质量奖", "中国质量奖、CNAS实验室认可", "2026-06-01",
+                     "2026-02-30", "２０２６-06-01", "1.5", "-3", "=1+1", "@SUM(A1)", "", " ", "\"", "20万元"]),
+    st.text(max_size=12),
+)
+
+
+@budget(ci=40, long=4000, seconds=20)
+@given(st.lists(st.lists(CSV_CELLS, min_size=0, max_size=26), max_size=6), st.sampled_from(["utf-8", "gb18030"]))
+def test_fuzz_batch_csv(rows: list[list[str]], encoding: str) -> None:
+    import csv
+    import io
+    import tempfile
+
+    buffer = io.StringIO()
+    buffer.write(_roster_header() + "\n")
+    csv.writer(buffer).writerows(rows)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "roster.csv"
+        path.write_bytes(buffer.getvalue().encode(encoding, "replace"))
+        _batch(path, Path(folder))
+
+
+@budget(ci=25, long=2500, seconds=20)
+@given(st.binary(max_size=64), st.integers(min_value=0, max_value=4000))
+def test_fuzz_batch_damaged_xlsx(junk: bytes, at: int) -> None:
+    """An .xlsx damaged anywhere (a zip with bytes overwritten) is refused with a diagnostic."""
+    import tempfile
+
+    from openpyxl import Workbook
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "roster.xlsx"
+        wb = Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.append(_roster_header().split(","))
+        ws.append(["甲公司", "91650000000000001A", "2026-06-01", "中国质量奖"])
+        wb.save(path)
+        data = bytearray(path.read_bytes())
+        at %= max(len(data), 1)
+        data[at : at + len(junk)] = junk
+        path.write_bytes(bytes(data))
+        _batch(path, Path(folder))

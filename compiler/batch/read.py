@@ -49,6 +49,10 @@ class RawRow:
     claims: list[tuple[str, int, Any]] = field(default_factory=list)  # (cell, row, value) of the claims sheet
 
 
+# Control characters other than tab and line breaks: invisible, and Excel cannot hold them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def org_key(value: Any) -> str:
     """An organisation's key as compared: trimmed, upper-case (统一社会信用代码 letters are capitals)."""
     text = repr(value).removesuffix(".0") if isinstance(value, float) else str(value)
@@ -131,6 +135,11 @@ class InputFile:
             row = RawRow(sheet, number, values, letters)
             if self._claims and values[0] is not None:  # the key is the layout's first column
                 row.claims = self._claims.pop(org_key(values[0]), [])
+            for j, value in enumerate(values):
+                if isinstance(value, str) and (bad := _CONTROL.search(value)):
+                    cell = f"{letters[j]}{number}" if j < len(letters) else f"A{number}"
+                    row.problems.append(Problem(sheet, cell, f"单元格含有不可见的控制字符（U+{ord(bad.group()):04X}）；"
+                                                             "请删除后再填写", number))
             for cell in formulas:
                 row.problems.append(Problem(sheet, cell, "单元格是公式；请填写数值本身（批量评价不计算公式）", number))
             for span in merged.get(number, ()):

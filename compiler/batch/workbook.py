@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -86,6 +87,10 @@ def _widths(headers: Iterable[str], rows: Iterable[tuple[Cell, ...]], widths: di
 
 
 def _cell(ws: Any, value: Cell, money: bool, font: Font | None = None) -> Any:
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        # An input cell's control character, copied into a result: shown as \x1f, since Excel
+        # cannot hold it (the reader has already reported the cell).
+        value = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
     if font is None and not money and not (isinstance(value, str) and value.startswith(_FORMULA_START)):
         return value  # a plain value: openpyxl makes the cell itself
     cell = WriteOnlyCell(ws, value)  # type: ignore[arg-type]  # Decimal is written as str(Decimal)
