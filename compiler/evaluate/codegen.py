@@ -494,9 +494,9 @@ class _Generator:
                     w.line(f"numbers = _get_numbers_{i}(f)")
                     tests = [f"set(map(type, numbers)) - {'_INT' if whole else '_INT_OR_DECIMAL'}"]
                     if lo is not None:
-                        tests.append(f"min(numbers) < {self.x.const(lo)}")
+                        tests.append(f"min(numbers) < {self.bound(lo)}")
                     if hi is not None:
-                        tests.append(f"max(numbers) > {self.x.const(hi)}")
+                        tests.append(f"max(numbers) > {self.bound(hi)}")
                     w.line(f"if {' or '.join(tests)}:")
                     with w.indent():
                         w.line("return coerce_facts(FACTS, raw)")
@@ -510,6 +510,11 @@ class _Generator:
         w.line()
         w.line()
         return w
+
+    def bound(self, value: Decimal) -> str:
+        """A domain bound in a comparison: a whole bound as an int literal, which compares with
+        int and Decimal exactly and much faster than a Decimal constant does with an int."""
+        return repr(int(value)) if value == value.to_integral_value() else self.x.const(value)
 
     def emit_fact_check(self, w: PyWriter, name: str, spec: FactSpec) -> None:
         """The fast-path check of one fact: accept it as it is (or converted), else fall back."""
@@ -526,8 +531,8 @@ class _Generator:
             assert spec.units is not None and spec.unit is not None
             scale = spec.units[spec.unit]
             test = "v.__class__ is int" if spec.whole else "(v.__class__ is int or v.__class__ is Decimal)"
-            bounds = [f"v >= {self.x.const(spec.minimum / scale)}" if spec.minimum is not None else "",
-                      f"v <= {self.x.const(spec.maximum / scale)}" if spec.maximum is not None else ""]
+            bounds = [f"v >= {self.bound(spec.minimum / scale)}" if spec.minimum is not None else "",
+                      f"v <= {self.bound(spec.maximum / scale)}" if spec.maximum is not None else ""]
             test = " and ".join([test, *filter(None, bounds)])
             branches.append((test, "Decimal(v)" if scale == 1 else f"Decimal(v) * {self.x.const(scale)}"))
         elif spec.kind == "text":

@@ -314,10 +314,11 @@ def decide(plan: Plan, raw_facts: Mapping[str, Any], as_of: dt.date, trace: bool
             if candidates and trace:
                 steps.append(_step("payment", combine.id, combine.clause, combine.cite, True, "奖励资金在公示无异议后一次性拨付"))
 
-    granted = [{"award": a.id, "name": a.name, "subject": a.subject, "amount": amount, "unit": "元",
-                "clause": a.clause, "cite": a.cite, "one_time": a.one_time} for a, amount in candidates]
+    granted = []
     total = Decimal(0)
-    for _, amount in candidates:
+    for a, amount in candidates:
+        granted.append({"award": a.id, "name": a.name, "subject": a.subject, "amount": amount, "unit": "元",
+                        "clause": a.clause, "cite": a.cite, "one_time": a.one_time})
         total += amount
     return {
         "format": RESULT_FORMAT, "policy": plan.policy, "version": plan.version, "doc_number": plan.doc_number,
