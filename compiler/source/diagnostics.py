@@ -144,8 +144,10 @@ _source_cache: dict[str, list[str]] = {}
 def _source_line(file: str, line: int) -> str | None:
     lines = _source_cache.get(file)
     if lines is None:
-        try:
-            lines = Path(file).read_text(encoding="utf-8-sig").splitlines()
+        try:  # inputs are read through remember_source; a file that was not is read only if small
+            path = Path(file)
+            small = path.stat().st_size <= 4 * 1024 * 1024
+            lines = path.read_text(encoding="utf-8-sig").splitlines() if small else []
         except (OSError, UnicodeDecodeError):
             lines = []
         _source_cache[file] = lines
