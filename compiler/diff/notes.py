@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.diff.model import Entry
-from compiler.model.load import load_document
 from compiler.model.policy import Policy
 from compiler.source.diagnostics import Diagnostic, PolicyError, Span, did_you_mean
 from compiler.source.files import display_path
+from compiler.source.schema import load_document
 from compiler.source.yamlsrc import YMap
 
 

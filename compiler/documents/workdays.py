@@ -27,6 +27,7 @@ from typing import Any
 
 from compiler.source.diagnostics import Collector, Diagnostic, PolicyError, Span
 from compiler.source.files import display_path
+from compiler.source.schema import load_document
 from compiler.source.yamlsrc import locate
 
 CALENDAR_DIR = "calendars"
@@ -157,10 +158,6 @@ def _date(value: Any, span: Span | None, errors: Collector, where: str) -> dt.da
 
 def load_schedule(path: Path, name: str) -> YearSchedule:
     """Load and check one `calendars/<year>.yaml`; raises PolicyError with every problem."""
-    from compiler.model.load import (
-        load_document,  # pipeline imports the checker; keep workdays light
-    )
-
     tree = load_document(path, "holidays", name)
     errors = Collector()
     year = int(tree["year"])

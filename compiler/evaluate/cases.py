@@ -15,11 +15,12 @@ from typing import Any, Protocol
 
 from compiler.evaluate.codegen import generate
 from compiler.evaluate.interpreter import Interpreter
-from compiler.model.load import load_document, load_policy
+from compiler.model.load import load_policy
 from compiler.model.policy import Policy
 from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import Diagnostic, PolicyError, Span
 from compiler.source.files import display_path
+from compiler.source.schema import load_document
 from compiler.source.yamlsrc import YMap, plain
 
 

@@ -13,7 +13,6 @@ from compiler.model import policy as model
 from compiler.source import schema, yamlsrc
 from compiler.source.diagnostics import Diagnostic, PolicyError
 from compiler.source.files import display_path
-from compiler.source.schema import load_document as load_document  # re-exported for older callers
 
 
 def load_policy(path: Path) -> model.Policy:

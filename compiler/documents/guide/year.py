@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from compiler.lang.units import MONEY, parse_unit
-from compiler.model.load import load_document
 from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import Collector, Diagnostic, PolicyError, Span
 from compiler.source.files import display_path
+from compiler.source.schema import load_document
 from compiler.source.yamlsrc import YList, YMap, locate
 
 GUIDES_DIR = "guides"
