@@ -10,19 +10,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 
 from compiler.lang import ast, numbering
 from compiler.lang.units import (
     DURATION_DIMS,
     MONEY,
-    Dims,
     describe_dims,
     divide_dims,
     multiply_dims,
     parse_unit,
 )
+from compiler.model import check_computation
 from compiler.model.policy import (
     Amount,
     Clause,
@@ -35,70 +34,13 @@ from compiler.model.policy import (
     valid_until,
     walk,
 )
+from compiler.model.types import ANY, BOOL, DATE, TEXT, Type, _TypeError, fact_type
 from compiler.runtime.core import CalendarError
 from compiler.source.diagnostics import Collector, Span, did_you_mean
 from compiler.source.yamlsrc import YStr
 
 BUILTINS = {"评价日期": "评价的基准日期（as of）"}
 KEYWORDS = ("且", "并且", "或", "或者", "非", "属于", "不属于", "包含", "不包含", "为空", "不为空", "则", "否则")
-
-
-@dataclass(frozen=True, slots=True)
-class Type:
-    kind: str  # bool | num | date | text | set | list | any
-    dims: Dims = ()
-    values: frozenset[str] | None = None  # enum / set values
-    elem: Type | None = None
-    nullable: bool = False
-
-    def describe(self) -> str:
-        match self.kind:
-            case "bool":
-                return "是/否"
-            case "num":
-                return f"数值（{describe_dims(self.dims)}）"
-            case "date":
-                return "日期"
-            case "text":
-                return "文字"
-            case "set":
-                return "集合（多选）"
-            case "list":
-                return "列表"
-        return "任意"
-
-
-BOOL = Type("bool")
-DATE = Type("date")
-TEXT = Type("text")
-ANY = Type("any")
-
-
-def fact_type(kind: str, dims: Dims, values: tuple[str, ...] | None, nullable: bool) -> Type:
-    vals = frozenset(values) if values is not None else None
-    match kind:
-        case "bool":
-            return Type("bool", nullable=nullable)
-        case "number":
-            return Type("num", dims, nullable=nullable)
-        case "date":
-            return Type("date", nullable=nullable)
-        case "text":
-            return Type("text", nullable=nullable)
-        case "enum":
-            return Type("text", values=vals, nullable=nullable)
-        case "set":
-            return Type("set", values=vals, elem=TEXT, nullable=nullable)
-    return ANY
-
-
-class _TypeError(Exception):
-    def __init__(self, node: ast.Node, message: str, hint: str | None = None, code: str = "E302") -> None:
-        super().__init__(message)
-        self.node = node
-        self.message = message
-        self.hint = hint
-        self.code = code
 
 
 class Checker:
@@ -115,6 +57,9 @@ class Checker:
             self.env[name] = Type("num", param.unit.dims if param.unit else ())
         self.env["评价日期"] = DATE
         self.types: dict[ast.Node, Type] = {}
+        self.computed_types: dict[str, Type | None] = {}  # None while a value is being typed
+        self.computed_names = {c.name for c in policy.computes}
+        check_computation.add_names(self)
 
     # -- expressions ----------------------------------------------------------------------
     def span_of(self, src: YStr, node: ast.Node) -> Span:
@@ -225,12 +170,16 @@ class Checker:
                 ta, tb = self.infer(a), self.infer(b)
                 if ta.kind != tb.kind or ta.dims != tb.dims:
                     raise _TypeError(b, f"「如果…则…否则…」两个分支类型不一致：{ta.describe()} 与 {tb.describe()}")
+                if ta.kind == "text" and ta.values != tb.values:
+                    return _text_union(ta, a, tb, b)
                 return ta
         raise _TypeError(node, "无法识别的表达式")  # pragma: no cover
 
     def lookup(self, node: ast.Node, name: str) -> Type:
         if name in self.env:
             return self.env[name]
+        if name in self.computed_names:
+            return check_computation.computed_type(self, node, name)
         candidates = list(self.env)
         guess = did_you_mean(name, candidates)
         hint = f"你是不是想写「{guess}」？" if guess else None
@@ -315,7 +264,7 @@ class Checker:
                     "E311", f"奖励「{award.name}」既没有 qualification 也没有 when，无法判断何时适用",
                     award.span, award.clause.cite,
                 )
-        award_ids = {a.id for a in p.awards}
+        award_ids = {a.id for a in p.awards} | {c.name for c in p.computes if c.payment}
         for rule in p.eligibility + p.exclusions:
             self.typecheck(rule.when, rule.clause.cite, "bool", "条件")
             for aid in sorted(rule.applies_to or ()):
@@ -349,6 +298,7 @@ class Checker:
                     "E311", "「不得重复享受」需要 evaluation.previously_rewarded（已获奖励资格）", combine.span,
                     combine.clause.cite,
                 )
+        check_computation.check(self)
         self.check_facts()
         self.check_parameters()
         self.check_evaluation()
@@ -617,6 +567,17 @@ def _gap(a: ast.Band, b: ast.Band) -> str | None:
     if a.upper == b.lower and not a.upper_inclusive and not b.lower_inclusive:
         return f"{a.upper:f}"
     return None
+
+
+def _text_union(ta: Type, a: ast.Node, tb: Type, b: ast.Node) -> Type:
+    """The branches of 如果…则…否则… on text: an enum when each branch is an enum or a literal
+    (如果 … 则 "一级" 否则 医疗机构级别 is still one of the levels)."""
+    def values(t: Type, node: ast.Node) -> frozenset[str] | None:
+        return frozenset({node.value}) if isinstance(node, ast.Text) else t.values
+
+    va, vb = values(ta, a), values(tb, b)
+    merged = va | vb if va is not None and vb is not None else None
+    return Type("text", values=merged, nullable=ta.nullable or tb.nullable)
 
 
 def _default_problem(fact: Fact, t: Type) -> str | None:

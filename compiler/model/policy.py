@@ -16,6 +16,8 @@ from typing import Any
 from compiler.lang import ast, numbering
 from compiler.lang.parser import ExprSyntaxError, parse, parse_band
 from compiler.lang.units import Unit, parse_unit
+from compiler.model.batch_section import Batch, build_batch
+from compiler.model.expr import Band, Expr, Tiers
 from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import Collector, Span
 from compiler.source.yamlsrc import YMap, YStr, locate
@@ -29,36 +31,8 @@ NATURE_ZH = {
 }
 RULE_KEYS = (
     "awards", "eligibility", "exclusions", "combine", "procedure", "sanctions", "caps", "quota",
-    "bans", "obligations", "budget",
+    "bans", "obligations", "budget", "computes",
 )  # fmt: skip
-
-
-@dataclass(frozen=True, eq=False)
-class Expr:
-    """An expression as written in YAML and its syntax tree (parsed when the model is built; an
-    `ast.Unparsed` node where the text has a syntax error, which is reported then)."""
-
-    src: YStr
-    node: ast.Node
-
-    @property
-    def text(self) -> str:
-        return str(self.src)
-
-
-@dataclass(frozen=True, eq=False)
-class Band:
-    range_src: YStr
-    value: Expr
-    band: ast.Band  # an open band where the range has a syntax error (reported when built)
-
-
-@dataclass
-class Tiers:
-    of: Expr
-    bands: list[Band]
-    otherwise: Expr | None
-    span: Span
 
 
 Amount = Expr | Tiers
@@ -182,6 +156,7 @@ class ParamValue:
     start: dt.date
     value: Expr
     clause: str | None
+    until: dt.date | None = None  # the last day the value holds (None: until the next one)
 
 
 @dataclass
@@ -192,6 +167,42 @@ class Parameter:
     span: Span
     date_fact: str | None = None
     clause: str | None = None
+    label: str | None = None
+    by: str | None = None  # a table's key: an enum fact, record field or computed value (G3)
+    alias: dict[str, str] = field(default_factory=dict)  # key → the key it is read as (未定级 → 一级)
+    table: dict[str, Expr] = field(default_factory=dict)
+    region: str | None = None  # "required": the 统筹地区 sets it; "override": it may replace it (G6)
+
+
+@dataclass
+class RecordType:
+    """A kind of record an evaluation runs over (a person's visits, a company's shipments): G7."""
+
+    name: str
+    label: str
+    fields: dict[str, Fact]
+    span: Span
+    order: str | None = None  # a date field; records come in its order
+    period: str | None = None  # "year" | "month": running values restart with each period
+
+
+@dataclass
+class Computed:
+    """A named value computed under the clause it is written on (G2): an expression, tiers (G4),
+    a running value over the earlier records of the period or a value over all records (G7)."""
+
+    name: str
+    kind: str  # value | tiers | running_sum | running_count | total | count
+    clause: Clause
+    span: Span
+    value: Expr | None = None
+    tiers: Tiers | None = None
+    of: str | None = None  # the value summed (running_sum, total)
+    where: Expr | None = None  # which records count (running_*, total, count)
+    payment: bool = False  # reported as paid: rounded to 分, refused by the conditions concerning it
+    label: str | None = None
+    unit: Unit | None = None  # how the value is printed (and checked)
+    note: str | None = None
 
 
 @dataclass
@@ -228,45 +239,7 @@ class Evaluation:
     claims: str | None = None
     previously_obtained: str | None = None
     previously_rewarded: str | None = None
-
-
-@dataclass
-class BatchColumn:
-    """One column of a batch spreadsheet: its Chinese header and the fact it fills."""
-
-    header: str
-    fact: str
-    span: Span  # of the header in the policy file
-
-
-@dataclass
-class Batch:
-    """The optional `batch` section: how a year's applications are read from one spreadsheet,
-    and the choices the 办法 leaves open when their awards meet the year's budget."""
-
-    sheet: str
-    key: str  # header of the organisation's key (统一社会信用代码)
-    name: str  # header of the organisation's name (单位名称)
-    columns: tuple[BatchColumn, ...]
-    span: Span
-    time: str | None = None  # header of the application date
-    separator: str = "、"
-    order: tuple[str, ...] = ("row",)
-    shortfall: str = "carry_rest"
-    budget_cell: str | None = None
-    budget_rule: str | None = None
-    highest_rule: str | None = None
-    claims_sheet: BatchClaims | None = None
-
-
-@dataclass
-class BatchClaims:
-    """Claims as rows of their own sheet, keyed by the organisation's key column."""
-
-    sheet: str
-    column: str  # the header of the claimed items in that sheet
-    fact: str  # the set fact they add to
-    span: Span
+    outputs: tuple[str, ...] = ()  # computing policies: the values each result lists
 
 
 @dataclass
@@ -291,6 +264,8 @@ class Policy:
     # new Policy with it rather than filling this one in
     node_types: dict[Any, Any] = field(default_factory=dict)
     batch: Batch | None = None  # the `batch` section, when the policy has one
+    records: dict[str, RecordType] = field(default_factory=dict)
+    computes: list[Computed] = field(default_factory=list)  # in document order
 
     @property
     def articles(self) -> list[Clause]:
@@ -366,6 +341,8 @@ class _Builder:
         self.combine: list[CombineRule] = []
         self.procedure: list[ProcedureStep] = []
         self.rule_ids: dict[str, Span] = {}
+        self.computes: list[Computed] = []
+        self.computed_names: dict[str, Span] = {}
 
     # -- structure -----------------------------------------------------------------------
     def build_structure(self) -> list[Chapter]:
@@ -565,10 +542,39 @@ class _Builder:
                 )
             )
 
+        for raw in node.get("computes") or []:
+            self.computes.append(self._computed(clause, raw))
+
+    def _computed(self, clause: Clause, raw: YMap) -> Computed:
+        name, cite = str(raw["name"]), clause.cite
+        if name in self.computed_names:
+            self.errors.error("E304", f"计算值「{name}」重复（第一次在第 {self.computed_names[name].line} 行）",
+                              raw.value_spans["name"], cite, "每个计算值的名称在整个文件中必须唯一")
+        self.computed_names.setdefault(name, raw.value_spans["name"])
+        kind = next(k for k in COMPUTED_KINDS if k in raw)
+        item = Computed(
+            name, kind, clause, raw.span, payment=bool(raw.get("payment", False)),
+            label=str(raw["label"]) if "label" in raw else None,
+            unit=_unit(raw.get("unit"), locate(raw, ["unit"]), f"计算值「{name}」", self.errors),
+            note=str(raw["note"]) if "note" in raw else None,
+            where=self._expr(raw["where"], cite) if "where" in raw else None,
+        )
+        if kind == "value":
+            item.value = self._expr(raw["value"], cite)
+        elif kind == "tiers":
+            t = raw["tiers"]
+            item.tiers = Tiers(self._expr(t["of"], cite), [self._band(b, cite) for b in t["bands"]],
+                               self._expr(t["otherwise"], cite) if "otherwise" in t else None, t.span)
+        elif kind in ("running_sum", "total"):
+            item.of = str(raw[kind])
+        elif kind in ("running_count", "count"):
+            item.where = self._expr(raw[kind], cite)
+        return item
+
     # -- facts, parameters, meta ---------------------------------------------------------
-    def build_facts(self) -> dict[str, Fact]:
+    def build_facts(self, raw_facts: YMap | None = None) -> dict[str, Fact]:
         out: dict[str, Fact] = {}
-        raw_facts = self.tree.get("facts") or YMap()
+        raw_facts = self.tree.get("facts") or YMap() if raw_facts is None else raw_facts
         for name, raw in raw_facts.items():
             span = raw_facts.key_spans[name]
             values = raw.get("values")
@@ -606,23 +612,40 @@ class _Builder:
             return None
         return value
 
+    def build_records(self) -> dict[str, RecordType]:
+        out: dict[str, RecordType] = {}
+        raw_records = self.tree.get("records") or YMap()
+        for name, raw in raw_records.items():
+            out[str(name)] = RecordType(
+                str(name), str(raw.get("label", name)), self.build_facts(raw["fields"]), raw_records.key_spans[name],
+                str(raw["order"]) if "order" in raw else None, str(raw["period"]) if "period" in raw else None,
+            )
+        return out
+
     def build_parameters(self) -> dict[str, Parameter]:
         out: dict[str, Parameter] = {}
         raw_params = self.tree.get("parameters") or YMap()
         for name, raw in raw_params.items():
             span = raw_params.key_spans[name]
             values: list[ParamValue] = []
-            for i, v in enumerate(raw["values"]):
+            for i, v in enumerate(raw.get("values") or []):
                 start = _date(v["from"], locate(raw, ["values", i, "from"]), f"参数「{name}」", self.errors)
+                until = _date(v.get("until"), locate(raw, ["values", i, "until"]), f"参数「{name}」", self.errors)
                 if start is not None:
                     clause_id = str(v["clause"]) if "clause" in v else None
-                    values.append(ParamValue(start, self._expr(v["value"], None), clause_id))
+                    values.append(ParamValue(start, self._expr(v["value"], None), clause_id, until))
+            table = raw.get("table") or YMap()
             out[str(name)] = Parameter(
                 str(name),
                 _unit(raw.get("unit"), locate(raw, ["unit"]), f"参数「{name}」", self.errors),
                 values, span,
                 str(raw["date"]) if "date" in raw else None,
                 str(raw["clause"]) if "clause" in raw else None,
+                str(raw["label"]) if "label" in raw else None,
+                str(raw["by"]) if "by" in raw else None,
+                {str(k): str(v) for k, v in (raw.get("alias") or {}).items()},
+                {str(k): self._expr(v, None) for k, v in table.items()},
+                str(raw["region"]) if "region" in raw else None,
             )
         return out
 
@@ -667,22 +690,7 @@ class _Builder:
         )
         return meta, spans
 
-    def build_batch(self) -> Batch | None:
-        raw = self.tree.get("batch")
-        if not isinstance(raw, YMap):
-            return None
-        cols = raw["columns"]
-        columns = tuple(BatchColumn(str(h), str(f), cols.key_spans[h]) for h, f in cols.items())
-        opt = {k: str(raw[k]) for k in ("time", "budget_cell", "budget_rule", "highest_rule") if k in raw}
-        sheet = raw.get("claims_sheet")
-        claims = (BatchClaims(str(sheet["sheet"]), str(sheet["column"]), str(sheet["fact"]), sheet.span)
-                  if isinstance(sheet, YMap) else None)
-        return Batch(
-            str(raw["sheet"]), str(raw["key"]), str(raw["name"]), columns, raw.span,
-            separator=str(raw.get("separator", "、")),
-            order=tuple(str(o) for o in raw.get("order") or ["row"]),
-            shortfall=str(raw.get("shortfall", "carry_rest")), claims_sheet=claims, **opt,
-        )
+COMPUTED_KINDS = ("value", "tiers", "running_sum", "running_count", "total", "count")
 
 
 def _excerpt_start(excerpt: Any) -> tuple[int, int]:
@@ -704,6 +712,7 @@ def build(tree: YMap, file: str) -> tuple[Policy, Collector]:
         str(ev["claims"]) if "claims" in ev else None,
         str(ev["previously_obtained"]) if "previously_obtained" in ev else None,
         str(ev["previously_rewarded"]) if "previously_rewarded" in ev else None,
+        tuple(str(o) for o in ev.get("outputs") or ()),
     )
     for key in ("claims", "previously_obtained", "previously_rewarded"):
         if key in ev:
@@ -711,7 +720,7 @@ def build(tree: YMap, file: str) -> tuple[Policy, Collector]:
     policy = Policy(
         file, str(tree["policy"]), str(tree["version"]), meta, facts, params, evaluation,
         chapters, b.clauses, b.awards, b.eligibility, b.exclusions, b.combine, b.procedure,
-        tree, spans, batch=b.build_batch(),
+        tree, spans, batch=build_batch(tree), records=b.build_records(), computes=b.computes,
     )
     return policy, b.errors
 
