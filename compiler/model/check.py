@@ -34,7 +34,8 @@ from compiler.model.policy import (
     valid_until,
     walk,
 )
-from compiler.model.types import ANY, BOOL, DATE, TEXT, Type, _TypeError, fact_type
+from compiler.model.types import ANY, BOOL, DATE, TEXT, _TypeError, fact_type
+from compiler.model.types import Type as Type
 from compiler.runtime.core import CalendarError
 from compiler.source.diagnostics import Collector, Span, did_you_mean
 from compiler.source.yamlsrc import YStr

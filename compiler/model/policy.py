@@ -16,8 +16,11 @@ from typing import Any
 from compiler.lang import ast, numbering
 from compiler.lang.parser import ExprSyntaxError, parse, parse_band
 from compiler.lang.units import Unit, parse_unit
-from compiler.model.batch_section import Batch, build_batch
-from compiler.model.expr import Band, Expr, Tiers
+from compiler.model.batch_section import Batch as Batch
+from compiler.model.batch_section import build_batch
+from compiler.model.expr import Band as Band
+from compiler.model.expr import Expr as Expr
+from compiler.model.expr import Tiers as Tiers
 from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import Collector, Span
 from compiler.source.yamlsrc import YMap, YStr, locate

@@ -218,7 +218,8 @@ def read_records(kind: RecordKind, raw: Any, validity: tuple[dt.date, dt.date | 
         try:
             record = coerce_facts(kind.specs, item)
         except FactsError as exc:
-            field = (exc.missing or [n for n, _ in exc.invalid] or [n for n, _ in exc.unknown] or [None])[0]
+            names = exc.missing or [n for n, _ in exc.invalid] or [n for n, _ in exc.unknown]
+            field = names[0] if names else None
             raise RecordsError(kind.name, index, field, str(exc)) from None
         if kind.order is not None:
             day = record[kind.order]
@@ -307,10 +308,13 @@ def _region_value(param: ParamItem, raw: Any) -> Any:
 class _Run:
     """One settlement: the region's values, the trace being written, and the refusals."""
 
-    __slots__ = ("plan", "region", "sources", "notice", "tracing")
+    __slots__ = ("plan", "region", "sources", "notice", "tracing", "done")
 
-    def __init__(self, plan: Computation, region: Env, sources: dict[str, str], notice: str | None, tracing: bool):
+    def __init__(
+        self, plan: Computation, region: Env, sources: dict[str, str], notice: str | None, tracing: bool
+    ) -> None:
         self.plan, self.region, self.sources, self.notice, self.tracing = plan, region, sources, notice, tracing
+        self.done: dict[str, list[Env]] = {}  # each record kind's records with their values, once computed
 
     def param(self, param: ParamItem, env: Env, trace: list[dict[str, Any]]) -> Any:
         """Choose a parameter's value in `env` and say where it comes from."""
@@ -405,7 +409,7 @@ class _Run:
             elif kind == "tiers":
                 detail = f"{step.label}：「{step.text}」落入「{band_text}」档，为{shown}"
             elif kind in ("running_sum", "running_count"):
-                detail = f"{step.label}（本记录之前，同一{_PERIOD_ZH.get(step.of or '', '期间')}）为{shown}"
+                detail = f"{step.label}（本条记录之前）为{shown}"
             elif kind in ("total", "count"):
                 detail = f"{step.label}（全部「{step.record}」记录）为{shown}"
             else:
@@ -444,11 +448,6 @@ class _Run:
             })
         self.done[kind.name] = done
         return out
-
-    done: dict[str, list[Env]]
-
-
-_PERIOD_ZH = {"year": "年度", "month": "月份"}
 
 
 def _period_key(kind: RecordKind, record: Env) -> Any:
@@ -510,7 +509,6 @@ def settle(
     rows = {name: read_records(kind, given.get(name), plan.validity) for name, kind in plan.records.items()}
     values, sources, notice = read_region(plan, region)
     run = _Run(plan, values, sources, notice, trace)
-    run.done = {}
     env: Env = dict(facts)
     env["评价日期"] = as_of
     person_trace: list[dict[str, Any]] = []
