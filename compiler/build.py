@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from compiler.documents import reports, text
-from compiler.evaluate import codegen
+from compiler.evaluate import codegen, codegen_computation
 from compiler.model.load import load_policies
 from compiler.model.policy import Policy
 from compiler.source.diagnostics import Diagnostic, PolicyError
@@ -47,7 +47,11 @@ def build_all(root: Path) -> dict[str, bytes]:
         seen[key] = rel_source
         source_text = path.read_text(encoding="utf-8-sig")
         base = f"{policy.policy_id}/{policy.version}"
-        outputs[f"{base}.py"] = codegen.generate(policy, source_text, rel_source).encode("utf-8")
+        if policy.computes:
+            module = codegen_computation.generate_computation(policy, source_text, rel_source)
+        else:
+            module = codegen.generate(policy, source_text, rel_source)
+        outputs[f"{base}.py"] = module.encode("utf-8")
         outputs[f"{base}.txt"] = text.rebuild(policy).encode("utf-8")
         outputs[f"{base}.coverage.md"] = reports.coverage_markdown(policy, rel_source).encode("utf-8")
     pairs = list(zip(files, policies, strict=True))

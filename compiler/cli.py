@@ -97,6 +97,8 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     e.add_argument("facts", type=Path, help="申报信息文件（.yaml）：as_of 与 facts")
     e.add_argument("--as-of", dest="as_of", help="评价日期（YYYY-MM-DD）；优先于文件中的 as_of")
     e.add_argument("--format", choices=["text", "json"], default="text")
+    e.add_argument("--region", type=Path, default=None,
+                   help="计算型办法：地区参数文件（办法交由统筹地区确定的数值）；缺省用输入文件中的 region")
     e.add_argument("--engine", choices=["generated", "interpreter"], default="generated",
                    help="求值方式：生成的代码（默认）或参考解释器")
 
@@ -277,11 +279,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
         root = _root_of(args.policy)
         committed = fresh_module(args.policy, policy_text, root / GENERATED) if root and policy_text else None
         module = load_module(committed) if committed else None
+    computing_policy = None
+    if module is None:
+        computing_policy = load_policy(args.policy)
+    if (module is not None and module.get("KIND") == "computation") or (
+            computing_policy is not None and computing_policy.computes):
+        from compiler.evaluate.computation_command import run_eval
+
+        return run_eval(args.policy, args.facts, tree, as_of, engine=args.engine, fmt=args.format,
+                        region_option=args.region, module=module, policy=computing_policy)
     if module is not None:
         # The committed evaluator is fresh: no need to load, check and compile the policy.
         evaluate, title, doc_number = wrap_generated(module), module["TITLE"], module["DOC_NUMBER"]
     else:
-        policy = load_policy(args.policy)
+        policy = computing_policy or load_policy(args.policy)
         evaluate = (compile_evaluator(policy, args.policy) if args.engine == "generated"
                     else Interpreter(policy).evaluate)
         title, doc_number = policy.meta.title, policy.meta.doc_number

@@ -89,7 +89,8 @@ class _Generator:
         unit, scale = dc.shown(self.p, c)
         args = [repr(c.name), repr(c.clause.address), repr(cite)]
         common = [f"shown={self.shown(unit, scale)}", f"payment={c.payment!r}",
-                  f"params={py_literal(self.sched.params[c.name])}", f"label={c.label!r}"]
+                  f"params={py_literal(self.sched.params[c.name])}", f"label={c.label!r}",
+                  f"names={py_literal(dc.names_read(c))}"]
         where = self.fn(c.where, cite, f"{c.name} 计入条件") if c.where is not None else "None"
         if c.kind == "value" and c.value is not None:
             fn = self.fn(c.value, cite, c.name)
@@ -260,6 +261,8 @@ class _Generator:
                 start, until, address, cite = validity
                 w.line(f"validity=({py_literal(start)}, {py_literal(until)}, {address!r}, {cite!r}),")
             _block(w, "outputs=", py_literal(tuple(outputs)), ",")
+            shown = "".join(f"{n!r}: {self.shown(u, sc)}, " for n, (u, sc) in dc.shown_all(p).items())
+            _block(w, "shown=", "{" + shown + "}", ",")
         w.line(")")
         w.line()
         w.line()

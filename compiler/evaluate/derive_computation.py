@@ -193,3 +193,26 @@ def until(values: list[Any], i: int) -> dt.date | None:
 def param_cite(policy: Policy, address: str | None) -> str:
     clause = policy.clauses.get(address or "")
     return clause.cite if clause else (address or "")
+
+
+def names_read(c: Computed) -> tuple[str, ...]:
+    """The names a value's expression reads, as the trace writes their values into it."""
+    if c.value is None:
+        return ()
+    return tuple(dict.fromkeys(n.name for n in ast.names(c.value.node)))
+
+
+def shown_all(policy: Policy) -> dict[str, tuple[str, Decimal]]:
+    """How every fact, record field, parameter and computed value is printed."""
+    out: dict[str, tuple[str, Decimal]] = {}
+    facts = dict(policy.facts)
+    for rec in policy.records.values():
+        facts.update(rec.fields)
+    for name, fact in facts.items():
+        if fact.unit is not None:
+            out[name] = ("元", Decimal(1)) if fact.unit.dims == MONEY else (fact.unit.name, fact.unit.scale)
+    for name, param in policy.parameters.items():
+        out[name] = param_shown(param)
+    for c in policy.computes:
+        out[c.name] = shown(policy, c)
+    return out

@@ -55,7 +55,7 @@ class ComputingInterpreter(Interpreter):
         unit, scale = dc.shown(self.p, c)
         shown = rt.Shown(unit, scale)
         common: dict[str, Any] = {"shown": shown, "payment": c.payment, "params": sched.params[c.name],
-                                  "label": c.label, "record": None}
+                                  "label": c.label, "record": None, "names": dc.names_read(c)}
         where = self.value_fn(c.where, cite) if c.where is not None else None
         if c.kind == "value" and c.value is not None:
             return rt.Step(c.name, c.clause.address, cite, kind="value", text=c.value.text,
@@ -117,6 +117,7 @@ class ComputingInterpreter(Interpreter):
             conditions=tuple(self.condition(r) for r in (*p.eligibility, *p.exclusions)),
             validity=validity,
             outputs=p.evaluation.outputs or tuple(c.name for c in p.computes if c.payment),
+            shown={n: rt.Shown(u, s) for n, (u, s) in dc.shown_all(p).items()},
         )
 
     def settle(

@@ -26,6 +26,7 @@ callable each engine supplies.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -153,14 +154,19 @@ class Step:
     over all records of a kind (`total`, `count`). A `payment` is reported as paid."""
 
     __slots__ = ("name", "clause", "cite", "kind", "fn", "of", "where", "bands", "otherwise", "payment",
-                 "shown", "text", "params", "record", "label")  # fmt: skip
+                 "shown", "text", "params", "record", "label", "names", "pattern")  # fmt: skip
 
     def __init__(
         self, name: str, clause: str, cite: str, *, kind: str, text: str, shown: Shown, fn: Fn | None = None,
         of: str | None = None, where: Fn | None = None, bands: tuple[Band, ...] = (), otherwise: Fn | None = None,
         payment: bool = False, params: tuple[str, ...] = (), record: str | None = None, label: str | None = None,
+        names: tuple[str, ...] = (),
     ) -> None:
         self.name, self.clause, self.cite, self.kind, self.text = name, clause, cite, kind, text
+        self.names = names  # the names its expression reads: the trace shows their values in it
+        # Longest first, so that a name inside a longer one is not replaced on its own.
+        ordered = sorted(names, key=len, reverse=True)
+        self.pattern = re.compile("|".join(re.escape(n) for n in ordered)) if ordered else None
         self.fn, self.of, self.where, self.bands, self.otherwise = fn, of, where, bands, otherwise
         self.payment, self.shown, self.params, self.record = payment, shown, params, record
         self.label = label or name
@@ -184,12 +190,13 @@ class Computation:
     """Everything `settle` needs to know about one computing policy version."""
 
     __slots__ = ("policy", "version", "doc_number", "read_facts", "params", "schedule", "conditions",
-                 "validity", "outputs", "records")  # fmt: skip
+                 "validity", "outputs", "records", "shown")  # fmt: skip
 
     def __init__(
         self, policy: str, version: str, doc_number: str | None, *, read_facts: Callable[[Mapping[str, Any]], Env],
         params: tuple[ParamItem, ...], schedule: tuple[Step | RecordKind, ...], conditions: tuple[Condition, ...],
         validity: tuple[dt.date, dt.date | None, str, str] | None, outputs: tuple[str, ...],
+        shown: Mapping[str, Shown] | None = None,
     ) -> None:
         self.policy, self.version, self.doc_number = policy, version, doc_number
         self.read_facts = read_facts
@@ -199,6 +206,7 @@ class Computation:
         self.conditions = conditions
         self.validity = validity  # (施行日期, 有效期至 or None, clause, cite)
         self.outputs = outputs  # the values each record's (or the person's) summary shows
+        self.shown = dict(shown or {})  # how each fact, field, parameter and value is printed
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -356,7 +364,7 @@ class _Run:
                 about = f"（{param.by}：{raw_key}" + (f"，按{key}执行" if raw_key != key else "") + "）"
             detail = f"{param.label}{about}为{param.shown.text(value)}" + (f"，{whence}" if whence else "")
             trace.append({"clause": param.clause, "cite": param.cite, "step": param.name, "detail": detail,
-                          "value": _json(value, param.shown)})
+                          "value": _json(value, param.shown), "unit": param.shown.unit})
         return value
 
     def step(self, step: Step, env: Env, trace: list[dict[str, Any]], refused: list[dict[str, Any]],
@@ -413,9 +421,32 @@ class _Run:
             elif kind in ("total", "count"):
                 detail = f"{step.label}（全部「{step.record}」记录）为{shown}"
             else:
-                detail = f"{step.label} = {step.text} = {shown}"
+                detail = f"{step.label} = {step.text}"
+                worked = self.worked(step, env)
+                if worked != step.text:
+                    detail += f" = {worked}"
+                detail += f" = {shown}"
             trace.append({"clause": step.clause, "cite": step.cite, "step": step.name, "detail": detail,
-                          "value": _json(value, step.shown)})
+                          "value": _json(value, step.shown), "unit": step.shown.unit})
+
+    def worked(self, step: Step, env: Env) -> str:
+        """The step's expression with the value of each name it reads written in."""
+        if step.pattern is None:
+            return step.text
+        plain = Shown("", Decimal(1))
+
+        def value(m: re.Match[str]) -> str:
+            name = m.group(0)
+            if name not in env:
+                return name
+            v = env[name]
+            if v is None:
+                return "（空）"
+            if isinstance(v, str):
+                return f"“{v}”"
+            return self.plan.shown.get(name, plain).text(v)
+
+        return step.pattern.sub(value, step.text)
 
     def records(self, kind: RecordKind, rows: list[Env], env: Env) -> list[dict[str, Any]]:
         running = [s for s in kind.steps if s.kind in ("running_sum", "running_count")]
