@@ -503,6 +503,8 @@ class _Generator:
                 for name, spec in specs.items():
                     if name not in grouped:
                         self.emit_fact_check(w, name, spec)
+                if not specs:
+                    w.line("pass  # a policy without facts: nothing to check")
             w.line("except (KeyError, TypeError):  # a required fact missing; an unhashable list item")
             with w.indent():
                 w.line("return coerce_facts(FACTS, raw)")
