@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from compiler.evaluate.codegen import generate
+from compiler.evaluate.computation_cases import ComputationResult
+from compiler.evaluate.computation_cases import run as run_computation
 from compiler.evaluate.interpreter import Interpreter
 from compiler.model.load import load_policy
 from compiler.model.policy import Policy
@@ -21,7 +23,7 @@ from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import Diagnostic, PolicyError, Span
 from compiler.source.files import display_path
 from compiler.source.schema import load_document
-from compiler.source.yamlsrc import YMap, plain
+from compiler.source.yamlsrc import YMap, load_yaml, plain
 
 
 class Evaluator(Protocol):
@@ -192,12 +194,20 @@ def _fmt(amounts: dict[str, Decimal]) -> str:
     return "{" + "，".join(f"{k}: {evalrt.money_text(v)}" for k, v in sorted(amounts.items())) + "}"
 
 
-def run_file(path: Path) -> list[CaseResult]:
+def run_file(path: Path) -> list[CaseResult] | list[ComputationResult]:
+    if is_computation_file(path):
+        return run_computation(path)
     cf = load_cases(path)
     policy = load_policy(cf.policy_path)
     generated = compile_evaluator(policy, cf.policy_path)
     reference = Interpreter(policy).evaluate
     return [run_case(case, generated, reference) for case in cf.cases]
+
+
+def is_computation_file(path: Path) -> bool:
+    """Whether a case file holds computation cases (`kind: computation`)."""
+    tree = load_yaml(path, display_path(path))
+    return isinstance(tree, dict) and tree.get("kind") == "computation"
 
 
 def find_case_files(root: Path) -> list[Path]:

@@ -91,7 +91,8 @@ class _Generator:
         common = [f"shown={self.shown(unit, scale)}", f"payment={c.payment!r}",
                   f"params={py_literal(self.sched.params[c.name])}", f"label={c.label!r}",
                   f"names={py_literal(dc.names_read(c))}"]
-        where = self.fn(c.where, cite, f"{c.name} 计入条件") if c.where is not None else "None"
+        where = self.fn(c.where, cite, f"{c.name} 适用或计入的条件") if c.where is not None else "None"
+        common += [f"where={where}", f"where_text={_value(c.where.text if c.where is not None else '')}"]
         if c.kind == "value" and c.value is not None:
             fn = self.fn(c.value, cite, c.name)
             return _args("Step", [*args, "kind='value'", f"text={_value(c.value.text)}", f"fn={fn}", *common])
@@ -112,7 +113,7 @@ class _Generator:
         if c.kind in ("total", "count"):
             record = dc.record_of(self.p, c, self.sched)
         text = c.of or (c.where.text if c.where is not None else c.name)
-        return _args("Step", [*args, f"kind={c.kind!r}", f"text={_value(text)}", f"of={c.of!r}", f"where={where}",
+        return _args("Step", [*args, f"kind={c.kind!r}", f"text={_value(text)}", f"of={c.of!r}",
                               f"record={record!r}", *common])
 
     def _bound(self, value: Any) -> str:

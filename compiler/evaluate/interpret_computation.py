@@ -57,6 +57,8 @@ class ComputingInterpreter(Interpreter):
         common: dict[str, Any] = {"shown": shown, "payment": c.payment, "params": sched.params[c.name],
                                   "label": c.label, "record": None, "names": dc.names_read(c)}
         where = self.value_fn(c.where, cite) if c.where is not None else None
+        common["where"] = where
+        common["where_text"] = c.where.text if c.where is not None else ""
         if c.kind == "value" and c.value is not None:
             return rt.Step(c.name, c.clause.address, cite, kind="value", text=c.value.text,
                            fn=self.value_fn(c.value, cite), **common)
@@ -69,7 +71,7 @@ class ComputingInterpreter(Interpreter):
         if c.kind in ("total", "count"):
             common["record"] = dc.record_of(self.p, c, sched)
         text = c.of or (c.where.text if c.where is not None else c.name)
-        return rt.Step(c.name, c.clause.address, cite, kind=c.kind, text=text, of=c.of, where=where, **common)
+        return rt.Step(c.name, c.clause.address, cite, kind=c.kind, text=text, of=c.of, **common)
 
     def condition(self, rule: ConditionRule) -> rt.Condition:
         c = rule.clause

@@ -154,15 +154,16 @@ class Step:
     over all records of a kind (`total`, `count`). A `payment` is reported as paid."""
 
     __slots__ = ("name", "clause", "cite", "kind", "fn", "of", "where", "bands", "otherwise", "payment",
-                 "shown", "text", "params", "record", "label", "names", "pattern")  # fmt: skip
+                 "shown", "text", "params", "record", "label", "names", "pattern", "where_text")  # fmt: skip
 
     def __init__(
         self, name: str, clause: str, cite: str, *, kind: str, text: str, shown: Shown, fn: Fn | None = None,
         of: str | None = None, where: Fn | None = None, bands: tuple[Band, ...] = (), otherwise: Fn | None = None,
         payment: bool = False, params: tuple[str, ...] = (), record: str | None = None, label: str | None = None,
-        names: tuple[str, ...] = (),
+        names: tuple[str, ...] = (), where_text: str = "",
     ) -> None:
         self.name, self.clause, self.cite, self.kind, self.text = name, clause, cite, kind, text
+        self.where_text = where_text  # a payment's scope: which records it concerns
         self.names = names  # the names its expression reads: the trace shows their values in it
         # Longest first, so that a name inside a longer one is not replaced on its own.
         ordered = sorted(names, key=len, reverse=True)
@@ -329,6 +330,8 @@ class _Run:
         key = None
         if param.by is not None:
             raw_key = env[param.by]
+            if raw_key is None:
+                raise EvaluationError(param.cite, f"「{param.by}」为空，无法确定参数「{param.name}」的取值")
             key = param.alias.get(raw_key, raw_key)
         if param.name in self.region:
             value = self.region[param.name]
@@ -374,6 +377,14 @@ class _Run:
                 self.param(self.plan.params[name], env, trace)
         kind = step.kind
         band_text = ""
+        if kind in ("value", "tiers") and step.where is not None and not step.where(env):
+            # A payment that does not concern this record (a day surgery is not an ordinary visit).
+            env[step.name] = Decimal(0)
+            if self.tracing:
+                trace.append({"clause": step.clause, "cite": step.cite, "step": step.name,
+                              "detail": f"{step.label}：不适用（{step.where_text}），为0元",
+                              "value": "0", "unit": step.shown.unit})
+            return
         if kind == "value":
             assert step.fn is not None
             value = _call(step, step.fn, env)
