@@ -121,6 +121,8 @@ def build_outputs(root: Path, policies: list[tuple[Path, Policy]]) -> dict[str, 
     for pid, versions in sorted(groups.items()):
         versions.sort(key=lambda vp: (vp[1].meta.published or dt.date.min, vp[1].version))
         folder = root / "policies" / pid
+        if len(versions) < 2:
+            continue  # nothing to compare
         apps: list[Application] = []
         for path in case_files([folder]):
             apps.extend(load_applications(path, path.relative_to(root).as_posix()))

@@ -35,6 +35,9 @@ def load_applications(path: Path, label: str | None = None) -> list[Application]
     """A case file (`*.cases.yaml`, its expectations ignored) or a facts file (one application)."""
     name = label or display_path(path)
     tree = yamlsrc.load_yaml(path, name)
+    if isinstance(tree, YMap) and tree.get("kind") == "computation":
+        # Outcomes of computing policies (payments per record) are not compared by the diff yet.
+        return []
     if isinstance(tree, YMap) and "cases" in tree:
         return [Application(c.name, name, c.facts, c.as_of) for c in load_cases(path).cases]
     tree = schema.validated(tree, name, "facts")
