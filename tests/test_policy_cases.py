@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from compiler.evaluate import computation_cases
 from compiler.evaluate.cases import (
     CaseFile,
     compile_evaluator,
     find_case_files,
+    is_computation_file,
     load_cases,
     run_case,
 )
+from compiler.evaluate.computation_command import compile_settle, interpreter_settle
 from compiler.evaluate.interpreter import Interpreter
 from compiler.model.load import load_policy
 
@@ -32,9 +35,39 @@ def _load(path: Path) -> tuple[CaseFile, object, object]:
 def _params() -> list[object]:
     out = []
     for path in find_case_files(ROOT / "policies"):
+        if is_computation_file(path):
+            continue
         for i, case in enumerate(load_cases(path).cases):
             out.append(pytest.param(path, i, id=f"{path.parent.name}/{path.name}::{case.name}"))
     return out
+
+
+_computations: dict[Path, tuple[list[computation_cases.ComputationCase], object, object]] = {}
+
+
+def _computation_params() -> list[object]:
+    out = []
+    for path in find_case_files(ROOT / "policies"):
+        if is_computation_file(path):
+            for i, case in enumerate(computation_cases.load(path)[1]):
+                out.append(pytest.param(path, i, id=f"{path.parent.name}/{path.name}::{case.name}"))
+    return out
+
+
+@pytest.mark.parametrize(("path", "index"), _computation_params())
+def test_computation_case(path: Path, index: int) -> None:
+    if path not in _computations:
+        policy_path, cases = computation_cases.load(path)
+        policy = load_policy(policy_path)
+        _computations[path] = (cases, compile_settle(policy, policy_path), interpreter_settle(policy))
+    cases, generated, reference = _computations[path]
+    result = computation_cases.check(cases[index], generated, reference)  # type: ignore[arg-type]
+    assert result.ok, f"{cases[index].span}: " + "；".join(result.failures)
+
+
+def test_outpatient_has_enough_cases() -> None:
+    _, cases = computation_cases.load(ROOT / "policies/xj-outpatient-mutual-aid/final.cases.yaml")
+    assert len(cases) >= 40
 
 
 @pytest.mark.parametrize(("path", "index"), _params())

@@ -154,7 +154,7 @@ class Step:
     over all records of a kind (`total`, `count`). A `payment` is reported as paid."""
 
     __slots__ = ("name", "clause", "cite", "kind", "fn", "of", "where", "bands", "otherwise", "payment",
-                 "shown", "text", "params", "record", "label", "names", "pattern", "where_text")  # fmt: skip
+                 "shown", "text", "params", "record", "label", "names", "pattern", "where_text", "plain")  # fmt: skip
 
     def __init__(
         self, name: str, clause: str, cite: str, *, kind: str, text: str, shown: Shown, fn: Fn | None = None,
@@ -164,6 +164,7 @@ class Step:
     ) -> None:
         self.name, self.clause, self.cite, self.kind, self.text = name, clause, cite, kind, text
         self.where_text = where_text  # a payment's scope: which records it concerns
+        self.plain = kind == "value" and not payment and where is None
         self.names = names  # the names its expression reads: the trace shows their values in it
         # Longest first, so that a name inside a longer one is not replaced on its own.
         ordered = sorted(names, key=len, reverse=True)
@@ -191,7 +192,7 @@ class Computation:
     """Everything `settle` needs to know about one computing policy version."""
 
     __slots__ = ("policy", "version", "doc_number", "read_facts", "params", "schedule", "conditions",
-                 "validity", "outputs", "records", "shown")  # fmt: skip
+                 "validity", "outputs", "records", "shown", "guards")  # fmt: skip
 
     def __init__(
         self, policy: str, version: str, doc_number: str | None, *, read_facts: Callable[[Mapping[str, Any]], Env],
@@ -205,6 +206,10 @@ class Computation:
         self.schedule = schedule  # person-level steps and record loops, in dependency order
         self.records = {s.name: s for s in schedule if isinstance(s, RecordKind)}
         self.conditions = conditions
+        # The conditions concerning each payment, in rule order (eligibility first, as given).
+        payments = [s.name for entry in schedule for s in (entry.steps if isinstance(entry, RecordKind) else (entry,))
+                    if s.payment]
+        self.guards = {p: tuple(c for c in conditions if c.applies_to is None or p in c.applies_to) for p in payments}
         self.validity = validity  # (施行日期, 有效期至 or None, clause, cite)
         self.outputs = outputs  # the values each record's (or the person's) summary shows
         self.shown = dict(shown or {})  # how each fact, field, parameter and value is printed
@@ -375,6 +380,10 @@ class _Run:
         for name in step.params:
             if name not in env:
                 self.param(self.plan.params[name], env, trace)
+        if step.plain and not self.tracing:
+            # Most values: an expression, nothing to refuse, nothing to explain (trace off).
+            env[step.name] = step.fn(env)  # type: ignore[misc]
+            return
         kind = step.kind
         band_text = ""
         if kind in ("value", "tiers") and step.where is not None and not step.where(env):
@@ -387,18 +396,18 @@ class _Run:
             return
         if kind == "value":
             assert step.fn is not None
-            value = _call(step, step.fn, env)
+            value = step.fn(env)
         elif kind == "tiers":
             assert step.fn is not None
-            basis = _call(step, step.fn, env)
+            basis = step.fn(env)
             for band in step.bands:
                 if band.contains(basis):
-                    value, band_text = _call(step, band.value, env), band.range_text
+                    value, band_text = band.value(env), band.range_text
                     break
             else:
                 if step.otherwise is None:
                     raise EvaluationError(step.cite, f"「{step.text}」的值{basis}不落入任何一档", step.text)
-                value, band_text = _call(step, step.otherwise, env), "其他情形"
+                value, band_text = step.otherwise(env), "其他情形"
         elif kind in ("total", "count"):
             rows = done.get(step.record or "", [])
             if kind == "total":
@@ -409,10 +418,8 @@ class _Run:
             value = env[step.name]
         refusal = None
         if step.payment:
-            for cond in self.plan.conditions:
-                if cond.applies_to is not None and step.name not in cond.applies_to:
-                    continue
-                held = bool(_call(step, cond.test, env, cond.cite))
+            for cond in self.plan.guards[step.name]:
+                held = bool(cond.test(env))
                 if held == cond.exclusion:
                     refusal = cond
                     break
@@ -459,34 +466,43 @@ class _Run:
 
         return step.pattern.sub(value, step.text)
 
-    def records(self, kind: RecordKind, rows: list[Env], env: Env) -> list[dict[str, Any]]:
+    def records(self, kind: RecordKind, rows: list[Env], env: Env, trace: list[dict[str, Any]]) -> list[dict[str, Any]]:
         running = [s for s in kind.steps if s.kind in ("running_sum", "running_count")]
+        outputs = set(self.plan.outputs)
+        shown_out = [(s.name, s.shown) for s in kind.steps if s.name in outputs]
+        paid = [s.name for s in kind.steps if s.payment]
+        # Parameters that no record chooses (no key or date among the record's fields and values)
+        # are chosen once, for the person, before the loop.
+        inside = set(kind.specs) | {s.name for s in kind.steps}
+        for s in kind.steps:
+            for name in s.params:
+                param = self.plan.params[name]
+                if name not in env and param.by not in inside and param.on not in inside:
+                    self.param(param, env, trace)
         state: dict[str, Decimal] = {}
         period: Any = object()
         out: list[dict[str, Any]] = []
         done: list[Env] = []
+        no_rows: dict[str, list[Env]] = {}
         for index, record in enumerate(rows):
             key = _period_key(kind, record)
             if key != period:
                 period, state = key, {s.name: Decimal(0) for s in running}
-            renv = dict(env)
-            renv.update(record)
-            renv.update(state)
-            trace: list[dict[str, Any]] = []
+            renv = {**env, **record, **state}
+            record_trace: list[dict[str, Any]] = []
             refused: list[dict[str, Any]] = []
             for step in kind.steps:
-                self.step(step, renv, trace, refused, {})
+                self.step(step, renv, record_trace, refused, no_rows)
             for s in running:
                 if s.where is None or s.where(renv):
                     state[s.name] += renv[s.of or ""] if s.kind == "running_sum" else 1
             done.append(renv)
             out.append({
                 "index": index + 1,
-                "values": {n: _json(renv[n], _shown_of(kind, n)) for n in self.plan.outputs if n in renv
-                           and _is_record_value(kind, n)},
-                "payments": {s.name: amount_json(renv[s.name]) for s in kind.steps if s.payment},
+                "values": {n: _json(renv[n], sh) for n, sh in shown_out},
+                "payments": {n: amount_json(renv[n]) for n in paid},
                 "refused": refused,
-                "trace": trace,
+                "trace": record_trace,
             })
         self.done[kind.name] = done
         return out
@@ -499,22 +515,10 @@ def _period_key(kind: RecordKind, record: Env) -> Any:
     return day.year if kind.period == "year" else (day.year, day.month)
 
 
-def _shown_of(kind: RecordKind, name: str) -> Shown:
-    for s in kind.steps:
-        if s.name == name:
-            return s.shown
-    return Shown("", Decimal(1))
 
 
-def _is_record_value(kind: RecordKind, name: str) -> bool:
-    return any(s.name == name for s in kind.steps)
 
 
-def _call(step: Step, fn: Fn, env: Env, cite: str | None = None) -> Any:
-    try:
-        return fn(env)
-    except KeyError as exc:  # pragma: no cover - the checker orders every name before its use
-        raise EvaluationError(cite or step.cite, f"「{step.text}」用到的「{exc.args[0]}」尚未计算", step.text) from None
 
 
 def _money(step: Step, value: Any) -> Decimal:
@@ -564,7 +568,7 @@ def settle(
     payments: dict[str, Decimal] = {}
     for entry in plan.schedule:
         if isinstance(entry, RecordKind):
-            records[entry.name] = run.records(entry, rows[entry.name], env)
+            records[entry.name] = run.records(entry, rows[entry.name], env, person_trace)
             for s in entry.steps:
                 if s.payment:
                     payments[s.name] = sum((r[s.name] for r in run.done[entry.name]), Decimal(0))
