@@ -136,8 +136,14 @@ def test_generated_modules_pass_ruff() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_generated_modules_pass_mypy_strict() -> None:
-    out = subprocess.run([_tool("mypy"), "--strict", "--no-incremental", "--cache-dir=/dev/null", *map(str, GENERATED)],
+def test_generated_modules_pass_mypy_strict(tmp_path: Path) -> None:
+    # Every policy has a final.py: copied under distinct names, mypy checks them in one run.
+    copies = []
+    for path in GENERATED:
+        copy = tmp_path / f"{path.parent.name.replace('-', '_')}__{path.stem.replace('-', '_')}.py"
+        copy.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        copies.append(str(copy))
+    out = subprocess.run([_tool("mypy"), "--strict", "--no-incremental", "--cache-dir=/dev/null", *copies],
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
 

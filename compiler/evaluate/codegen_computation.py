@@ -9,6 +9,8 @@ inputs accepted come from `derive_computation`, as in the interpreter.
 
 from __future__ import annotations
 
+import io
+import tokenize
 from typing import Any
 
 from compiler import __version__
@@ -67,12 +69,16 @@ class _Generator:
             w.comment(f"{cite} {purpose}")
             w.comment(expr.text)
             code = _unwrap(self.x.compile(expr.node))
+            indent = "    " * (w.level + (2 if self.x.can_raise(expr.node) else 1))
+            lines = wrap_code(f"return {code}", len(indent))
             if not self.x.can_raise(expr.node):
-                w.line(f"return {code}")
+                for line in lines:
+                    w.line(line)
             else:
                 w.line("try:")
                 with w.indent():
-                    w.line(f"return {code}")
+                    for line in lines:
+                        w.line(line)
                 w.line("except (TypeError, ArithmeticError) as exc:")
                 with w.indent():
                     optional = py_literal(dc.optional_names(self.p, expr))
@@ -278,11 +284,40 @@ class _Generator:
         return w.source()
 
 
+def wrap_code(code: str, indent: int) -> list[str]:
+    """A statement split inside brackets after a comma or an operator so that no line (with its
+    indentation) is longer than the generated code's width; strings are never split."""
+    if indent + len(code) <= WIDTH:
+        return [code]
+    tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    breaks: list[int] = []
+    depth = 0
+    for tok in tokens:
+        if tok.type == tokenize.OP and tok.string in "([{":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            depth -= 1
+        elif depth > 0 and ((tok.type == tokenize.OP and tok.string in (",", "+", "-", "*", "/"))
+                            or (tok.type == tokenize.NAME and tok.string in ("and", "or", "else"))):
+            breaks.append(tok.end[1])
+    lines: list[str] = []
+    start, last = 0, 0
+    limit = WIDTH - indent
+    for point in breaks:
+        if point - start > limit - (4 if lines else 0) and last > start:
+            lines.append(code[start:last].rstrip())
+            start = last
+        last = point
+    lines.append(code[start:].rstrip())
+    return [lines[0]] + ["    " + line.lstrip() for line in lines[1:]]
+
+
 def _args(head: str, args: list[str]) -> str:
     """`head(a, b, …)` as a possibly multi-line string (one argument per line when long)."""
     one = f"{head}({', '.join(args)})"
     if len(one) <= WIDTH - 16 and "\n" not in one:
         return one
+    args = [_wrap(a) for a in args]
     body = ",\n".join("    " + a.replace("\n", "\n    ") for a in args)
     return f"{head}(\n{body},\n)"
 
@@ -301,14 +336,33 @@ def _block(w: PyWriter, head: str, text: str, tail: str = "") -> None:
 
 
 def _wrap(text: str) -> str:
-    """A tuple/dict literal of items one per line (items that are calls stay as they are)."""
-    if len(text) <= WIDTH - 24 or text[0] not in "({":
+    """A tuple/dict literal (or `key=literal`) of items one per line, nested literals likewise."""
+    if len(text) <= WIDTH - 24:
+        return text
+    if "=" in text and text.split("=", 1)[0].isidentifier() and text.split("=", 1)[1][:1] in "({":
+        key, value = text.split("=", 1)
+        return f"{key}={_wrap(value)}"
+    if text[0] not in "({" or text[-1] not in ")}":
         return text
     close = text[-1]
     inner = text[1:-1]
     parts = _split_top(inner)
-    body = "\n".join("    " + part.strip().replace("\n", "\n    ") + "," for part in parts if part.strip())
+    items = [_wrap_item(part.strip()) for part in parts if part.strip()]
+    body = "\n".join("    " + item.replace("\n", "\n    ") + "," for item in items)
     return f"{text[0]}\n{body}\n{close}"
+
+
+def _wrap_item(item: str) -> str:
+    """One item of a wrapped literal: `'key': value` with a long value literal wrapped too."""
+    if len(item) <= WIDTH - 24 or "\n" in item:
+        return item
+    head, sep, value = item.partition(": ")
+    if sep and value[:1] in "({" and head[:1] in "'\"":
+        return f"{head}: {_wrap(value)}"
+    if "(" in item and item.endswith(")") and item.split("(", 1)[0].isidentifier():
+        name, rest = item.split("(", 1)
+        return _args(name, [p.strip() for p in _split_top(rest[:-1])])
+    return item
 
 
 def _split_top(text: str) -> list[str]:

@@ -11,16 +11,26 @@ of all records (`total`, `count`) is computed after the loop over its records.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from compiler.lang import ast
 from compiler.lang.units import MONEY, describe_dims
-from compiler.model.policy import Computed, Expr, Policy
+from compiler.model.policy import Computed, Expr, Policy, Tiers
 from compiler.model.types import ANY, BOOL, Type, _TypeError, fact_type
-from compiler.source.diagnostics import did_you_mean
+from compiler.source.diagnostics import Collector, did_you_mean
 
-if TYPE_CHECKING:  # the checker calls in here; only its type is needed
-    from compiler.model.check import Checker
+
+class Checker(Protocol):
+    """What these checks use of `model.check.Checker` (which calls in here)."""
+
+    p: Policy
+    env: dict[str, Type]
+    diag: Collector
+    computed_types: dict[str, Type | None]
+
+    def typecheck(self, expr: Expr, clause: str | None, want: str, what: str) -> Type | None: ...
+
+    def check_band_layout(self, tiers: Tiers, clause: str) -> None: ...
 
 COUNT = Type("num", ())
 

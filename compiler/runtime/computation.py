@@ -139,7 +139,8 @@ class Band:
         self, lower: Decimal | None, lower_inclusive: bool, upper: Decimal | None, upper_inclusive: bool,
         value: Fn, range_text: str,
     ) -> None:
-        self.lower, self.lower_inclusive, self.upper, self.upper_inclusive = lower, lower_inclusive, upper, upper_inclusive
+        self.lower, self.lower_inclusive = lower, lower_inclusive
+        self.upper, self.upper_inclusive = upper, upper_inclusive
         self.value, self.range_text = value, range_text
 
     def contains(self, x: Decimal) -> bool:
