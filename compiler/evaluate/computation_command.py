@@ -121,7 +121,7 @@ def result_text(title: str, doc_number: str | None, result: dict[str, Any]) -> s
         lines.append(f"注意：本结果使用的地区参数为{result['notice']}。")
     for kind, records in result["records"].items():
         for rec in records:
-            paid = "，".join(f"{n}{_yuan(v)}" for n, v in rec["payments"].items())
+            paid = "，".join(f"{n}{_yuan(v)}" for n, v in rec["payments"].items() if v != "0") or "不支付"
             lines.append(f"\n第 {rec['index']} 条{kind}：{paid}")
             for r in rec["refused"]:
                 lines.append(f"  不予支付「{r['payment']}」：{r['reason']}（依据{r['cite']}）")
