@@ -170,7 +170,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if errors:
         print(render_all(errors), file=sys.stderr)
     for policy in policies:
-        print(f"✓ {policy.file}：{policy.meta.title}（{len(policy.articles)} 条，{len(policy.awards)} 个奖励事项）")
+        unit = "项措施" if policy.meta.numbering == "measures" else "条"
+        if policy.computes:
+            payments = sum(c.payment for c in policy.computes)
+            rules = f"{len(policy.computes)} 个计算值，其中 {payments} 项支付"
+        else:
+            rules = f"{len(policy.awards)} 个奖励事项"
+        print(f"✓ {policy.file}：{policy.meta.title}（{len(policy.articles)} {unit}，{rules}）")
         if args.coverage:
             print(reports.coverage_text(policy))
     return 1 if errors else 0
