@@ -218,3 +218,13 @@ def test_trace_text_has_no_internal_names(engines: tuple[Any, Any]) -> None:
 def test_records_error_fields() -> None:
     exc = rt.RecordsError("就诊", 2, "就诊日期", "x")
     assert exc.index == 2 and str(exc).startswith("第 3 条「就诊」记录")
+
+
+def test_measures_are_cited_as_the_document_numbers_them() -> None:
+    from compiler.lang.numbering import cite_measure
+
+    assert cite_measure(6, None, 1) == "六（一）"
+    assert cite_measure(13, 2) == "十三第二段"
+    policy = load_policy(ROOT / "policies/xj-cotton-textile/final.yaml")
+    cites = [c.cite for c in policy.clauses.values()]
+    assert "六（一）" in cites and not any("条" in c for c in cites)

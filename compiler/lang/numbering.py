@@ -62,6 +62,17 @@ def cite(article: int, paragraph: int | None = None, item: int | None = None) ->
     return out
 
 
+def cite_measure(measure: int, paragraph: int | None = None, item: int | None = None) -> str:
+    """A citation in a document of numbered measures, as the document numbers them: 六, 六（一）,
+    十三第二段 (its paragraphs are not numbered: counted), never a 第X条 the document does not have."""
+    out = zh_number(measure)
+    if paragraph is not None:
+        out += f"第{zh_number(paragraph)}段"
+    if item is not None:
+        out += f"（{zh_number(item)}）"
+    return out
+
+
 _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
               "七": 7, "八": 8, "九": 9}  # fmt: skip
 
