@@ -155,7 +155,7 @@ class Step:
     over all records of a kind (`total`, `count`). A `payment` is reported as paid."""
 
     __slots__ = ("name", "clause", "cite", "kind", "fn", "of", "where", "bands", "otherwise", "payment",
-                 "shown", "text", "params", "record", "label", "names", "pattern", "where_text", "plain")  # fmt: skip
+                 "shown", "text", "params", "record", "label", "names", "pattern", "where_text", "plain", "bare")  # fmt: skip
 
     def __init__(
         self, name: str, clause: str, cite: str, *, kind: str, text: str, shown: Shown, fn: Fn | None = None,
@@ -166,6 +166,7 @@ class Step:
         self.name, self.clause, self.cite, self.kind, self.text = name, clause, cite, kind, text
         self.where_text = where_text  # a payment's scope: which records it concerns
         self.plain = kind == "value" and not payment and where is None
+        self.bare = self.plain and not params
         self.names = names  # the names its expression reads: the trace shows their values in it
         # Longest first, so that a name inside a longer one is not replaced on its own.
         ordered = sorted(names, key=len, reverse=True)
@@ -523,6 +524,7 @@ class _Run:
         out: list[dict[str, Any]] = []
         done: list[Env] = []
         no_rows: dict[str, list[Env]] = {}
+        tracing = self.tracing
         for index, record in enumerate(rows):
             key = _period_key(kind, record)
             if key != period:
@@ -531,14 +533,19 @@ class _Run:
             record_trace: list[dict[str, Any]] = []
             refused: list[dict[str, Any]] = []
             for step in kind.steps:
-                self.step(step, renv, record_trace, refused, no_rows)
+                if step.bare and not tracing:
+                    # A plain value reading no parameter, trace off: just the expression.
+                    renv[step.name] = step.fn(renv)  # type: ignore[misc]
+                else:
+                    self.step(step, renv, record_trace, refused, no_rows)
             for s in running:
                 if s.where is None or s.where(renv):
                     state[s.name] += renv[s.of or ""] if s.kind == "running_sum" else 1
             done.append(renv)
             out.append({
                 "index": index + 1,
-                "values": {n: _json(renv[n], sh) for n, sh in shown_out},
+                "values": {n: amount_json(renv[n]) if sh.money and renv[n].__class__ is Decimal else _json(renv[n], sh)
+                           for n, sh in shown_out},
                 "payments": {n: amount_json(renv[n]) for n in paid},
                 "refused": refused,
                 "trace": record_trace,
