@@ -18,14 +18,15 @@ from compiler.source.files import GENERATED, atomic_write, find_policy_files
 
 
 def _producers() -> list[Callable[[Path, list[tuple[Path, Policy]]], dict[str, bytes]]]:
-    """Further outputs of the build (条文对照表, guides): each maps (root, [(policy file, Policy)])
+    """Further outputs of the build (条文对照表, guides, 政策明白纸): each maps (root, [(policy file, Policy)])
     to {path relative to generated/: bytes} and runs after every policy has compiled. Imported
     here, not at module level: they pull in Jinja2 and python-docx, which `policyc eval` never needs."""
     from compiler.diff.command import build_outputs as diff_outputs
     from compiler.documents.guide.command import build_outputs as guide_outputs
+    from compiler.documents.leaflet.produce import build_outputs as leaflet_outputs
     from compiler.registry.command import build_outputs as registry_outputs
 
-    return [diff_outputs, guide_outputs, registry_outputs]
+    return [diff_outputs, guide_outputs, leaflet_outputs, registry_outputs]
 
 
 def build_all(root: Path) -> dict[str, bytes]:

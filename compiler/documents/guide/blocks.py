@@ -14,6 +14,7 @@ import jinja2
 
 from compiler.documents.guide.cite import cite_text
 from compiler.documents.guide.data import GuideData, balance_title
+from compiler.documents.guide.document import Document
 from compiler.documents.guide.tables import fit_widths, table_size
 from compiler.documents.guide.templates import environment, template_error
 from compiler.lang import numbering
@@ -50,7 +51,7 @@ class Builder:
     """The API a kind template uses. Numbers headings (一、（一）) and items (1．) itself, so a
     section a policy lacks leaves no gap; appends each paragraph's citation."""
 
-    def __init__(self, data: GuideData) -> None:
+    def __init__(self, data: Document) -> None:
         self.data = data
         self.blocks: list[Block] = []
         self._h1 = self._h2 = self._item = 0
@@ -142,15 +143,19 @@ class Builder:
 
 
 def build_blocks(data: GuideData, policy_path: Path) -> list[Block]:
+    return render_blocks(data, policy_path, f"{data.kind}.j2")
+
+
+def render_blocks(data: Document, policy_path: Path, name: str) -> list[Block]:
+    """Run the kind template `name` over `data` (as `g`) with a Builder (as `doc`)."""
     env = environment(policy_path)
-    name = f"{data.kind}.j2"
     builder = Builder(data)
     try:
         env.get_template(name).render(g=data, doc=builder)
     except TemplateError as exc:
         raise PolicyError([Diagnostic("E631", f"模板 {name}：{exc}")]) from None
     except jinja2.TemplateNotFound:
-        raise PolicyError([Diagnostic("E630", f"找不到文档类型「{data.kind}」的模板 {name}")]) from None
+        raise PolicyError([Diagnostic("E630", f"找不到模板 {name}")]) from None
     except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
         raise template_error(exc, name) from None
     return builder.blocks

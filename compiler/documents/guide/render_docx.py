@@ -6,11 +6,11 @@ from docx.shared import Pt
 
 from compiler.documents import wordstyle
 from compiler.documents.guide.blocks import Block
-from compiler.documents.guide.data import GuideData
+from compiler.documents.guide.document import Document
 from compiler.documents.guide.tables import wrap
 
 
-def render_docx(data: GuideData, blocks: list[Block]) -> bytes:
+def render_docx(data: Document, blocks: list[Block]) -> bytes:
     """The Word file; its provenance is in the core properties (never on the page): 文号,
     version and source digest in keywords, the sources in comments (the full list, with each
     file's digest, is in the build manifest next to the outputs)."""

@@ -7,11 +7,11 @@ from pathlib import Path
 import jinja2
 
 from compiler.documents.guide.blocks import Block
-from compiler.documents.guide.data import GuideData
+from compiler.documents.guide.document import Document
 from compiler.documents.guide.templates import environment, template_error
 
 
-def render_layout(data: GuideData, blocks: list[Block], policy_path: Path, fmt: str) -> str:
+def render_layout(data: Document, blocks: list[Block], policy_path: Path, fmt: str) -> str:
     env = environment(policy_path)
     name = f"page.{fmt}.j2"
     try:

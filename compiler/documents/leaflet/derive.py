@@ -1,0 +1,311 @@
+"""derive: everything a 政策明白纸 of a computing policy says, from the policy, its leaflet file
+and the region file the examples use.
+
+* each part (`sections`) quotes its clauses, lists the conditions under which a payment is
+  refused (the rules' reasons, cited with the clauses of the fields they read) and tables the
+  parameters those clauses set (`table` by key, `values` by date);
+* the 统筹地区's part lists every regional parameter, what the 办法 says of it and the example
+  region's value (marked 示例数据，非官方 unless the region file is official);
+* the worked examples are evaluated by the reference interpreter (`ComputingInterpreter.settle`)
+  and printed from its result (worked.py). Nothing is typed.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from compiler.documents.guide.cite import SHORT, quote
+from compiler.documents.guide.data import Entry, Source, balance_title, fund_name
+from compiler.documents.guide.provenance import content_hash, template_sources
+from compiler.documents.leaflet.data import (
+    KIND,
+    LeafletData,
+    LeafletParams,
+    RegionPart,
+    Section,
+    Table,
+    WorkedExample,
+)
+from compiler.documents.leaflet.worked import CITE_IN_REASON, Explainer, Line, RecordLines, yuan
+from compiler.evaluate import derive_computation as dc
+from compiler.evaluate.computation_command import INPUT_ERRORS, input_diagnostics, load_region
+from compiler.evaluate.interpret_computation import ComputingInterpreter
+from compiler.evaluate.interpreter import Q
+from compiler.model.policy import Clause, ConditionRule, Parameter, Policy, walk
+from compiler.runtime import computation as rt
+from compiler.runtime import core as evalrt
+from compiler.source.diagnostics import Collector, Diagnostic, PolicyError, did_you_mean
+from compiler.source.yamlsrc import YMap, plain
+
+
+def _rel(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+_HALF = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "?": "？", "!": "！"}
+_CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’]"
+_HALF_PUNCT = re.compile(rf"(?<={_CJK})\s*([,;:?!])\s*|\s*([,;:?!])\s*(?={_CJK})|\((?={_CJK})|(?<={_CJK})\)")
+
+
+def typeset(text: str) -> str:
+    """Clause text as printed for the public: ASCII punctuation between Chinese characters (a
+    gazette's 费用,单次 and 治疗的,统筹基金) set full-width; the words are not touched."""
+    return _HALF_PUNCT.sub(lambda m: _HALF[(m.group(1) or m.group(2) or m.group(0)).strip()], text)
+
+
+class _Derive:
+    def __init__(self, policy: Policy, params: LeafletParams) -> None:
+        self.p = policy
+        self.params = params
+        self.errors = Collector()
+        self.interp = ComputingInterpreter(policy)
+        self.explain = Explainer(policy, self.interp)
+        self.order = {c.address: i for i, c in enumerate(walk(policy))}
+
+    # -- clauses --------------------------------------------------------------------------
+    def clause(self, address: str, *path: str | int) -> Clause | None:
+        found = self.p.clauses.get(address)
+        if found is None:
+            guess = did_you_mean(address, self.p.clauses)
+            self.errors.error("E642", f"{SHORT}中没有条款「{address}」", self.params.span(*path),
+                              hint=f"你是不是想写「{guess}」？" if guess else "写条款地址，如 a14.p2")
+        return found
+
+    def covered(self, address: str, listed: list[str]) -> bool:
+        return any(address == a or address.startswith(a + ".") for a in listed)
+
+    def quotes(self, clause: Clause) -> list[Entry]:
+        if clause.children:
+            lead = [Entry(typeset(quote(clause.text)), [clause])] if clause.text else []
+            return lead + [e for ch in clause.children for e in self.quotes(ch)]
+        return [Entry(typeset(quote(clause.text)), [clause])] if clause.text else []
+
+    def needs_explaining(self) -> list[tuple[Clause, str]]:
+        """The clauses whose rules the leaflet must explain: computed values, parameters,
+        conditions on payments."""
+        out: dict[str, tuple[Clause, str]] = {}
+        for c in self.p.computes:
+            out.setdefault(c.clause.address, (c.clause, f"计算「{c.name}」"))
+        for name, param in self.p.parameters.items():
+            clause = self.p.clauses.get(param.clause or "")
+            if clause is not None:
+                out.setdefault(clause.address, (clause, f"规定参数「{name}」"))
+        for rule in self.rules():
+            out.setdefault(rule.clause.address, (rule.clause, f"规定支付条件「{rule.id}」"))
+        return sorted(out.values(), key=lambda x: self.order[x[0].address])
+
+    def rules(self) -> list[ConditionRule]:
+        return [*self.p.eligibility, *self.p.exclusions]
+
+    # -- values as printed -----------------------------------------------------------------
+    def param_value(self, param: Parameter, node: Any) -> str:
+        v = self.interp.ev(node, {})
+        unit, scale = dc.param_shown(param)
+        return rt.Shown(unit, scale).text(v.v if isinstance(v, Q) else v)
+
+    def param_text(self, param: Parameter) -> str:
+        """A parameter without a key as the 办法 sets it: one value, or its values by date."""
+        if len(param.values) == 1:
+            return self.param_value(param, param.values[0].value.node)
+        parts = []
+        for i, v in enumerate(param.values):
+            until = dc.until(param.values, i)
+            span = f"{evalrt.zh_date(v.start)}至{evalrt.zh_date(until)}" if until else f"{evalrt.zh_date(v.start)}起"
+            parts.append(f"{span}：{self.param_value(param, v.value.node)}")
+        return "；".join(parts)
+
+    # -- parts ----------------------------------------------------------------------------
+    def sections(self) -> list[Section]:
+        listed: list[str] = []
+        out: list[Section] = []
+        for spec in self.params.sections:
+            clauses = [c for j, a in enumerate(spec.clauses)
+                       if (c := self.clause(a, "sections", spec.index, "clauses", j)) is not None]
+            listed += [c.address for c in clauses]
+            out.append(self.section(spec.title, clauses))
+        for clause, what in self.needs_explaining():
+            if not self.covered(clause.address, listed):
+                self.errors.error(
+                    "E643", f"{clause.cite}{what}，明白纸的 sections 没有讲到这一条款", self.params.span("sections"),
+                    clause.cite, hint=f"把 {clause.address} 加到讲它的那一部分的 clauses 中",
+                )  # fmt: skip
+        return out
+
+    def section(self, title: str, clauses: list[Clause]) -> Section:
+        addresses = [c.address for c in clauses]
+        quotes = [e for c in clauses for e in self.quotes(c)]
+        rules = [r for r in self.rules() if self.covered(r.clause.address, addresses)]
+        conditions = [Entry(CITE_IN_REASON.sub("", r.reason), self.explain.rule_clauses(r)) for r in rules]
+        lead = Entry("下列情形不予支付：", [r.clause for r in rules]) if rules else None
+        params = [p for p in self.p.parameters.values()
+                  if p.region != "required" and self.covered(p.clause or "", addresses)]
+        tables: list[Table] = []
+        notes: list[Entry] = []
+        by_key: dict[str, list[Parameter]] = {}
+        for p in params:
+            if p.by is not None and p.table:
+                by_key.setdefault(p.by, []).append(p)
+        for by, group in by_key.items():
+            keys = tuple(group[0].table)
+            rows = [(p.label or p.name, *(self.param_value(p, p.table[k].node) if k in p.table else "—" for k in keys))
+                    for p in group]
+            tables.append(Table((by, *keys), rows, ("left", *("center" for _ in keys))))
+            aliases: dict[tuple[str, str], list[Clause]] = {}
+            for p in group:
+                clause = self.p.clauses[p.clause or ""]
+                for k, v in p.alias.items():
+                    aliases.setdefault((k, v), []).append(clause)
+            notes += [Entry(f"{by}为{k}的，按{v}执行", cs) for (k, v), cs in aliases.items()]
+        scalar = [p for p in params if p.by is None]
+        if scalar:
+            rows = [(p.label or p.name, self.param_text(p) + ("（统筹地区可另定）" if p.region == "override" else ""),
+                     self.p.clauses[p.clause or ""].cite) for p in scalar]
+            tables.append(Table(("项目", "标准", "依据"), rows, ("left", "center", "center")))
+        return Section(title, quotes, conditions, lead, tables, notes)
+
+    def region_part(self, region: dict[str, Any] | None) -> RegionPart | None:
+        params = [p for p in self.p.parameters.values() if p.region is not None]
+        if not params:
+            return None
+        try:
+            given, _, _ = rt.read_region(self.interp.computation, region)
+        except rt.RegionError:
+            given = {}  # the examples report it, located in the region file
+        notice = None
+        if region is not None and region.get("official") is not True:
+            notice = str(region.get("notice") or "示例数据，非官方")
+        name = str(region["region"]) if region is not None else None
+        rows = []
+        for p in params:
+            clause = self.p.clauses[p.clause or ""]
+            if p.region == "required":
+                rule = "由统筹地区确定"
+            elif p.by is not None:
+                rule = "、".join(f"{k}{self.param_value(p, e.node)}" for k, e in p.table.items()) + "，统筹地区可另定"
+            else:
+                rule = self.param_text(p) + "，统筹地区可另定"
+            row = [p.label or p.name, rule]
+            if name is not None:
+                raw = given.get(p.name)
+                row.append(self.region_text(p, raw) if raw is not None else f"按{SHORT}")
+            rows.append((*row, clause.cite))
+        header = ("项目", f"{SHORT}规定") + ((f"{name}（{notice}）" if notice else name,) if name else ()) + ("依据",)
+        align = ("left", "left") + (("left",) if name else ()) + ("center",)
+        clauses = sorted({c.address: c for p in params if (c := self.p.clauses.get(p.clause or ""))}.values(),
+                         key=lambda c: self.order[c.address])
+        lead = Entry("下列标准由各统筹地区确定，以参保地统筹地区公布的标准为准：", clauses)
+        return RegionPart(name, notice, lead, Table(header, rows, align), clauses)
+
+    def region_text(self, param: Parameter, value: Any) -> str:
+        """A region's value (base units; a table as a dict) as printed."""
+        unit, scale = dc.param_shown(param)
+        shown = rt.Shown(unit, scale)
+        if isinstance(value, dict):
+            return "、".join(f"{k}{shown.text(v)}" for k, v in value.items())
+        return shown.text(value)
+
+    def examples(self, region: dict[str, Any] | None, region_tree: YMap | None, region_path: Path | None) -> list[WorkedExample]:
+        out: list[WorkedExample] = []
+        for ex in self.params.examples:
+            assert isinstance(ex, YMap)
+            name = str(ex["name"])
+            as_of = self.params.as_of
+            facts = plain(ex.get("facts") or {})
+            records = plain(ex.get("records") or {})
+            try:
+                result = self.interp.settle(facts, records, region, as_of)
+                worked = self.worked(name, as_of, facts, records, result)
+            except INPUT_ERRORS as exc:
+                self.errors.extend(Diagnostic(d.code, f"算例「{name}」：{d.message}", d.span, d.clause, d.hint)
+                                   for d in input_diagnostics(exc, self.p, ex, region_tree, region_path))
+                continue
+            out.append(worked)
+        return out
+
+    def worked(self, name: str, as_of: Any, facts: dict[str, Any], records: dict[str, Any],
+               result: dict[str, Any]) -> WorkedExample:
+        x = self.explain
+        plan = self.interp.computation
+        base = {**plan.read_facts(facts), "评价日期": as_of}
+        person = x.env(base, result["trace"])
+        notice = result.get("notice")
+        regional = {n: notice for n in result.get("region_sources") or {}}
+        given = "，".join(x.given(n, person[n]) for n in self.p.facts if n in facts)
+        payments = [c for c in self.p.computes if c.payment]
+        applying: set[str] = set()
+        recs: list[RecordLines] = []
+        summary: Table | None = None
+        for kind_name, kind in plan.records.items():
+            rows = rt.read_records(kind, records.get(kind_name), plan.validity)
+            outputs = [o for o in plan.outputs if o in kind.specs or any(s.name == o for s in kind.steps)]
+            shown_out = [o for o in outputs if any(r["values"].get(o) not in (None, "0") for r in result["records"][kind_name])]
+            money_fields = [f for f, spec in kind.specs.items()
+                            if x.shown.get(f) is not None and x.shown[f].money and any(f in r for r in records.get(kind_name) or [])]
+            table_rows = []
+            for row, rec in zip(rows, result["records"][kind_name], strict=True):
+                env = x.env({**person, **row}, rec["trace"])
+                refused = {str(r["payment"]) for r in rec["refused"]}
+                here = {c.name for c in payments if c.name in env and x.applies(c, env)} - refused
+                applying |= here
+                show = x.behind(here) | refused | {o for o in shown_out if rec["values"].get(o) not in (None, "0")}
+                raw = (records.get(kind_name) or [])[rec["index"] - 1]
+                text = "，".join(x.given(f, row[f]) for f in kind.specs if f in raw and f != kind.order)
+                when = f"（{x.text(kind.order, row[kind.order])}）" if kind.order else ""
+                recs.append(RecordLines(rec["index"], f"第{rec['index']}次{kind_name}{when}：{text}",
+                                        x.lines(rec["trace"], env, rec["refused"], show, regional)))
+                table_rows.append((str(rec["index"]), *(x.text(f, row[f]) for f in money_fields),
+                                   *(x.text(o, env.get(o)) for o in shown_out)))
+            if table_rows:
+                header = ("次序", *money_fields, *(x.label(o) if len(x.label(o)) <= len(o) else o for o in shown_out))
+                summary = Table(header, table_rows, ("center",) * len(header))
+        person_payments = {c.name for c in payments if c.name in person and c.name not in applying}
+        show = x.behind(applying | person_payments)
+        trace = result["trace"]
+        before = x.lines([t for t in trace if t["step"] in self.p.parameters], person, result["refused"], show, regional)
+        after = x.lines([t for t in trace if t["step"] not in self.p.parameters], person, result["refused"], show, regional)
+        paid = [(n, v) for n, v in result["payments"].items() if v != "0"]
+        totals = "，".join(f"{x.label(n).removeprefix('本次')}{yuan(Decimal(v))}" for n, v in paid) or "不予支付"
+        if len(paid) > 1:
+            totals += f"，共计{yuan(Decimal(result['total']))}"
+        lines: list[Line] = [*before, *after, *(ln for r in recs for ln in r.lines)]
+        clauses = sorted({c.address: c for ln in lines for c in ln.clauses}.values(), key=lambda c: self.order[c.address])
+        return WorkedExample(name, as_of, given, before, recs, after, summary, totals, clauses, notice, result)
+
+
+def derive(policy: Policy, params: LeafletParams, root: Path | None, policy_path: Path) -> LeafletData:
+    """Compute everything the leaflet says; raises PolicyError with every problem found."""
+    if not policy.computes:
+        raise PolicyError([Diagnostic("E644", f"{policy.file} 没有计算规则（computes），不能按计算类政策生成明白纸",
+                                      params.span("policy"), hint="明白纸参数文件只用于含 computes 的政策")])
+    d = _Derive(policy, params)
+    scope = [e for j, a in enumerate(params.scope) if (c := d.clause(a, "scope", j)) is not None for e in d.quotes(c)]
+    sections = d.sections()
+    region = region_tree = None
+    if params.region is not None:
+        region, region_tree = load_region(params.region)
+        if str(region.get("policy")) != policy.policy_id:
+            d.errors.error("E641", f"地区参数文件属于政策「{region.get('policy')}」，不是「{policy.policy_id}」",
+                           params.span("region"))
+    d.errors.raise_if_any()
+    region_part = d.region_part(region)
+    examples = d.examples(region, region_tree, params.region)
+    d.errors.raise_if_any()
+    fund = fund_name(policy.meta.title)
+    title = params.title or (fund.removesuffix("政策") + "政策明白纸")
+    number = f"{policy.meta.doc_number}，" if policy.meta.doc_number else ""
+    reference = f"《{policy.meta.title}》（{number}以下简称{SHORT}）"
+    sources = [Source(_rel(policy_path, root), policy_path.read_bytes()), Source(_rel(params.path, root), params.path.read_bytes())]
+    if params.region is not None:
+        sources.append(Source(_rel(params.region, root), params.region.read_bytes()))
+    sources += template_sources(policy_path, KIND, root)
+    return LeafletData(policy, params, KIND, title, balance_title(title), SHORT, reference, params.audience, scope,
+                       sections, region_part, examples, sources, content_hash(sources))
+
