@@ -195,9 +195,10 @@ class _Derive:
             row = [p.label or p.name, rule]
             if name is not None:
                 raw = given.get(p.name)
-                row.append(self.region_text(p, raw) if raw is not None else f"按{SHORT}")
+                mark = f"（{notice}）" if notice else ""
+                row.append(self.region_text(p, raw) + mark if raw is not None else f"按{SHORT}")
             rows.append((*row, clause.cite))
-        header = ("项目", f"{SHORT}规定") + ((f"{name}（{notice}）" if notice else name,) if name else ()) + ("依据",)
+        header = ("项目", f"{SHORT}规定") + ((name,) if name else ()) + ("依据",)
         align = ("left", "left") + (("left",) if name else ()) + ("center",)
         clauses = sorted({c.address: c for p in params if (c := self.p.clauses.get(p.clause or ""))}.values(),
                          key=lambda c: self.order[c.address])
@@ -243,6 +244,7 @@ class _Derive:
         applying: set[str] = set()
         recs: list[RecordLines] = []
         summary: Table | None = None
+        seen: set[str] = set()
         for kind_name, kind in plan.records.items():
             rows = rt.read_records(kind, records.get(kind_name), plan.validity)
             outputs = [o for o in plan.outputs if o in kind.specs or any(s.name == o for s in kind.steps)]
@@ -259,8 +261,10 @@ class _Derive:
                 raw = (records.get(kind_name) or [])[rec["index"] - 1]
                 text = "，".join(x.given(f, row[f]) for f in kind.specs if f in raw and f != kind.order)
                 when = f"（{x.text(kind.order, row[kind.order])}）" if kind.order else ""
-                recs.append(RecordLines(rec["index"], f"第{rec['index']}次{kind_name}{when}：{text}",
-                                        x.lines(rec["trace"], env, rec["refused"], show, regional)))
+                kept = [ln for ln in x.lines(rec["trace"], env, rec["refused"], show, regional)
+                        if ln.step not in self.p.parameters or ln.text not in seen]  # a table's value once per example
+                seen.update(ln.text for ln in kept)
+                recs.append(RecordLines(rec["index"], f"第{rec['index']}次{kind_name}{when}：{text}", kept))
                 table_rows.append((str(rec["index"]), *(x.text(f, row[f]) for f in money_fields),
                                    *(x.text(o, env.get(o)) for o in shown_out)))
             if table_rows:

@@ -42,6 +42,7 @@ class Line:
 
     text: str
     clauses: list[Clause]
+    step: str = ""  # the value or parameter it shows
 
 
 @dataclass
@@ -216,7 +217,7 @@ class Explainer:
         for name in names:
             shown = self.shown.get(name)
             if shown is not None and shown.money:
-                return shown.text(value)
+                return yuan(Decimal(value))
         if isinstance(node, ast.Quantity) and node.unit is not None and isinstance(value, Decimal):
             return rt.Shown(node.unit.name, node.unit.scale).text(value)
         return self.text(names[0] if names else "", value)
@@ -263,6 +264,7 @@ class Explainer:
                 continue
             line = self.line(name, entry, env, refusals.get(name), regional)
             if line is not None:
+                line.step = name
                 out.append(line)
         return out
 
@@ -276,9 +278,12 @@ class Explainer:
                 return None
             if param.date_fact is not None and param.by is None:
                 return Line(str(entry["detail"]), [clause])
-            about = f"（{param.by}：{self.text(param.by, env.get(param.by))}）" if param.by else ""
+            about = ""
+            if param.by:
+                key = self.text(param.by, env.get(param.by))
+                about = f"（{key}" + (f"，按{param.alias[key]}执行" if key in param.alias else "") + "）"
             notice = regional.get(name)
-            mark = f"（{notice}）" if notice else ""
+            mark = f"，系{notice}" if notice else ""
             return Line(f"{self.label(name)}{about}：{self.text(name, env.get(name))}{mark}", [clause])
         c = self.computes.get(name)
         if c is None:
@@ -289,8 +294,8 @@ class Explainer:
             reason = CITE_IN_REASON.sub("", str(refusal["reason"]))
             return Line(f"{self.label(name)}：{reason}，不予支付", self.rule_clauses(rule))
         if c.kind in ("running_sum", "running_count", "total", "count"):
-            if c.kind == "running_sum" and env.get(name) == 0:
-                return None
+            if c.kind == "running_sum":
+                return None  # its value is written into the formulas that read it
             return Line(f"{self.label(name)}：{shown}", [c.clause])
         if c.kind == "tiers":
             return Line(str(entry["detail"]), [c.clause])
