@@ -103,7 +103,7 @@ def test_a_changed_region_value_changes_the_worked_examples(tmp_path: Path) -> N
     md = produce.make_leaflet(path, load_policy(path), root=tmp_path, formats=["md"]).outputs["md"].decode()
     assert "700元×10%＝70元" in md and "600元×10%" not in md
     assert "（1000元－70元）×75%＝697.50元" in md  # 930 × 75%, rounded to 分 once (the payment)
-    assert "一级400元、二级700元、三级800元（示例数据，非官方）" in md
+    assert "| 同级医疗机构首次住院起付线（示例数据，非官方） | 400元 | 700元 | 800元 | 第十四条第二款 |" in md
 
 
 def test_nothing_internal_on_the_page(leaflet: produce.Leaflet) -> None:

@@ -77,7 +77,7 @@ class RegionPart:
     name: str | None
     notice: str | None  # 示例数据，非官方 unless the region file is official
     lead: Entry
-    table: Table
+    tables: list[Table]
     clauses: list[Clause]
 
 

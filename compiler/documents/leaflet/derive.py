@@ -157,7 +157,7 @@ class _Derive:
             keys = tuple(group[0].table)
             rows = [(p.label or p.name, *(self.param_value(p, p.table[k].node) if k in p.table else "—" for k in keys))
                     for p in group]
-            tables.append(Table((by, *keys), rows, ("left", *("center" for _ in keys))))
+            tables.append(Table(("项目", *keys), rows, ("left", *("center" for _ in keys))))
             aliases: dict[tuple[str, str], list[Clause]] = {}
             for p in group:
                 clause = self.p.clauses[p.clause or ""]
@@ -183,27 +183,52 @@ class _Derive:
         if region is not None and region.get("official") is not True:
             notice = str(region.get("notice") or "示例数据，非官方")
         name = str(region["region"]) if region is not None else None
-        rows = []
+        mark = f"（{notice}）" if notice else ""
+        tables: list[Table] = []
+        # Values by key (首次住院起付线 by level): one table per key, a column per key; the
+        # example region's row marked 示例数据，非官方. Then the single values, one row each.
+        by_key: dict[str, list[Parameter]] = {}
         for p in params:
-            clause = self.p.clauses[p.clause or ""]
-            if p.region == "required":
-                rule = "由统筹地区确定"
-            elif p.by is not None:
-                rule = "、".join(f"{k}{self.param_value(p, e.node)}" for k, e in p.table.items()) + "，统筹地区可另定"
-            else:
-                rule = self.param_text(p) + "，统筹地区可另定"
-            row = [p.label or p.name, rule]
-            if name is not None:
-                raw = given.get(p.name)
-                mark = f"（{notice}）" if notice else ""
-                row.append(self.region_text(p, raw) + mark if raw is not None else f"按{SHORT}")
-            rows.append((*row, clause.cite))
-        header = ("项目", f"{SHORT}规定") + ((name,) if name else ()) + ("依据",)
-        align = ("left", "left") + (("left",) if name else ()) + ("center",)
+            if p.by is not None:
+                by_key.setdefault(p.by, []).append(p)
+        for group in by_key.values():
+            keys = self.keys(group[0])
+            rows: list[tuple[str, ...]] = []
+            for p in group:
+                cite = self.p.clauses[p.clause or ""].cite
+                if p.table:
+                    rows.append((f"{p.label or p.name}（{SHORT}）", *(self.param_value(p, p.table[k].node) for k in keys), cite))
+                if name is not None:
+                    value = given.get(p.name)
+                    cells = tuple(self.region_text(p, value[k]) if isinstance(value, dict) else f"按{SHORT}" for k in keys)
+                    rows.append((f"{p.label or p.name}{mark}", *cells, cite))
+                elif not p.table:
+                    rows.append((p.label or p.name, *("由统筹地区确定" for _ in keys), cite))
+            tables.append(Table(("项目", *keys, "依据"), rows, ("left", *("center" for _ in keys), "center")))
+        scalar = [p for p in params if p.by is None]
+        if scalar:
+            rows = []
+            for p in scalar:
+                rule = "由统筹地区确定" if p.region == "required" else self.param_text(p)
+                row = [p.label or p.name, rule]
+                if name is not None:
+                    value = given.get(p.name)
+                    row.append(self.region_text(p, value) + mark if value is not None else f"按{SHORT}")
+                rows.append((*row, self.p.clauses[p.clause or ""].cite))
+            header = ("项目", f"{SHORT}规定") + ((name,) if name else ()) + ("依据",)
+            tables.append(Table(header, rows, ("left", "center") + (("center",) if name else ()) + ("center",)))
         clauses = sorted({c.address: c for p in params if (c := self.p.clauses.get(p.clause or ""))}.values(),
                          key=lambda c: self.order[c.address])
-        lead = Entry("下列标准由各统筹地区确定，以参保地统筹地区公布的标准为准：", clauses)
-        return RegionPart(name, notice, lead, Table(header, rows, align), clauses)
+        lead = Entry(f"下列标准由各统筹地区确定，或由统筹地区在{SHORT}规定的基础上另行确定，以参保地统筹地区公布的标准为准：", clauses)
+        return RegionPart(name, notice, lead, tables, clauses)
+
+    def keys(self, param: Parameter) -> tuple[str, ...]:
+        """A table's keys in the order the policy lists them (a table's own, else the enum's)."""
+        keys = tuple(self.interp.computation.params[param.name].keys)
+        tables = [p.table for p in self.p.parameters.values() if p.by == param.by and p.table]
+        enums = [f.values for f in self.explain.fields.values() if f.values and set(keys) <= set(f.values)]
+        order = list(tables[0]) if tables else list(enums[0]) if enums else list(keys)
+        return tuple(sorted(keys, key=lambda k: order.index(k) if k in order else len(order)))
 
     def region_text(self, param: Parameter, value: Any) -> str:
         """A region's value (base units; a table as a dict) as printed."""
