@@ -89,7 +89,7 @@ class WorkedExample:
     before: list[Line]  # person-level values chosen before the records
     records: list[RecordLines]
     after: list[Line]
-    summary: Table | None
+    summaries: list[Table]  # each kind of record with several records: one row per record
     totals: str
     clauses: list[Clause]
     notice: str | None
@@ -167,7 +167,7 @@ def load_leaflet(path: Path, policy: Policy) -> LeafletParams:
     errors.raise_if_any()
     published = days.get("published") or policy.meta.published or policy.meta.effective_date or days["as_of"]
     sections = [SectionSpec(str(s["title"]), [str(c) for c in s["clauses"]], i)
-                for i, s in enumerate(tree["sections"])]
+                for i, s in enumerate(tree.get("sections") or [])]
     return LeafletParams(
         name, path, tree, str(tree["policy"]), str(tree["version"]) if "version" in tree else None,
         str(tree["title"]) if "title" in tree else None, str(tree.get("audience", "群众")),

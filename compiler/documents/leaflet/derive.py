@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from compiler.documents.guide.cite import SHORT, quote
+from compiler.documents.guide.cite import SHORT
 from compiler.documents.guide.data import Entry, Source, balance_title, fund_name
 from compiler.documents.guide.provenance import content_hash, template_sources
 from compiler.documents.leaflet.data import (
@@ -26,6 +26,7 @@ from compiler.documents.leaflet.data import (
     LeafletParams,
     RegionPart,
     Section,
+    SectionSpec,
     Table,
     WorkedExample,
 )
@@ -69,24 +70,29 @@ class _Derive:
         self.interp = ComputingInterpreter(policy)
         self.explain = Explainer(policy, self.interp)
         self.order = {c.address: i for i, c in enumerate(walk(policy))}
+        self.short = short_name(policy.meta.title)
 
     # -- clauses --------------------------------------------------------------------------
     def clause(self, address: str, *path: str | int) -> Clause | None:
         found = self.p.clauses.get(address)
         if found is None:
             guess = did_you_mean(address, self.p.clauses)
-            self.errors.error("E642", f"{SHORT}中没有条款「{address}」", self.params.span(*path),
+            self.errors.error("E642", f"{self.short}中没有条款「{address}」", self.params.span(*path),
                               hint=f"你是不是想写「{guess}」？" if guess else "写条款地址，如 a14.p2")
         return found
 
     def covered(self, address: str, listed: list[str]) -> bool:
         return any(address == a or address.startswith(a + ".") for a in listed)
 
+    def quote(self, text: str) -> str:
+        """Clause text with 本办法 / 本通知 … read as the short name the lead-in defines."""
+        return re.sub(r"本(办法|细则|规定|措施|通知|意见|方案)", self.short, text)
+
     def quotes(self, clause: Clause) -> list[Entry]:
         if clause.children:
-            lead = [Entry(typeset(quote(clause.text)), [clause])] if clause.text else []
+            lead = [Entry(typeset(self.quote(clause.text)), [clause])] if clause.text else []
             return lead + [e for ch in clause.children for e in self.quotes(ch)]
-        return [Entry(typeset(quote(clause.text)), [clause])] if clause.text else []
+        return [Entry(typeset(self.quote(clause.text)), [clause])] if clause.text else []
 
     def needs_explaining(self) -> list[tuple[Clause, str]]:
         """The clauses whose rules the leaflet must explain: computed values, parameters,
@@ -123,10 +129,23 @@ class _Derive:
         return "；".join(parts)
 
     # -- parts ----------------------------------------------------------------------------
+    def default_sections(self) -> list[SectionSpec]:
+        """Without `sections`: one part per article whose rules need explaining, titled by the
+        article's own heading (a numbered measure's 出疆棉运费补贴) or else its first payment."""
+        out: dict[str, SectionSpec] = {}
+        for clause, _ in self.needs_explaining():
+            article = self.p.clauses[clause.address.split(".")[0]]
+            if article.address not in out:
+                pays = [c for c in self.p.computes if c.payment and self.covered(c.clause.address, [article.address])]
+                names = pays or [c for c in self.p.computes if self.covered(c.clause.address, [article.address])]
+                title = article.title or (self.explain.label(names[0].name).removeprefix("本次") if names else article.cite)
+                out[article.address] = SectionSpec(re.sub(r"^[一二三四五六七八九十]+、", "", title), [article.address], -1)
+        return list(out.values())
+
     def sections(self) -> list[Section]:
         listed: list[str] = []
         out: list[Section] = []
-        for spec in self.params.sections:
+        for spec in self.params.sections or self.default_sections():
             clauses = [c for j, a in enumerate(spec.clauses)
                        if (c := self.clause(a, "sections", spec.index, "clauses", j)) is not None]
             listed += [c.address for c in clauses]
@@ -155,9 +174,9 @@ class _Derive:
                 by_key.setdefault(p.by, []).append(p)
         for by, group in by_key.items():
             keys = tuple(group[0].table)
-            rows = [(p.label or p.name, *(self.param_value(p, p.table[k].node) if k in p.table else "—" for k in keys))
-                    for p in group]
-            tables.append(Table(("项目", *keys), rows, ("left", *("center" for _ in keys))))
+            rows = [(p.label or p.name, *(self.param_value(p, p.table[k].node) if k in p.table else "—" for k in keys),
+                     self.p.clauses[p.clause or ""].cite) for p in group]
+            tables.append(Table(("项目", *keys, "依据"), rows, ("left", *("center" for _ in keys), "center")))
             aliases: dict[tuple[str, str], list[Clause]] = {}
             for p in group:
                 clause = self.p.clauses[p.clause or ""]
@@ -197,10 +216,10 @@ class _Derive:
             for p in group:
                 cite = self.p.clauses[p.clause or ""].cite
                 if p.table:
-                    rows.append((f"{p.label or p.name}（{SHORT}）", *(self.param_value(p, p.table[k].node) for k in keys), cite))
+                    rows.append((f"{p.label or p.name}（{self.short}）", *(self.param_value(p, p.table[k].node) for k in keys), cite))
                 if name is not None:
                     value = given.get(p.name)
-                    cells = tuple(self.region_text(p, value[k]) if isinstance(value, dict) else f"按{SHORT}" for k in keys)
+                    cells = tuple(self.region_text(p, value[k]) if isinstance(value, dict) else f"按{self.short}" for k in keys)
                     rows.append((f"{p.label or p.name}{mark}", *cells, cite))
                 elif not p.table:
                     rows.append((p.label or p.name, *("由统筹地区确定" for _ in keys), cite))
@@ -213,13 +232,13 @@ class _Derive:
                 row = [p.label or p.name, rule]
                 if name is not None:
                     value = given.get(p.name)
-                    row.append(self.region_text(p, value) + mark if value is not None else f"按{SHORT}")
+                    row.append(self.region_text(p, value) + mark if value is not None else f"按{self.short}")
                 rows.append((*row, self.p.clauses[p.clause or ""].cite))
-            header = ("项目", f"{SHORT}规定") + ((name,) if name else ()) + ("依据",)
+            header = ("项目", f"{self.short}规定") + ((name,) if name else ()) + ("依据",)
             tables.append(Table(header, rows, ("left", "center") + (("center",) if name else ()) + ("center",)))
         clauses = sorted({c.address: c for p in params if (c := self.p.clauses.get(p.clause or ""))}.values(),
                          key=lambda c: self.order[c.address])
-        lead = Entry(f"下列标准由各统筹地区确定，或由统筹地区在{SHORT}规定的基础上另行确定，以参保地统筹地区公布的标准为准：", clauses)
+        lead = Entry(f"下列标准由各统筹地区确定，或由统筹地区在{self.short}规定的基础上另行确定，以参保地统筹地区公布的标准为准：", clauses)
         return RegionPart(name, notice, lead, tables, clauses)
 
     def keys(self, param: Parameter) -> tuple[str, ...]:
@@ -268,11 +287,12 @@ class _Derive:
         payments = [c for c in self.p.computes if c.payment]
         applying: set[str] = set()
         recs: list[RecordLines] = []
-        summary: Table | None = None
+        summaries: list[Table] = []
         seen: set[str] = set()
         for kind_name, kind in plan.records.items():
             rows = rt.read_records(kind, records.get(kind_name), plan.validity)
-            outputs = [o for o in plan.outputs if o in kind.specs or any(s.name == o for s in kind.steps)]
+            steps = {s.name for s in kind.steps}
+            outputs = [o for o in plan.outputs if o in kind.specs or o in steps]
             shown_out = [o for o in outputs if any(r["values"].get(o) not in (None, "0") for r in result["records"][kind_name])]
             money_fields = [f for f, spec in kind.specs.items()
                             if x.shown.get(f) is not None and x.shown[f].money and any(f in r for r in records.get(kind_name) or [])]
@@ -280,7 +300,7 @@ class _Derive:
             for row, rec in zip(rows, result["records"][kind_name], strict=True):
                 env = x.env({**person, **row}, rec["trace"])
                 refused = {str(r["payment"]) for r in rec["refused"]}
-                here = {c.name for c in payments if c.name in env and x.applies(c, env)} - refused
+                here = {c.name for c in payments if c.name in steps and x.applies(c, env)} - refused
                 applying |= here
                 show = x.behind(here) | refused | {o for o in shown_out if rec["values"].get(o) not in (None, "0")}
                 raw = (records.get(kind_name) or [])[rec["index"] - 1]
@@ -292,11 +312,15 @@ class _Derive:
                 recs.append(RecordLines(rec["index"], f"第{rec['index']}次{kind_name}{when}：{text}", kept))
                 table_rows.append((str(rec["index"]), *(x.text(f, row[f]) for f in money_fields),
                                    *(x.text(o, env.get(o)) for o in shown_out)))
-            if table_rows:
+            if len(table_rows) > 1:
                 header = ("次序", *money_fields, *(x.label(o) if len(x.label(o)) <= len(o) else o for o in shown_out))
-                summary = Table(header, table_rows, ("center",) * len(header))
-        person_payments = {c.name for c in payments if c.name in person and c.name not in applying}
-        show = x.behind(applying | person_payments)
+                summaries.append(Table(header, table_rows, ("center",) * len(header)))
+        # Person-level payments: those paid, and (when nothing at all is paid) the refusals
+        # that explain why.
+        paid_here = {n for n, v in result["payments"].items() if v != "0" and n in person}
+        show = x.behind(applying | paid_here)
+        if not applying and not paid_here:
+            show |= {str(r["payment"]) for r in result["refused"]}
         trace = result["trace"]
         before = x.lines([t for t in trace if t["step"] in self.p.parameters], person, result["refused"], show, regional)
         after = x.lines([t for t in trace if t["step"] not in self.p.parameters], person, result["refused"], show, regional)
@@ -306,7 +330,13 @@ class _Derive:
             totals += f"，共计{yuan(Decimal(result['total']))}"
         lines: list[Line] = [*before, *after, *(ln for r in recs for ln in r.lines)]
         clauses = sorted({c.address: c for ln in lines for c in ln.clauses}.values(), key=lambda c: self.order[c.address])
-        return WorkedExample(name, as_of, given, before, recs, after, summary, totals, clauses, notice, result)
+        return WorkedExample(name, as_of, given, before, recs, after, summaries, totals, clauses, notice, result)
+
+
+def short_name(title: str) -> str:
+    """How the leaflet refers to the document after its first mention: 《办法》, 《通知》, 《措施》 …"""
+    m = re.search(r"(办法|细则|规定|措施|通知|意见|方案)(?:（(?:试行|暂行)）)?$", title)
+    return f"《{m.group(1)}》" if m else SHORT
 
 
 def derive(policy: Policy, params: LeafletParams, root: Path | None, policy_path: Path) -> LeafletData:
@@ -328,13 +358,16 @@ def derive(policy: Policy, params: LeafletParams, root: Path | None, policy_path
     examples = d.examples(region, region_tree, params.region)
     d.errors.raise_if_any()
     fund = fund_name(policy.meta.title)
-    title = params.title or (fund.removesuffix("政策") + "政策明白纸")
+    m = re.search(r"关于(.+)的通知$", policy.meta.title)
+    subject = m.group(1).removesuffix("措施").removesuffix("政策") if m else fund.removesuffix("政策")
+    title = params.title or f"{subject}政策明白纸"
     number = f"{policy.meta.doc_number}，" if policy.meta.doc_number else ""
-    reference = f"《{policy.meta.title}》（{number}以下简称{SHORT}）"
+    short = d.short
+    reference = f"《{policy.meta.title}》（{number}以下简称{short}）"
     sources = [Source(_rel(policy_path, root), policy_path.read_bytes()), Source(_rel(params.path, root), params.path.read_bytes())]
     if params.region is not None:
         sources.append(Source(_rel(params.region, root), params.region.read_bytes()))
     sources += template_sources(policy_path, KIND, root)
-    return LeafletData(policy, params, KIND, title, balance_title(title), SHORT, reference, params.audience, scope,
+    return LeafletData(policy, params, KIND, title, balance_title(title), short, reference, params.audience, scope,
                        sections, region_part, examples, sources, content_hash(sources))
 

@@ -31,7 +31,7 @@ def yuan(value: Decimal) -> str:
     return f"{evalrt.amount_json(value)}元"
 
 
-CITE_IN_REASON = re.compile(r"（第[一二三四五六七八九十百]+条[^（）]*）$")  # a reason's own citation
+CITE_IN_REASON = re.compile(r"（[第一二三四五六七八九十百条款段项、（）]+）$")  # a reason's own citation: （第二十八条）, （十三第一款）
 _OPS = {"+": "＋", "-": "－", "*": "×", "/": "÷"}
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 
