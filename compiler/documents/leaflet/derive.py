@@ -305,11 +305,14 @@ class _Derive:
                 show = x.behind(here) | refused | {o for o in shown_out if rec["values"].get(o) not in (None, "0")}
                 raw = (records.get(kind_name) or [])[rec["index"] - 1]
                 text = "，".join(x.given(f, row[f]) for f in kind.specs if f in raw and f != kind.order)
-                when = f"（{x.text(kind.order, row[kind.order])}）" if kind.order else ""
+                if kind.order:
+                    head = f"第{rec['index']}次{kind_name}（{x.text(kind.order, row[kind.order])}）"
+                else:
+                    head = f"{kind_name}（第{rec['index']}条）"
                 kept = [ln for ln in x.lines(rec["trace"], env, rec["refused"], show, regional)
                         if ln.step not in self.p.parameters or ln.text not in seen]  # a table's value once per example
                 seen.update(ln.text for ln in kept)
-                recs.append(RecordLines(rec["index"], f"第{rec['index']}次{kind_name}{when}：{text}", kept))
+                recs.append(RecordLines(rec["index"], f"{head}：{text}", kept))
                 table_rows.append((str(rec["index"]), *(x.text(f, row[f]) for f in money_fields),
                                    *(x.text(o, env.get(o)) for o in shown_out)))
             if len(table_rows) > 1:

@@ -223,6 +223,7 @@ class Explainer:
         return self.text(names[0] if names else "", value)
 
     def cap(self, node: ast.Node, value: Any, env: dict[str, Any]) -> str:
+        node = self.effective(node, env)  # 上限 － 此前已获 (0元) is the 上限 itself
         if isinstance(node, ast.Name):
             return f"{self.label(node.name)}{self.text(node.name, value)}"
         return self.formula(node, env, top=False)
