@@ -221,3 +221,33 @@ def test_money_in_worked_examples_is_in_yuan() -> None:
 
     assert yuan(Decimal(20000)) == "20000元" and yuan(Decimal("697.5")) == "697.50元"
     assert evalrt.money_text(Decimal(20000)) == "2万元"  # tables keep 万元
+
+
+def test_without_sections_each_article_with_rules_is_a_part(tmp_path: Path) -> None:
+    path = copy_outpatient(tmp_path)
+    text = leaflet_file(path).read_text(encoding="utf-8")
+    start, end = text.index("sections:"), text.index("examples:")
+    leaflet_file(path).write_text(text[:start] + text[end:], encoding="utf-8")
+    md = produce.make_leaflet(path, load_policy(path), root=tmp_path, formats=["md"]).outputs["md"].decode()
+    headings = re.findall(r"^## [一二三四五六七八九十]+、(.+)$", md, flags=re.M)
+    # 第十四条, 第十七条 by their payments; 第十八条, 第十九条, 第二十六条, 第二十七条 by their first value
+    # (not a running sum); 第二十八条 states no rule of its own (急诊抢救 is read by 第十四条's condition).
+    assert headings == ["谁能享受", "普通门诊统筹支付", "日间手术统筹支付", "共用年度剩余限额", "普通门诊可报费用",
+                        "就诊所在医疗机构级别", "适用医疗机构级别", "统筹地区确定的标准", "算一算"]
+
+
+def test_a_value_by_date_gets_a_row_per_period(tmp_path: Path) -> None:
+    path = copy_outpatient(tmp_path)
+    edit(path, "      - {from: 2024-04-26, value: 5个百分点}",
+         "      - {from: 2024-04-26, until: 2025-12-31, value: 5个百分点}\n      - {from: 2026-01-01, value: 6个百分点}")
+    md = produce.make_leaflet(path, load_policy(path), root=tmp_path, formats=["md"]).outputs["md"].decode()
+    assert "| 符合条件的退休人员支付比例倾斜（2024年4月26日至2025年12月31日） | 5个百分点 | 第十四条第三款 |" in md
+    assert "| 符合条件的退休人员支付比例倾斜（2026年1月1日起） | 6个百分点 | 第十四条第三款 |" in md
+
+
+def test_the_short_name_and_title_follow_the_document() -> None:
+    from compiler.documents.leaflet.derive import short_name
+
+    assert short_name("新疆维吾尔自治区职工基本医疗保险门诊共济保障实施办法") == "《办法》"
+    assert short_name("新疆维吾尔自治区人民政府办公厅关于调整优化自治区棉花及纺织服装产业政策措施的通知") == "《通知》"
+    assert short_name("哈密市质量提升发展专项资金管理办法（试行）") == "《办法》"

@@ -117,16 +117,20 @@ class _Derive:
         unit, scale = dc.param_shown(param)
         return rt.Shown(unit, scale).text(v.v if isinstance(v, Q) else v)
 
+    def dated(self, param: Parameter) -> list[tuple[str, str]]:
+        """A parameter's values by date: (2024年1月1日至2024年8月31日, 300元/吨), …"""
+        out = []
+        for i, v in enumerate(param.values):
+            until = dc.until(param.values, i)
+            span = f"{evalrt.zh_date(v.start)}至{evalrt.zh_date(until)}" if until else f"{evalrt.zh_date(v.start)}起"
+            out.append((span, self.param_value(param, v.value.node)))
+        return out
+
     def param_text(self, param: Parameter) -> str:
         """A parameter without a key as the 办法 sets it: one value, or its values by date."""
         if len(param.values) == 1:
             return self.param_value(param, param.values[0].value.node)
-        parts = []
-        for i, v in enumerate(param.values):
-            until = dc.until(param.values, i)
-            span = f"{evalrt.zh_date(v.start)}至{evalrt.zh_date(until)}" if until else f"{evalrt.zh_date(v.start)}起"
-            parts.append(f"{span}：{self.param_value(param, v.value.node)}")
-        return "；".join(parts)
+        return "；".join(f"{span}：{value}" for span, value in self.dated(param))
 
     # -- parts ----------------------------------------------------------------------------
     def default_sections(self) -> list[SectionSpec]:
@@ -137,7 +141,8 @@ class _Derive:
             article = self.p.clauses[clause.address.split(".")[0]]
             if article.address not in out:
                 pays = [c for c in self.p.computes if c.payment and self.covered(c.clause.address, [article.address])]
-                names = pays or [c for c in self.p.computes if self.covered(c.clause.address, [article.address])]
+                names = pays or [c for c in self.p.computes if c.kind in ("value", "tiers")
+                                 and self.covered(c.clause.address, [article.address])]
                 title = article.title or (self.explain.label(names[0].name).removeprefix("本次") if names else article.cite)
                 out[article.address] = SectionSpec(re.sub(r"^[一二三四五六七八九十]+、", "", title), [article.address], -1)
         return list(out.values())
@@ -185,8 +190,15 @@ class _Derive:
             notes += [Entry(f"{by}为{k}的，按{v}执行", cs) for (k, v), cs in aliases.items()]
         scalar = [p for p in params if p.by is None]
         if scalar:
-            rows = [(p.label or p.name, self.param_text(p) + ("（统筹地区可另定）" if p.region == "override" else ""),
-                     self.p.clauses[p.clause or ""].cite) for p in scalar]
+            rows = []
+            for p in scalar:
+                cite = self.p.clauses[p.clause or ""].cite
+                other = "（统筹地区可另定）" if p.region == "override" else ""
+                if len(p.values) == 1:
+                    rows.append((p.label or p.name, self.param_value(p, p.values[0].value.node) + other, cite))
+                    continue
+                for period, value in self.dated(p):  # a value by date: one row per period
+                    rows.append((f"{p.label or p.name}（{period}）", value + other, cite))
             tables.append(Table(("项目", "标准", "依据"), rows, ("left", "center", "center")))
         return Section(title, quotes, conditions, lead, tables, notes)
 
