@@ -251,3 +251,19 @@ def test_the_short_name_and_title_follow_the_document() -> None:
     assert short_name("新疆维吾尔自治区职工基本医疗保险门诊共济保障实施办法") == "《办法》"
     assert short_name("新疆维吾尔自治区人民政府办公厅关于调整优化自治区棉花及纺织服装产业政策措施的通知") == "《通知》"
     assert short_name("哈密市质量提升发展专项资金管理办法（试行）") == "《办法》"
+
+
+def test_two_issued_versions_need_the_leaflet_file_to_name_one(tmp_path: Path) -> None:
+    path = copy_outpatient(tmp_path)
+    other = path.parent / "v2.yaml"
+    other.write_text(path.read_text(encoding="utf-8").replace("version: final", "version: v2"), encoding="utf-8")
+    files = [path, other]
+    policies, errors = load_policies(files)
+    assert not errors
+    with pytest.raises(PolicyError) as exc:
+        produce.build_outputs(tmp_path, list(zip(files, policies, strict=True)))
+    (diag,) = exc.value.diagnostics
+    assert diag.code == "E641" and "final、v2" in diag.message and "version" in diag.message
+    edit(leaflet_file(path), "policy: xj-outpatient-mutual-aid\n", "policy: xj-outpatient-mutual-aid\nversion: v2\n")
+    out = produce.build_outputs(tmp_path, list(zip(files, policies, strict=True)))
+    assert "xj-outpatient-mutual-aid/leaflet.md" in out

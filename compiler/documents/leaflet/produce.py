@@ -21,6 +21,9 @@ from compiler.documents.leaflet.data import KIND, LeafletData, leaflet_file, loa
 from compiler.documents.leaflet.derive import derive
 from compiler.model.policy import Policy
 from compiler.source.diagnostics import Diagnostic, PolicyError
+from compiler.source.files import display_path
+from compiler.source.schema import load_document
+from compiler.source.yamlsrc import locate
 
 STEM = "leaflet"
 
@@ -81,12 +84,15 @@ def build_outputs(root: Path, pairs: list[tuple[Path, Policy]]) -> dict[str, byt
         try:
             chosen = issued
             if len(issued) > 1:
-                params = load_leaflet(leaflet_file(issued[0][0]), issued[0][1])
-                chosen = [(p, pol) for p, pol in issued if params.version == pol.version]
+                file = leaflet_file(issued[0][0])
+                tree = load_document(file, "leaflet")
+                version = str(tree["version"]) if "version" in tree else None
+                chosen = [(p, pol) for p, pol in issued if version == pol.version]
                 if len(chosen) != 1:
                     raise PolicyError([Diagnostic(
-                        "E641", f"{params.file}：现行版本有 {'、'.join(pol.version for _, pol in issued)}，请用 version 指定依据哪一个",
-                        params.span("policy"),
+                        "E641", f"{display_path(file)}：现行版本有 {'、'.join(pol.version for _, pol in issued)}，"
+                        + ("请用 version 指定依据哪一个" if version is None else f"没有版本「{version}」"),
+                        locate(tree, ["version"]) or tree.span,
                     )])  # fmt: skip
             path, policy = chosen[0]
             leaflet = make_leaflet(path, policy, root=root)
