@@ -3,11 +3,12 @@ layouts (`page.<fmt>.j2`), looked up in the policy's own templates/ folder first
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from compiler.documents.guide.tables import wrap
 from compiler.documents.markdown import md_escape
@@ -23,6 +24,18 @@ def cell_html(text: str, width_mm: float, size: float) -> Markup:
     """A table cell as HTML: escaped, in the lines the guide broke it into (as in Word)."""
     return Markup("<br>").join(Markup('<span class="nb">{}</span>').format(line)
                                for line in wrap(str(text), width_mm, size))
+
+
+# An amount with its unit, and the operator after it, kept on one line: browsers break between a
+# number and a following Chinese unit (1000|元), which Chinese typesetting does not.
+_AMOUNT = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d[\d.]*(?:万元|亿元|元/吨|元/千瓦时|元/人|元/月|元|个百分点|%|千瓦时|吨|次|人|支|年|月|日)?[－＋×÷＝]?")
+
+
+def keep_html(text: str) -> Markup:
+    """A paragraph as HTML: escaped, each amount (and an operator after it) in a no-wrap span."""
+    escaped = str(escape(text))
+    return Markup(_AMOUNT.sub(lambda m: f'<span class="nb">{m.group(0)}</span>' if len(m.group(0)) > 1 else m.group(0),
+                              escaped))
 
 
 def template_dirs(policy_path: Path) -> list[Path]:
@@ -41,6 +54,7 @@ def environment(policy_path: Path) -> SandboxedEnvironment:
     )  # fmt: skip
     env.filters["md"] = md_escape
     env.filters["cell"] = cell_html
+    env.filters["keep"] = keep_html
     env.filters["zh_date"] = evalrt.zh_date
     env.filters["money"] = evalrt.money_text
     return env
