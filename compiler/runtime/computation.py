@@ -155,7 +155,8 @@ class Step:
     over all records of a kind (`total`, `count`). A `payment` is reported as paid."""
 
     __slots__ = ("name", "clause", "cite", "kind", "fn", "of", "where", "bands", "otherwise", "payment",
-                 "shown", "text", "params", "record", "label", "names", "pattern", "where_text", "plain", "bare")  # fmt: skip
+                 "shown", "text", "params", "record", "label", "names", "pattern", "where_text", "plain",
+                 "bare")  # fmt: skip
 
     def __init__(
         self, name: str, clause: str, cite: str, *, kind: str, text: str, shown: Shown, fn: Fn | None = None,
@@ -273,7 +274,9 @@ def _as_given(kind: RecordKind, item: Mapping[str, Any]) -> Env | None:
         if k == "num":
             if (cls is not int and cls is not Decimal) or name not in kind.base_units:
                 return None
-            if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
+            if spec.minimum is not None and value < spec.minimum:
+                return None
+            if spec.maximum is not None and value > spec.maximum:
                 return None
             if spec.whole and cls is not int:
                 return None
