@@ -228,3 +228,13 @@ def test_measures_are_cited_as_the_document_numbers_them() -> None:
     policy = load_policy(ROOT / "policies/xj-cotton-textile/final.yaml")
     cites = [c.cite for c in policy.clauses.values()]
     assert "六（一）" in cites and not any("条" in c for c in cites)
+
+
+def test_a_changed_region_is_read_again(engines: tuple[Any, Any]) -> None:
+    generated, _ = engines
+    region = yaml.safe_load(REGION.read_text(encoding="utf-8"))
+    records = {"就诊": [{"就诊日期": dt.date(2024, 5, 10), "就诊方式": "定点医疗机构门诊", "医疗机构级别": "二级",
+                        "政策范围内费用": Decimal(1000)}]}
+    assert generated({}, records, region, dt.date(2024, 12, 31))["total"] == "658"
+    region["parameters"]["首次住院起付线"]["values"]["二级"] = "800元"  # the same dict, changed
+    assert generated({}, records, region, dt.date(2024, 12, 31))["total"] == "644"
