@@ -195,8 +195,9 @@ def test_engines_agree_and_respect_the_caps(engines: tuple[Any, Any], year: tupl
     b = reference(facts, {"就诊": visits}, region, dt.date(2025, 12, 31))
     assert a == b
     c = generated(facts, {"就诊": visits}, region, dt.date(2025, 12, 31), trace=False)
-    assert c["payments"] == a["payments"] and [r["payments"] for r in c["records"]["就诊"]] == [
-        r["payments"] for r in a["records"]["就诊"]]
+    # Trace off runs the generated record loop: everything but the trace is the same.
+    assert c["payments"] == a["payments"] and c["total"] == a["total"]
+    assert [{**r, "trace": []} for r in c["records"]["就诊"]] == [{**r, "trace": []} for r in a["records"]["就诊"]]
     by_year: dict[int, Decimal] = {}
     for visit, row in zip(visits, a["records"]["就诊"], strict=True):
         paid = Decimal(row["payments"]["本次普通门诊统筹支付"])
