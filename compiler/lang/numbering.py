@@ -7,6 +7,7 @@ always derived from the order of clauses in the YAML, never stored.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 
 # Article numbers need only 1–99,999. A converter of our own instead of cn2an, whose import alone
@@ -60,6 +61,22 @@ def cite(article: int, paragraph: int | None = None, item: int | None = None) ->
     if item is not None:
         out += f"第{item_label(item)}项"
     return out
+
+
+def measure_cite(article: int, paragraph: int | None = None, item: int | None = None) -> str:
+    """A citation in a document of numbered measures (一、二、…, meta.numbering: measures): 五,
+    六（一）, 十三第二款 — never a 第X条 the document does not have."""
+    out = zh_number(article)
+    if paragraph is not None:
+        out += paragraph_label(paragraph)
+    if item is not None:
+        out += item_label(item)
+    return out
+
+
+def cite_for(numbering: str) -> Callable[[int, int | None, int | None], str]:
+    """The citation function of a document numbered by `numbering` ("articles" or "measures")."""
+    return measure_cite if numbering == "measures" else cite
 
 
 _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,

@@ -346,6 +346,7 @@ class _Builder:
         self.rule_ids: dict[str, Span] = {}
         self.computes: list[Computed] = []
         self.computed_names: dict[str, Span] = {}
+        self.cite = numbering.cite_for(str(tree["meta"].get("numbering", "articles")))  # 第X条, or 六（一）
 
     # -- structure -----------------------------------------------------------------------
     def build_structure(self) -> list[Chapter]:
@@ -377,7 +378,7 @@ class _Builder:
         if aid in seen:
             self.errors.error(
                 "E304", f"条编号「{aid}」重复（第一次在第 {seen[aid].line} 行）", id_span,
-                numbering.cite(number), "每一条的 id 必须在整个文件中唯一",
+                self.cite(number, None, None), "每一条的 id 必须在整个文件中唯一",
             )
         seen.setdefault(aid, id_span)
         has_text, has_paras = "text" in art, "paragraphs" in art
@@ -386,13 +387,13 @@ class _Builder:
                 "E102" if not has_text else "E106",
                 f"条「{aid}」必须有 text 或 paragraphs 之一" if not has_text
                 else f"条「{aid}」不能同时有 text 和 paragraphs",
-                art.span, numbering.cite(number),
+                art.span, self.cite(number, None, None),
                 "只有一款且没有项时用 text；否则用 paragraphs 列出各款",
             )
         clause = Clause(
             "article", aid, aid, str(art.get("text", "")), art.span,
             art["text"].span if isinstance(art.get("text"), YStr) else None,
-            number, None, None, numbering.cite(number), raw=art,
+            number, None, None, self.cite(number, None, None), raw=art,
             title=str(art["title"]) if "title" in art else None,
         )
         self._common(clause, art)
@@ -412,7 +413,7 @@ class _Builder:
         if many and pid is None:
             self.errors.error(
                 "E102", f"{article.cite} 有多款，第{numbering.zh_number(number)}款缺少 id", para.span,
-                numbering.cite(article.article_no, number), "有多款时每一款都需要稳定编号 id，例如 id: p2",
+                self.cite(article.article_no, number, None), "有多款时每一款都需要稳定编号 id，例如 id: p2",
             )
         pid = pid or f"p{number}"
         pno = number if many else None
@@ -421,7 +422,7 @@ class _Builder:
         clause = Clause(
             "paragraph", pid, address, str(text), para.span,
             text.span if isinstance(text, YStr) else None,
-            article.article_no, pno, None, numbering.cite(article.article_no, pno),
+            article.article_no, pno, None, self.cite(article.article_no, pno, None),
             inline_items=bool(para.get("inline_items", False)), raw=para,
         )
         self._common(clause, para)
@@ -431,10 +432,10 @@ class _Builder:
         for ii, item in enumerate(para.get("items") or []):
             iid = str(item["id"])
             ispan = item.value_spans["id"]
-            self._sub_id(article, iid, ispan, sub_ids, numbering.cite(article.article_no, pno, ii + 1))
+            self._sub_id(article, iid, ispan, sub_ids, self.cite(article.article_no, pno, ii + 1))
             child = Clause(
                 "item", iid, f"{article.id}.{iid}", str(item["text"]), item.span, item["text"].span,
-                article.article_no, pno, ii + 1, numbering.cite(article.article_no, pno, ii + 1),
+                article.article_no, pno, ii + 1, self.cite(article.article_no, pno, ii + 1),
                 raw=item,
             )
             self._common(child, item)
