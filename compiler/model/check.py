@@ -327,8 +327,9 @@ class Checker:
         self.check_band_layout(tiers, clause)
 
     def check_band_layout(self, tiers: Tiers, clause: str) -> None:
-        """Bands must not overlap; gaps between them are reported unless `otherwise` covers them."""
-        bands = list(tiers.bands)
+        """Bands must not overlap; gaps between them are reported unless `otherwise` covers them.
+        A band that did not parse (E201, no bound) is left out rather than overlapping them all."""
+        bands = [b for b in tiers.bands if b.band.lower is not None or b.band.upper is not None]
         for i, a in enumerate(bands):
             for b in bands[i + 1 :]:
                 point = _overlap(a.band, b.band)
