@@ -65,8 +65,9 @@ def test_computation_case(path: Path, index: int) -> None:
     assert result.ok, f"{cases[index].span}: " + "；".join(result.failures)
 
 
-def test_outpatient_has_enough_cases() -> None:
-    _, cases = computation_cases.load(ROOT / "policies/xj-outpatient-mutual-aid/final.cases.yaml")
+@pytest.mark.parametrize("policy", ["xj-outpatient-mutual-aid", "xj-cotton-textile"])
+def test_computing_policies_have_enough_cases(policy: str) -> None:
+    _, cases = computation_cases.load(ROOT / f"policies/{policy}/final.cases.yaml")
     assert len(cases) >= 40
 
 

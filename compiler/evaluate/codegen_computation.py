@@ -161,8 +161,6 @@ class _Generator:
         with w.indent():
             w.line(f'"""The 「{kind}」 records with the trace off (see compiler/evaluate/codegen_computation.py)."""')
             w.line(f"kind = PLAN.records[{kind!r}]")
-            w.line("steps = kind.steps")
-            w.line("params = PLAN.params")
             w.line("out: list[dict[str, Any]] = []")
             w.line("done: list[Env] = []")
             w.line("period: Any = object()")
@@ -199,12 +197,7 @@ class _Generator:
                 values = []
                 for j, n in enumerate(names):
                     if n in outputs:
-                        unit, _ = dc.shown(p, by_name[n])
-                        if unit == "元":
-                            values.append(f"{n!r}: amount_json(f[{n!r}]) if f[{n!r}].__class__ is Decimal "
-                                          f"else _json(f[{n!r}], steps[{j}].shown)")
-                        else:
-                            values.append(f"{n!r}: _json(f[{n!r}], steps[{j}].shown)")
+                        values.append(f"{n!r}: value_json(f[{n!r}], kind.steps[{j}].shown)")
                 paid = [f"{n!r}: amount_json(f[{n!r}])" for n in names if by_name[n].payment]
                 w.line("out.append({")
                 with w.indent():
@@ -228,7 +221,7 @@ class _Generator:
             if param.by in inside or param.date_fact in inside:
                 w.line(f"if {pname!r} not in f:")
                 with w.indent():
-                    w.line(f"run.param(params[{pname!r}], f, [])")
+                    w.line(f"run.param(PLAN.params[{pname!r}], f, [])")
         plain = c.kind == "value" and not c.payment and c.where is None
         if plain and c.value is not None:
             w.comment(f"{cite} {c.name}")
@@ -236,7 +229,7 @@ class _Generator:
                 w.line(line)
             return
         if not (c.kind == "value" and c.payment and c.value is not None):
-            w.line(f"run.step(steps[{j}], f, [], refused, {{}})  # {cite} {c.name}")
+            w.line(f"run.step(kind.steps[{j}], f, [], refused, {{}})  # {cite} {c.name}")
             return
         w.comment(f"{cite} {c.name}（支付）")
         body = w
@@ -263,9 +256,9 @@ class _Generator:
             if guards:
                 w.line("else:")
                 with w.indent():
-                    w.line(f"f[{c.name!r}] = _money(steps[{j}], value)")
+                    w.line(f"f[{c.name!r}] = _money(kind.steps[{j}], value)")
             else:
-                w.line(f"f[{c.name!r}] = _money(steps[{j}], value)")
+                w.line(f"f[{c.name!r}] = _money(kind.steps[{j}], value)")
 
     def _bound(self, value: Any) -> str:
         return "None" if value is None else self.x.const(value)
@@ -502,6 +495,8 @@ def _wrap(text: str) -> str:
     close = text[-1]
     inner = text[1:-1]
     parts = _split_top(inner)
+    if len(parts) <= 1 and not inner.rstrip().endswith(","):
+        return text  # a parenthesised expression (a long string in pieces), not a tuple
     items = [_wrap_item(part.strip()) for part in parts if part.strip()]
     body = "\n".join("    " + item.replace("\n", "\n    ") + "," for item in items)
     return f"{text[0]}\n{body}\n{close}"

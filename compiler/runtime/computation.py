@@ -567,14 +567,20 @@ class _Run:
             done.append(renv)
             out.append({
                 "index": index + 1,
-                "values": {n: amount_json(renv[n]) if sh.money and renv[n].__class__ is Decimal else _json(renv[n], sh)
-                           for n, sh in shown_out},
+                "values": {n: value_json(renv[n], sh) for n, sh in shown_out},
                 "payments": {n: amount_json(renv[n]) for n in paid},
                 "refused": refused,
                 "trace": record_trace,
             })
         self.done[kind.name] = done
         return out
+
+
+def value_json(value: Any, shown: Shown) -> Any:
+    """A value as a result reports it: an amount in 元 as amount_json, others in their unit."""
+    if shown.money and value.__class__ is Decimal:
+        return amount_json(value)
+    return _json(value, shown)
 
 
 def refusal_entry(payment: str, cond: Condition) -> dict[str, Any]:
