@@ -239,3 +239,14 @@ def test_a_changed_region_is_read_again(engines: tuple[Any, Any]) -> None:
     assert generated({}, records, region, dt.date(2024, 12, 31))["total"] == "658"
     region["parameters"]["首次住院起付线"]["values"]["二级"] = "800元"  # the same dict, changed
     assert generated({}, records, region, dt.date(2024, 12, 31))["total"] == "644"
+
+
+def test_readme_cotton_example_is_what_the_evaluator_prints() -> None:
+    out = _run("eval", "policies/xj-cotton-textile/final.yaml", "examples/cotton-company.facts.yaml")
+    assert out.returncode == 0, out.stderr
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("examples/cotton-company.facts.yaml\n```\n\n```\n", 1)[1].split("```", 1)[0]
+    printed = out.stdout.splitlines()
+    for line in block.splitlines():
+        assert line in printed, line
+    assert 100 * 300 + 100 * 200 + 50 * 640 + 10 * 4000 == 122000

@@ -248,7 +248,8 @@ def read_records(kind: RecordKind, raw: Any, validity: tuple[dt.date, dt.date | 
         except FactsError as exc:
             names = exc.missing or [n for n, _ in exc.invalid] or [n for n, _ in exc.unknown]
             field = names[0] if names else None
-            raise RecordsError(kind.name, index, field, str(exc)) from None
+            # A record's values are its fields (the message of FactsError speaks of facts).
+            raise RecordsError(kind.name, index, field, str(exc).replace("事实", "字段")) from None
         if kind.order is not None:
             day = record[kind.order]
             if previous is not None and day < previous:
@@ -531,7 +532,7 @@ class _Run:
         # Parameters that no record chooses (no key or date among the record's fields and values)
         # are chosen once, for the person, before the loop.
         inside = set(kind.specs) | {s.name for s in kind.steps}
-        for s in kind.steps:
+        for s in (kind.steps if not self.tracing else ()):  # traced runs choose them where first read
             for name in s.params:
                 param = self.plan.params[name]
                 if name not in env and param.by not in inside and param.on not in inside:
