@@ -641,7 +641,10 @@ def settle(
     person_trace: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
     records: dict[str, list[dict[str, Any]]] = {}
-    if plan.validity is not None and not any(rows.values()):
+    # Dated records were each checked against the validity; what is not dated by a record (the
+    # person's facts, records without a date) is evaluated as of `as_of`, which must lie inside it.
+    dated_only = any(rows.values()) and all(plan.records[k].order is not None for k, r in rows.items() if r)
+    if plan.validity is not None and not dated_only:
         start, until, clause, cite = plan.validity
         if as_of < start or (until is not None and as_of > until):
             span = f"{zh_date(start)}起" + (f"至{zh_date(until)}" if until else "")
