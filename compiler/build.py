@@ -22,10 +22,11 @@ def _producers() -> list[Callable[[Path, list[tuple[Path, Policy]]], dict[str, b
     to {path relative to generated/: bytes} and runs after every policy has compiled. Imported
     here, not at module level: they pull in Jinja2 and python-docx, which `policyc eval` never needs."""
     from compiler.diff.command import build_outputs as diff_outputs
+    from compiler.documents.checklist import build_outputs as checklist_outputs
     from compiler.documents.guide.command import build_outputs as guide_outputs
     from compiler.registry.command import build_outputs as registry_outputs
 
-    return [diff_outputs, guide_outputs, registry_outputs]
+    return [diff_outputs, guide_outputs, registry_outputs, checklist_outputs]
 
 
 def build_all(root: Path) -> dict[str, bytes]:

@@ -63,6 +63,7 @@ class Measures:
     address: str
     cite: str
     span: Span
+    text: str = ""  # the clause's lead-in, verbatim
     rectify: bool = False
     disqualify: str | None = None
     recover: bool = False
@@ -161,7 +162,7 @@ def build_compliance(tree: YMap, clauses: Iterable[ClauseInfo], errors: Collecto
         if "sanctions" in raw:
             s = raw["sanctions"]
             out.measures.append(Measures(
-                address, cite, s.span, rectify=bool(s.get("rectify", False)), disqualify=_opt(s, "disqualify"),
+                address, cite, s.span, text, rectify=bool(s.get("rectify", False)), disqualify=_opt(s, "disqualify"),
                 recover=bool(s.get("recover", False)), revoke=bool(s.get("revoke", False)), serious=_opt(s, "serious"),
                 serious_only=tuple(str(x) for x in s.get("serious_only") or ()),
                 by=tuple(str(x) for x in s.get("by") or ()),
