@@ -16,9 +16,10 @@ from pathlib import Path
 from compiler.model.compliance import Compliance, Obligation
 from compiler.model.policy import Policy
 
-RESULT = {"violation": "□符合　□不符合", "principle": "□符合　□未达到（须说明理由）", "notice": "□未超过　□超过（提示）"}
-HEADER = ["序号", "检查内容", "依据", "核查方式", "检查结果", "不符合时属于", "备注"]
-WIDTHS_MM = [11, 78, 22, 36, 30, 28, 20]  # the 225 mm of a landscape 版心
+RESULT = {"violation": "□符合\n□不符合", "principle": "□符合\n□未达到\n（说明理由）", "notice": "□未超过\n□超过（提示）"}
+HEADER = ["序号", "检查内容", "依据", "核查方式", "检查结果", "所属情形", "备注"]
+WIDTHS_MM = [13, 73, 26, 38, 27, 28, 20]  # the 225 mm of a landscape 版心
+BLANK = "＿" * 12
 SEVERITY_NOTE = {"principle": "“原则上”的要求：未达到的由承储企业说明理由，无正当理由的按所属情形处理。",
                  "notice": "提示事项不构成违反本办法，只需核实原因。"}
 
@@ -53,6 +54,7 @@ class Checklist:
     sanctions: list[str]
     payments: list[str]
     signatures: list[str]
+    tail: list[str]  # the headings after the checks: 违规情形及处理, 补贴核算, 填表说明
 
 
 def _short(cite: str) -> str:
@@ -63,7 +65,7 @@ def _short(cite: str) -> str:
 def _row(policy: Policy, c: Compliance, n: int, ob: Obligation) -> Row:
     how = ob.evidence or "现场查看"
     if ob.per is not None:
-        how += f"；逐条核对{policy.records[ob.per].label}记录"
+        how += f"；{policy.records[ob.per].label}逐条核对"
     breach = _short(c.violations[ob.breach].cite) if ob.breach and ob.severity != "notice" else "—"
     remark = {"principle": "原则上", "notice": "提示"}.get(ob.severity, "")
     return Row(str(n), ob.check, ob.cite, how, RESULT[ob.severity], breach, remark)
@@ -83,17 +85,18 @@ def derive(policy: Policy) -> Checklist:
         sections[-1].rows.append(_row(policy, c, n, ob))
     for i, section in enumerate(sections, 1):
         section.title = f"{_zh(i)}、{section.title}"
+    tail = [f"{_zh(len(sections) + i)}、{t}" for i, t in enumerate(("违规情形及处理", "补贴核算", "填表说明"), 1)]
     m = policy.meta
     sanctions = []
     for measures in c.measures:
         sanctions.append(f"{measures.cite}：{measures.text}")
         sanctions += [f"（{_zh(i)}）{v.text}" for i, v in enumerate(
             (v for v in c.violations.values() if v.parent == measures.address), 1)]
-    payments = [f"{p.name}（{p.cite}）：{p.note or p.name}" for p in c.payments]
+    payments = [f"{p.name}（{p.cite}）" + (f"：{p.note}" if p.note else "") for p in c.payments]
     severities = sorted({ob.severity for ob in c.obligations} - {"violation"})
     notes = [
         "检查结果逐项勾选；不符合、未达到或超过的，在备注栏或另页写明事实和数量。",
-        "“不符合时属于”一栏是该项未做到时所属的第二十九条违规情形；“—”表示第二十九条未列明，"
+        "“所属情形”一栏是该项未做到时所属的第二十九条违规情形；“—”表示第二十九条未列明，"
         "按委托代储协议约定的违约责任处理。",
         *(SEVERITY_NOTE[s] for s in severities),
         "日期的计算：“30天内”“1个月内”自次日起算，含期限的末日。",
@@ -101,9 +104,10 @@ def derive(policy: Policy) -> Checklist:
     return Checklist(
         title=f"{m.title.removesuffix('（试行）')}监督检查表",
         subtitle=f"依据《{m.title}》（{m.doc_number}）" if m.doc_number else f"依据《{m.title}》",
-        fields=["被检查单位：", "检查日期：　　年　　月　　日", "承储计划规模：　　　　吨", "检查人员："],
+        fields=[f"被检查单位：{BLANK}", "检查日期：＿＿年＿＿月＿＿日", f"承储计划规模：{BLANK}吨", f"检查人员：{BLANK}"],
         sections=sections, notes=notes, sanctions=sanctions, payments=payments,
-        signatures=["检查人员（签字）：", "被检查单位负责人（签字）：", "日期：　　年　　月　　日"],
+        signatures=[f"检查人员（签字）：{BLANK}", f"被检查单位负责人（签字）：{BLANK}", "日期：＿＿年＿＿月＿＿日"],
+        tail=tail if payments else [tail[0], tail[1].replace("补贴核算", "填表说明")],
     )
 
 
@@ -121,12 +125,13 @@ def render_markdown(cl: Checklist) -> str:
     out = [f"# {cl.title}", "", cl.subtitle, "", "　".join(cl.fields), ""]
     for section in cl.sections:
         out += [f"## {section.title}", "", "| " + " | ".join(HEADER) + " |", "|---:|" + "---|" * (len(HEADER) - 1)]
-        out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row.cells()) + " |" for row in section.rows]
+        out += ["| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in row.cells()) + " |"
+                for row in section.rows]
         out.append("")
-    out += ["## 违规情形及处理", ""] + [f"{line}" + "  " for line in cl.sanctions] + [""]
+    out += [f"## {cl.tail[0]}", ""] + [f"{line}" + "  " for line in cl.sanctions] + [""]
     if cl.payments:
-        out += ["## 补贴核算", ""] + [f"- {line}" for line in cl.payments] + [""]
-    out += ["## 填表说明", ""] + [f"{i}. {note}" for i, note in enumerate(cl.notes, 1)] + [""]
+        out += [f"## {cl.tail[1]}", ""] + [f"{i}. {line}" for i, line in enumerate(cl.payments, 1)] + [""]
+    out += [f"## {cl.tail[-1]}", ""] + [f"{i}. {note}" for i, note in enumerate(cl.notes, 1)] + [""]
     out += ["　".join(cl.signatures), ""]
     return "\n".join(out)
 
@@ -144,7 +149,7 @@ _CSS = """\
   .fields span { min-width: 14em; }
   h2 { margin: 1.2em 0 .4em; font: 14pt/1.5 "黑体", SimHei, "Heiti SC", "Noto Sans CJK SC", sans-serif; }
   p { margin: 0 0 .3em; }
-  table { width: 100%; border-collapse: collapse; font-size: 10.5pt; line-height: 1.45; }
+  table { width: 100%; table-layout: fixed; border-collapse: collapse; font-size: 10.5pt; line-height: 1.45; }
   thead { display: table-header-group; }
   th, td { border: 0.5pt solid #000; padding: 3pt 5pt; vertical-align: top; text-align: left; }
   th { font-family: "黑体", SimHei, "Heiti SC", "Noto Sans CJK SC", sans-serif; font-weight: normal;
@@ -172,14 +177,15 @@ def render_html(cl: Checklist) -> str:
                 "<colgroup>" + "".join(f'<col style="width: {100 * w / total:.1f}%">' for w in WIDTHS_MM) + "</colgroup>",
                 "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in HEADER) + "</tr></thead>", "<tbody>"]
         for row in section.rows:
-            out.append("<tr>" + "".join(f'<td class="c">{e(v)}</td>' if i in _CENTRED else f"<td>{e(v)}</td>"
-                                        for i, v in enumerate(row.cells())) + "</tr>")
+            cells = [e(v).replace("\n", "<br>") for v in row.cells()]
+            out.append("<tr>" + "".join(f'<td class="c">{v}</td>' if i in _CENTRED else f"<td>{v}</td>"
+                                        for i, v in enumerate(cells)) + "</tr>")
         out += ["</tbody>", "</table>"]
-    out.append("<h2>违规情形及处理</h2>")
+    out.append(f"<h2>{e(cl.tail[0])}</h2>")
     out += [f"<p>{e(line)}</p>" for line in cl.sanctions]
     if cl.payments:
-        out += ["<h2>补贴核算</h2>", "<ol>"] + [f"<li>{e(line)}</li>" for line in cl.payments] + ["</ol>"]
-    out += ["<h2>填表说明</h2>", "<ol>"] + [f"<li>{e(note)}</li>" for note in cl.notes] + ["</ol>"]
+        out += [f"<h2>{e(cl.tail[1])}</h2>", "<ol>"] + [f"<li>{e(line)}</li>" for line in cl.payments] + ["</ol>"]
+    out += [f"<h2>{e(cl.tail[-1])}</h2>", "<ol>"] + [f"<li>{e(note)}</li>" for note in cl.notes] + ["</ol>"]
     out += ['<div class="sign">' + "".join(f"<span>{e(s)}</span>" for s in cl.signatures) + "</div>"]
     out += ["</main>", "</body>", "</html>", ""]
     return "\n".join(out)
@@ -196,23 +202,26 @@ def render_docx(cl: Checklist, policy: Policy) -> bytes:
     wordstyle.set_properties(doc, title=cl.title, author=policy.meta.issuer, date=date, subject=cl.subtitle)
     wordstyle.add_title(doc, cl.title)
     wordstyle.add_body(doc, cl.subtitle, first_line_indent=False)
-    wordstyle.add_body(doc, "　".join(cl.fields), first_line_indent=False)
+    for left, right in zip(cl.fields[::2], cl.fields[1::2], strict=False):
+        wordstyle.add_body(doc, f"{left}　　{right}", first_line_indent=False)
     for section in cl.sections:
-        wordstyle.keep_with_next(wordstyle.add_body(doc, section.title, first_line_indent=False))
+        wordstyle.add_heading(doc, section.title, 1)
         wordstyle.add_table(doc, HEADER, [row.cells() for row in section.rows], WIDTHS_MM, size=Pt(12),
                             align=["center" if i in _CENTRED else "left" for i in range(len(HEADER))])
-    wordstyle.add_heading(doc, "违规情形及处理", 1)
+    wordstyle.add_heading(doc, cl.tail[0], 1)
     for line in cl.sanctions:
         wordstyle.add_body(doc, line)
     if cl.payments:
-        wordstyle.add_heading(doc, "补贴核算", 1)
+        wordstyle.add_heading(doc, cl.tail[1], 1)
         for i, line in enumerate(cl.payments, 1):
             wordstyle.add_body(doc, f"{i}. {line}")
-    wordstyle.add_heading(doc, "填表说明", 1)
+    wordstyle.add_heading(doc, cl.tail[-1], 1)
     for i, note in enumerate(cl.notes, 1):
         wordstyle.add_body(doc, f"{i}. {note}")
     wordstyle.add_spacer(doc)
-    wordstyle.add_body(doc, "　　　　".join(cl.signatures), first_line_indent=False)
+    wordstyle.add_body(doc, "　　".join(cl.signatures[:2]), first_line_indent=False)
+    for line in cl.signatures[2:]:
+        wordstyle.add_body(doc, line, first_line_indent=False)
     return wordstyle.to_bytes(doc)
 
 
