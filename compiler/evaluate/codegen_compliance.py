@@ -1,7 +1,7 @@
 """Code generation for compliance regimes: a checked Policy → a standalone evaluator module.
 
-Like `codegen_computation`: the module carries a copy of the runtime (`runtime.core`), of the
-record reading (`runtime.computation`) and of the compliance procedure (`runtime.compliance`),
+Like `codegen_computation`: the module carries a copy of the runtime (`runtime.core`) and of the
+compliance procedure (`runtime.compliance`),
 and a `PLAN` whose duties, payments and consistency rules are small compiled functions, each
 commented with its clause and text; `evaluate(facts, records, as_of)` is `inspect(PLAN, …)`.
 """
@@ -19,8 +19,67 @@ from compiler.evaluate.pywriter import PyWriter, literal_lines, py_literal
 from compiler.model.compliance import Compliance
 from compiler.model.expr import Expr
 from compiler.model.policy import Policy
-from compiler.runtime import compliance, computation, core
+from compiler.runtime import compliance, core
 from compiler.runtime.core import FactSpec
+
+LINE = 116  # generated lines stay within 120 characters (tests/test_architecture.py)
+
+
+def _text(value: str | None, width: int = 60) -> str:
+    """A string literal; a long one as an implicit concatenation over several lines."""
+    if value is None or len(value) <= width:
+        return repr(value)
+    parts = [value[i:i + width] for i in range(0, len(value), width)]
+    return "(\n" + "\n".join(f"    {p!r}" for p in parts) + "\n)"
+
+
+def _tokens(code: str) -> list[str]:
+    """`code` split at the spaces outside string literals (a line may break there inside brackets)."""
+    out, current, quote, i = [], "", "", 0
+    while i < len(code):
+        ch = code[i]
+        if quote:
+            current += ch
+            if ch == "\\":
+                current += code[i + 1]
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote, current = ch, current + ch
+        elif ch == " ":
+            out.append(current)
+            current = ""
+        else:
+            current += ch
+        i += 1
+    return [*out, current]
+
+
+def _emit_return(w: PyWriter, code: str) -> None:
+    """`return code`, wrapped inside parentheses when the line would be too long."""
+    if len("    " * w.level) + len(code) + 7 <= LINE:
+        w.line(f"return {code}")
+        return
+    w.line("return (")
+    with w.indent():
+        room = LINE - len("    " * w.level)
+        line = ""
+        for token in _tokens(code):
+            if line and len(line) + 1 + len(token) > room:
+                w.line(line)
+                line = token
+            else:
+                line = f"{line} {token}" if line else token
+        if line:
+            w.line(line)
+    w.line(")")
+
+
+def _comment(w: PyWriter, text: str) -> None:
+    room = LINE - len("    " * w.level) - 2
+    for i in range(0, len(text), room):
+        w.comment(text[i:i + room].strip())
 
 
 def generate_compliance(policy: Policy, policy_text: str, source_path: str) -> str:
@@ -47,19 +106,19 @@ class _Generator:
         w = self.functions
         w.line(f"def {name}(f: dict[str, Any]) -> Any:")
         with w.indent():
-            w.comment(f"{cite} {purpose}")
-            w.comment(expr.text)
+            _comment(w, f"{cite} {purpose}")
+            _comment(w, expr.text)
             code = _unwrap(self.x.compile(expr.node))
             if not self.x.can_raise(expr.node):
-                w.line(f"return {code}")
+                _emit_return(w, code)
             else:
                 w.line("try:")
                 with w.indent():
-                    w.line(f"return {code}")
+                    _emit_return(w, code)
                 w.line("except (TypeError, ArithmeticError) as exc:")
                 with w.indent():
                     optional = py_literal(dc.optional_names(self.p, expr))
-                    _call(w, "raise rule_error", [repr(cite), repr(expr.text), "exc", "f", optional], " from None")
+                    _call(w, "raise rule_error", [repr(cite), _text(expr.text), "exc", "f", optional], " from None")
         w.line()
         w.line()
         return name
@@ -75,28 +134,29 @@ class _Generator:
         return _args("FactSpec", args)
 
     def specs(self, specs: dict[str, FactSpec]) -> str:
-        return "{" + "".join(f"{n!r}: {self.spec(s)}, " for n, s in specs.items()) + "}"
+        return "{\n" + "".join(f"    {n!r}: {self.spec(s)},\n" for n, s in specs.items()) + "}"
 
     def parts(self) -> dict[str, list[str]]:
         p, c = self.p, self.c
+        keys = dcl.record_keys(p)
         records = [_args("RecordKind", [
-            repr(k), repr(r.label), "order=None", "period=None",
-            f"specs={self.specs({n: dc.spec_of(f) for n, f in r.fields.items()})}", "steps=()",
+            repr(k), repr(r.label), f"specs={self.specs({n: dc.spec_of(f) for n, f in r.fields.items()})}",
+            f"key={keys[k]!r}",
         ]) for k, r in p.records.items()]
         duties = []
         for o in c.obligations:
             test = self.fn(o.requires, o.cite, f"{o.id}：{o.check}")
             applies = self.fn(o.when, o.cite, f"{o.id} 适用条件") if o.when is not None else "None"
             duties.append(_args("Duty", [
-                repr(o.id), repr(o.address), repr(o.cite), f"check={o.check!r}", f"severity={o.severity!r}",
-                f"test={test}", f"text={o.requires.text!r}", f"reason={o.reason!r}", f"per={o.per!r}",
-                f"applies={applies}", f"breach={o.breach!r}", f"evidence={o.evidence!r}",
+                repr(o.id), repr(o.address), repr(o.cite), f"check={_text(o.check)}", f"severity={o.severity!r}",
+                f"test={test}", f"text={_text(o.requires.text)}", f"reason={_text(o.reason)}", f"per={o.per!r}",
+                f"applies={applies}", f"breach={o.breach!r}", f"evidence={_text(o.evidence)}",
             ]))
         measures = [_args("Measures", [
             repr(m.address), repr(m.cite), f"rectify={m.rectify!r}", f"disqualify={m.disqualify!r}",
             f"recover={m.recover!r}", f"revoke={m.revoke!r}", f"serious={m.serious!r}",
             f"serious_only={py_literal(m.serious_only)}", f"by={py_literal(m.by)}",
-            f"liabilities={py_literal(m.liabilities)}",
+            "liabilities=(" + "".join(f"{_text(x)}, " for x in m.liabilities) + ")",
         ]) for m in c.measures]
         payments = []
         for pay in c.payments:
@@ -104,10 +164,10 @@ class _Generator:
             applies = self.fn(pay.when, pay.cite, f"{pay.name} 适用条件") if pay.when is not None else "None"
             payments.append(_args("PaymentItem", [
                 repr(pay.id), repr(pay.name), repr(pay.address), repr(pay.cite), f"amount={amount}",
-                f"text={pay.amount.text!r}", f"per={pay.per!r}", f"applies={applies}", f"proposed={pay.proposed!r}",
+                f"text={_text(pay.amount.text)}", f"per={pay.per!r}", f"applies={applies}", f"proposed={pay.proposed!r}",
             ]))
         consistency = [_args("Consistent", [
-            repr(r.id), repr(r.field), repr(r.message), f"test={self.fn(r.requires, '检查记录', r.id)}",
+            repr(r.id), repr(r.field), _text(r.message), f"test={self.fn(r.requires, '检查记录', r.id)}",
             f"record={r.record!r}",
         ]) for r in c.consistency]
         return {"records": records, "duties": duties, "measures": measures, "payments": payments,
@@ -155,7 +215,6 @@ class _Generator:
         w.line(f"COMPILER = {compiler_fingerprint()!r}")
         w.line("KIND = 'compliance'")
         for title, module in (("runtime (copied from compiler/runtime/core.py)", core),
-                              ("records (copied from compiler/runtime/computation.py)", computation),
                               ("compliance procedure (copied from compiler/runtime/compliance.py)", compliance)):
             w.line()
             w.line()
@@ -191,7 +250,6 @@ class _Generator:
                 if key == "duties":
                     w.comment("Every duty of the holder, in document order.")
                 _block(w, f"{key}=", "(" + "".join(f"{x}, " for x in parts[key]) + ")", ",")
-            _block(w, "keys=", py_literal(dcl.record_keys(p)), ",")
             _block(w, "violations=", py_literal(dcl.violations(self.c)), ",")
             validity = dc.validity(p)
             if validity is None:

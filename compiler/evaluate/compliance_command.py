@@ -16,6 +16,7 @@ from compiler.evaluate.computation_command import input_diagnostics
 from compiler.evaluate.interpret_compliance import ComplianceInterpreter
 from compiler.model.load import load_policy
 from compiler.model.policy import Policy
+from compiler.runtime import compliance as rt
 from compiler.runtime import computation as crt
 from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import Diagnostic, PolicyError
@@ -23,7 +24,7 @@ from compiler.source.files import display_path
 from compiler.source.yamlsrc import YMap, plain
 
 Inspect = Callable[..., dict[str, Any]]
-INPUT_ERRORS = (evalrt.FactsError, evalrt.EvaluationError, crt.RecordsError)
+INPUT_ERRORS = (evalrt.FactsError, evalrt.EvaluationError, rt.RecordsError)
 
 
 def compile_inspect(policy: Policy, policy_path: Path) -> Inspect:
@@ -47,7 +48,7 @@ def wrap_inspect(namespace: dict[str, Any]) -> Inspect:
         except errors[1] as exc:
             raise evalrt.EvaluationError(exc.cite, exc.message, exc.rule) from None
         except errors[2] as exc:
-            raise crt.RecordsError(exc.kind, exc.index, exc.field, exc.message) from None
+            raise rt.RecordsError(exc.kind, exc.index, exc.field, exc.message) from None
         return result
 
     return inspect
@@ -69,6 +70,8 @@ def diagnostics(exc: Exception, policy: Policy | None, tree: YMap) -> list[Diagn
         src = next((e for e in exprs if e.text == exc.rule), None)
         return [Diagnostic("E404", exc.message, src.src.span if src else tree.span, exc.cite,
                            hint="核对检查记录中这条规则用到的事实和字段")]
+    if isinstance(exc, rt.RecordsError):  # located as a computing policy's records are
+        exc = crt.RecordsError(exc.kind, exc.index, exc.field, exc.message)
     return input_diagnostics(exc, None, tree, None, None)
 
 

@@ -17,7 +17,6 @@ from compiler.model.expr import Expr
 from compiler.model.policy import Policy
 from compiler.runtime import compliance as rt
 from compiler.runtime import core as evalrt
-from compiler.runtime.computation import RecordKind
 
 
 class ComplianceInterpreter(Interpreter):
@@ -53,10 +52,8 @@ class ComplianceInterpreter(Interpreter):
         return rt.Inspection(
             p.policy_id, p.version, p.meta.doc_number, holder=c.holder,
             read_facts=lambda raw: evalrt.coerce_facts(specs, raw),
-            records=tuple(RecordKind(k, r.label, order=None, period=None,
-                                     specs={n: dc.spec_of(f) for n, f in r.fields.items()}, steps=())
-                          for k, r in p.records.items()),
-            keys=dcl.record_keys(p),
+            records=tuple(rt.RecordKind(k, r.label, specs={n: dc.spec_of(f) for n, f in r.fields.items()},
+                                        key=dcl.record_keys(p)[k]) for k, r in p.records.items()),
             duties=tuple(rt.Duty(
                 o.id, o.address, o.cite, check=o.check, severity=o.severity, test=self.fn(o.requires, o.cite),
                 text=o.requires.text, reason=o.reason, per=o.per,

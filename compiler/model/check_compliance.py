@@ -5,14 +5,24 @@ rules name real fields."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from compiler.lang import ast
 from compiler.model.expr import Expr
-from compiler.source.diagnostics import Span, did_you_mean
+from compiler.model.policy import Policy
+from compiler.source.diagnostics import Collector, Span, did_you_mean
+from compiler.source.yamlsrc import YStr
 
-if TYPE_CHECKING:  # the checker calls in here; only its type is needed
-    from compiler.model.check import Checker
+
+class Checker(Protocol):
+    """What is used of `check.Checker` (named here, not imported: check imports this module)."""
+
+    p: Policy
+    diag: Collector
+
+    def typecheck(self, expr: Expr, clause: str | None, want: str, what: str) -> Any: ...
+
+    def span_of(self, src: YStr, node: ast.Node) -> Span: ...
 
 
 def check(checker: Checker) -> None:

@@ -18,18 +18,26 @@
    record or once, each rounded to 分 where it is computed.
 
 Standard library only: copied into every generated evaluator of a compliance regime after
-`core` and `computation` (whose record reading it shares).
+`core`. Records are read as `runtime.computation` reads them (each field a `FactSpec`), with
+errors of the same shape (`RecordsError`: kind, index, field).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from compiler.runtime.computation import RecordKind, RecordsError, read_records
-from compiler.runtime.core import EvaluationError, FactsError, amount_json, money, zh_date
+from compiler.runtime.core import (
+    EvaluationError,
+    FactsError,
+    FactSpec,
+    amount_json,
+    coerce_facts,
+    money,
+    zh_date,
+)
 
 # --- runtime: inlined into generated modules from here on ---
 
@@ -37,6 +45,42 @@ COMPLIANCE_FORMAT = "policyc-compliance/1"
 Check = Callable[[dict[str, Any]], Any]
 SEVERITY_ZH = {"violation": "违反规定", "principle": "原则性要求未达到", "notice": "提示"}
 MEASURE_ZH = {"rectify": "责令限期改正", "recover": "追回财政补贴资金", "revoke": "撤销"}
+
+
+class RecordsError(Exception):
+    """A record of the inspection is invalid: `kind` is the record kind, `index` its position
+    (0-based) in the input, `field` the field."""
+
+    def __init__(self, kind: str, index: int, field: str | None, message: str) -> None:
+        super().__init__(f"第 {index + 1} 条「{kind}」记录：{message}")
+        self.kind, self.index, self.field, self.message = kind, index, field, message
+
+
+class RecordKind:
+    """One kind of record of an inspection (储备批次, 动用 …): its fields and the field naming one."""
+
+    __slots__ = ("name", "label", "specs", "key")
+
+    def __init__(self, name: str, label: str, *, specs: Mapping[str, FactSpec], key: str | None = None) -> None:
+        self.name, self.label, self.specs, self.key = name, label, specs, key
+
+
+def read_records(kind: RecordKind, raw: Any) -> list[dict[str, Any]]:
+    """A kind's records checked and in base units; raises RecordsError naming the record."""
+    if raw is None:
+        return []
+    if isinstance(raw, str | bytes | Mapping) or not isinstance(raw, Sequence):
+        raise RecordsError(kind.name, 0, None, "应为记录的列表（每条记录一组字段）")
+    out: list[dict[str, Any]] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            raise RecordsError(kind.name, index, None, "应为一组字段（字段名: 值）")
+        try:
+            out.append(coerce_facts(kind.specs, item))
+        except FactsError as exc:
+            names = exc.missing or [n for n, _ in exc.invalid] or [n for n, _ in exc.unknown]
+            raise RecordsError(kind.name, index, names[0] if names else None, str(exc)) from None
+    return out
 
 
 class Duty:
@@ -105,18 +149,18 @@ class Consistent:
 class Inspection:
     """Everything `inspect` needs to know about one compliance regime."""
 
-    __slots__ = ("policy", "version", "doc_number", "holder", "read_facts", "records", "keys", "duties",
+    __slots__ = ("policy", "version", "doc_number", "holder", "read_facts", "records", "duties",
                  "measures", "violations", "payments", "consistency", "validity")  # fmt: skip
 
     def __init__(
         self, policy: str, version: str, doc_number: str | None, *, holder: str,
         read_facts: Callable[[Mapping[str, Any]], dict[str, Any]], records: tuple[RecordKind, ...],
-        keys: Mapping[str, str | None], duties: tuple[Duty, ...], measures: tuple[Measures, ...],
+        duties: tuple[Duty, ...], measures: tuple[Measures, ...],
         violations: Mapping[str, tuple[str, str, str]], payments: tuple[PaymentItem, ...],
         consistency: tuple[Consistent, ...], validity: tuple[dt.date, dt.date | None, str, str] | None,
     ) -> None:
         self.policy, self.version, self.doc_number, self.holder = policy, version, doc_number, holder
-        self.read_facts, self.records, self.keys = read_facts, {r.name: r for r in records}, dict(keys)
+        self.read_facts, self.records = read_facts, {r.name: r for r in records}
         self.duties, self.measures = duties, {m.address: m for m in measures}
         self.violations = dict(violations)  # address → (cite, text, address of its sanctions clause)
         self.payments, self.consistency, self.validity = payments, consistency, validity
@@ -128,14 +172,16 @@ def _read(plan: Inspection, facts: Mapping[str, Any], records: Mapping[str, Any]
         start, until, _address, cite = plan.validity
         if as_of < start or (until is not None and as_of > until):
             period = f"{zh_date(start)}起" + (f"至{zh_date(until)}" if until else "")
-            raise EvaluationError(cite, f"检查日期{zh_date(as_of)}不在本办法施行期间（{period}），不能按本办法检查")
+            raise EvaluationError(cite, f"检查日期{zh_date(as_of)}不在本办法施行期间（{period}），"
+                                        "不能按本办法检查")
     env = plan.read_facts(facts)
     env["评价日期"] = as_of
     given = dict(records or {})
     unknown = [k for k in given if k not in plan.records]
     if unknown:
-        raise RecordsError(str(unknown[0]), 0, None, f"本办法没有「{unknown[0]}」这类记录；可用：{'、'.join(plan.records)}")
-    rows = {name: read_records(kind, given.get(name), None) for name, kind in plan.records.items()}
+        known = "、".join(plan.records)
+        raise RecordsError(str(unknown[0]), 0, None, f"本办法没有「{unknown[0]}」这类记录；可用：{known}")
+    rows = {name: read_records(kind, given.get(name)) for name, kind in plan.records.items()}
     for rule in plan.consistency:
         if rule.record is None:
             if not rule.test(env):
@@ -148,7 +194,7 @@ def _read(plan: Inspection, facts: Mapping[str, Any], records: Mapping[str, Any]
 
 
 def _where(plan: Inspection, kind: str, index: int, row: Mapping[str, Any]) -> dict[str, Any]:
-    key = plan.keys.get(kind)
+    key = plan.records[kind].key
     return {"kind": kind, "index": index + 1, "key": str(row[key]) if key and row.get(key) is not None else None}
 
 
@@ -161,7 +207,7 @@ def _finding(plan: Inspection, duty: Duty, where: dict[str, Any] | None, serious
         m = plan.measures[parent]
         out["breach"] = {"address": duty.breach, "cite": cite, "text": text}
         words = m.text(serious.get(parent, False))
-        out["measures"] = words if duty.severity == "violation" else f"无正当理由的，属于{cite}所列情形：{words}"
+        out["measures"] = words if duty.severity == "violation" else f"无正当理由的，属于{cite}所列情形：" + words
     return out
 
 
@@ -181,8 +227,9 @@ def inspect(
         else:
             scopes = [({**env, **row}, _where(plan, duty.per, i, row)) for i, row in enumerate(rows[duty.per])]
         for scope, where in scopes:
-            at = f"第 {where['index']} 条{duty.per}" + (f"（{where['key']}）" if where and where["key"] else "") \
-                if where else ""
+            at = ""
+            if where is not None:
+                at = f"第 {where['index']} 条{duty.per}" + (f"（{where['key']}）" if where["key"] else "") + "："
             if duty.applies is not None and not duty.applies(scope):
                 if trace:
                     steps.append({"cite": duty.cite, "obligation": duty.id, "detail": f"{at}{duty.check}：不适用"})
@@ -192,12 +239,14 @@ def inspect(
             if not ok:
                 found.append(_finding(plan, duty, where, serious))
             if trace:
-                steps.append({"cite": duty.cite, "obligation": duty.id,
-                              "detail": f"{at}{duty.check}：{'符合' if ok else SEVERITY_ZH[duty.severity]}（{duty.text}）"})
+                verdict = "符合" if ok else SEVERITY_ZH[duty.severity]
+                detail = f"{at}{duty.check}：{verdict}（{duty.text}）"
+                steps.append({"cite": duty.cite, "obligation": duty.id, "detail": detail})
     violations = [f for f in found if f["severity"] == "violation"]
     measures = []
     for address, m in plan.measures.items():
-        under = [f for f in violations if f["breach"] is not None and plan.violations[f["breach"]["address"]][2] == address]
+        under = [f for f in violations
+                 if f["breach"] is not None and plan.violations[f["breach"]["address"]][2] == address]
         if under:
             measures.append({"cite": m.cite, "by": list(m.by), "serious": serious.get(address, False),
                              "measures": m.text(serious.get(address, False)),
