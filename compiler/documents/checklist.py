@@ -16,9 +16,9 @@ from pathlib import Path
 from compiler.model.compliance import Compliance, Obligation
 from compiler.model.policy import Policy
 
-RESULT = {"violation": "□符合\n□不符合", "principle": "□符合\n□未达到\n（说明理由）", "notice": "□未超过\n□超过（提示）"}
+RESULT = {"violation": "□符合\n□不符合", "principle": "□符合\n□未达到\n（说明理由）", "notice": "□未超过\n□超过"}
 HEADER = ["序号", "检查内容", "依据", "核查方式", "检查结果", "所属情形", "备注"]
-WIDTHS_MM = [13, 73, 26, 38, 27, 28, 20]  # the 225 mm of a landscape 版心
+WIDTHS_MM = [13, 69, 26, 38, 31, 28, 20]  # the 225 mm of a landscape 版心
 BLANK = "＿" * 12
 SEVERITY_NOTE = {"principle": "“原则上”的要求：未达到的由承储企业说明理由，无正当理由的按所属情形处理。",
                  "notice": "提示事项不构成违反本办法，只需核实原因。"}
@@ -219,8 +219,7 @@ def render_docx(cl: Checklist, policy: Policy) -> bytes:
     for i, note in enumerate(cl.notes, 1):
         wordstyle.add_body(doc, f"{i}. {note}")
     wordstyle.add_spacer(doc)
-    wordstyle.add_body(doc, "　　".join(cl.signatures[:2]), first_line_indent=False)
-    for line in cl.signatures[2:]:
+    for line in cl.signatures:
         wordstyle.add_body(doc, line, first_line_indent=False)
     return wordstyle.to_bytes(doc)
 
