@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from compiler.documents import reports, text
-from compiler.evaluate import codegen, codegen_computation
+from compiler.evaluate import codegen, codegen_compliance, codegen_computation
 from compiler.model.load import load_policies
 from compiler.model.policy import Policy
 from compiler.source.diagnostics import Diagnostic, PolicyError
@@ -22,11 +22,12 @@ def _producers() -> list[Callable[[Path, list[tuple[Path, Policy]]], dict[str, b
     to {path relative to generated/: bytes} and runs after every policy has compiled. Imported
     here, not at module level: they pull in Jinja2 and python-docx, which `policyc eval` never needs."""
     from compiler.diff.command import build_outputs as diff_outputs
+    from compiler.documents.checklist import build_outputs as checklist_outputs
     from compiler.documents.guide.command import build_outputs as guide_outputs
     from compiler.documents.leaflet.produce import build_outputs as leaflet_outputs
     from compiler.registry.command import build_outputs as registry_outputs
 
-    return [diff_outputs, guide_outputs, leaflet_outputs, registry_outputs]
+    return [diff_outputs, guide_outputs, leaflet_outputs, registry_outputs, checklist_outputs]
 
 
 def build_all(root: Path) -> dict[str, bytes]:
@@ -48,7 +49,9 @@ def build_all(root: Path) -> dict[str, bytes]:
         seen[key] = rel_source
         source_text = path.read_text(encoding="utf-8-sig")
         base = f"{policy.policy_id}/{policy.version}"
-        if policy.computes:
+        if policy.compliance is not None:
+            module = codegen_compliance.generate_compliance(policy, source_text, rel_source)
+        elif policy.computes:
             module = codegen_computation.generate_computation(policy, source_text, rel_source)
         else:
             module = codegen.generate(policy, source_text, rel_source)

@@ -288,6 +288,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     computing_policy = None
     if module is None:
         computing_policy = load_policy(args.policy)
+    if (module is not None and module.get("KIND") == "compliance") or (
+            computing_policy is not None and computing_policy.compliance is not None):
+        from compiler.evaluate.compliance_command import run_eval as run_inspection
+
+        return run_inspection(args.policy, tree, as_of, engine=args.engine, fmt=args.format, module=module,
+                              policy=computing_policy)
     if (module is not None and module.get("KIND") == "computation") or (
             computing_policy is not None and computing_policy.computes):
         from compiler.evaluate.computation_command import run_eval

@@ -17,6 +17,7 @@ from compiler.evaluate.cases import (
     load_cases,
     run_case,
 )
+from compiler.evaluate.compliance_cases import is_compliance_file
 from compiler.evaluate.computation_command import compile_settle, interpreter_settle
 from compiler.evaluate.interpreter import Interpreter
 from compiler.model.load import load_policy
@@ -35,7 +36,7 @@ def _load(path: Path) -> tuple[CaseFile, object, object]:
 def _params() -> list[object]:
     out = []
     for path in find_case_files(ROOT / "policies"):
-        if is_computation_file(path):
+        if is_computation_file(path) or is_compliance_file(path):
             continue
         for i, case in enumerate(load_cases(path).cases):
             out.append(pytest.param(path, i, id=f"{path.parent.name}/{path.name}::{case.name}"))
@@ -65,8 +66,9 @@ def test_computation_case(path: Path, index: int) -> None:
     assert result.ok, f"{cases[index].span}: " + "；".join(result.failures)
 
 
-def test_outpatient_has_enough_cases() -> None:
-    _, cases = computation_cases.load(ROOT / "policies/xj-outpatient-mutual-aid/final.cases.yaml")
+@pytest.mark.parametrize("policy", ["xj-outpatient-mutual-aid", "xj-cotton-textile"])
+def test_computing_policies_have_enough_cases(policy: str) -> None:
+    _, cases = computation_cases.load(ROOT / f"policies/{policy}/final.cases.yaml")
     assert len(cases) >= 40
 
 

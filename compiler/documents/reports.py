@@ -9,7 +9,7 @@ from compiler.model.policy import NATURE_ZH, Clause, Policy, leaves
 RULE_ZH = {
     "awards": "奖励事项", "eligibility": "申报条件", "exclusions": "不予奖励情形", "combine": "组合规则",
     "procedure": "程序", "sanctions": "处理措施", "caps": "限额", "quota": "名额", "bans": "禁止申报期",
-    "obligations": "义务", "budget": "预算", "computes": "计算值",
+    "obligations": "义务", "budget": "预算", "computes": "计算值", "violation": "违规情形", "payments": "补贴",
 }  # fmt: skip
 
 

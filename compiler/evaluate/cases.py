@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from compiler.evaluate.codegen import generate
+from compiler.evaluate.compliance_cases import ComplianceResult, is_compliance_file
+from compiler.evaluate.compliance_cases import run as run_compliance
 from compiler.evaluate.computation_cases import ComputationResult
 from compiler.evaluate.computation_cases import run as run_computation
 from compiler.evaluate.interpreter import Interpreter
@@ -194,7 +196,9 @@ def _fmt(amounts: dict[str, Decimal]) -> str:
     return "{" + "，".join(f"{k}: {evalrt.money_text(v)}" for k, v in sorted(amounts.items())) + "}"
 
 
-def run_file(path: Path) -> list[CaseResult] | list[ComputationResult]:
+def run_file(path: Path) -> list[CaseResult] | list[ComputationResult] | list[ComplianceResult]:
+    if is_compliance_file(path):
+        return run_compliance(path)
     if is_computation_file(path):
         return run_computation(path)
     cf = load_cases(path)

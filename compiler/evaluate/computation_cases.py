@@ -94,6 +94,12 @@ def outcome(settle: Settle, case: ComputationCase) -> tuple[str, Any]:
         return "evaluation", (exc.cite, exc.message, exc.rule, str(exc))
 
 
+def _untraced(result: dict[str, Any]) -> dict[str, Any]:
+    """A result without its traces (what a run with trace=False must still give)."""
+    records = {k: [{**r, "trace": []} for r in rows] for k, rows in result["records"].items()}
+    return {**result, "records": records, "trace": []}
+
+
 def _number(text: str) -> tuple[Decimal, str] | None:
     m = _QUANTITY.fullmatch(text)
     if not m:
@@ -128,6 +134,12 @@ def check(case: ComputationCase, generated: Settle, reference: Settle) -> Comput
     gen, ref = outcome(generated, case), outcome(reference, case)
     if gen != ref:
         res.failures.append("生成的求值器与参考解释器结果不一致（差异测试失败）")
+    quick = outcome(lambda *a: generated(*a, trace=False), case)
+    if gen[0] == "ok" and quick[0] == "ok":
+        if _untraced(quick[1]) != _untraced(gen[1]):
+            res.failures.append("生成的求值器不记录判断过程时结果不同（差异测试失败）")
+    elif quick != gen:
+        res.failures.append("生成的求值器不记录判断过程时报错不同（差异测试失败）")
     kind, out = gen
     exp = case.expect
     if "error" in exp:
@@ -160,11 +172,20 @@ def check(case: ComputationCase, generated: Settle, reference: Settle) -> Comput
             elif not _same(str(want), entry["value"], entry.get("unit", "")):
                 res.failures.append(f"第 {i} 条记录「{name}」应为 {want}，实际为 {entry['value']}{entry.get('unit', '')}")
     if "refused" in exp:
-        want_r = sorted((int(r.get("record", 0)), str(r["payment"]), str(r["cite"])) for r in exp["refused"])
         got_r = sorted([(0, r["payment"], r["cite"]) for r in result["refused"]]
                        + [(row["index"], r["payment"], r["cite"]) for row in rows for r in row["refused"]])
+        if all("record" in r for r in exp["refused"]):
+            want_r = sorted((int(r.get("record", 0)), str(r["payment"]), str(r["cite"])) for r in exp["refused"])
+        else:  # without record numbers: which payments were refused, under which clause
+            want_r = sorted({(0, str(r["payment"]), str(r["cite"])) for r in exp["refused"]})
+            got_r = sorted({(0, p, c) for _, p, c in got_r})
         if want_r != got_r:
             res.failures.append(f"不予支付应为 {want_r}，实际为 {got_r}")
+    if exp.get("exhaustive"):
+        listed = set(exp.get("payments") or {})
+        others = {n: v for n, v in result["payments"].items() if n not in listed and v != "0"}
+        if others:
+            res.failures.append(f"未列出的支付应为0元，实际为 {others}")
     if "cites" in exp:
         cited = {t["cite"] for t in result["trace"]} | {t["cite"] for row in rows for t in row["trace"]}
         for c in exp["cites"]:

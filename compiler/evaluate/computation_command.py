@@ -130,7 +130,7 @@ def result_text(title: str, doc_number: str | None, result: dict[str, Any]) -> s
         lines.append("")
         lines += [f"· {t['cite']}：{t['detail']}" for t in result["trace"]]
     lines.append("")
-    lines += [f"合计 {n}：{_yuan(v)}" for n, v in result["payments"].items()]
+    lines += [f"合计 {n}：{_yuan(v)}" for n, v in result["payments"].items() if v != "0"]
     lines.append(f"总计：{_yuan(result['total'])}")
     return "\n".join(lines)
 

@@ -21,6 +21,8 @@ COMPILER_DIR = Path(__file__).resolve().parent.parent
 FINGERPRINTED = (
     "runtime", "lang", "source", "model", "__init__.py",
     "evaluate/codegen.py", "evaluate/expressions.py", "evaluate/pywriter.py", "evaluate/derive.py",
+    "evaluate/codegen_compliance.py", "evaluate/derive_compliance.py", "evaluate/codegen_computation.py",
+    "evaluate/derive_computation.py",
 )  # fmt: skip
 _HEADER = re.compile(r"^(SOURCE|SOURCE_SHA256|COMPILER) = '([^'\n]*)'", re.M)
 

@@ -21,7 +21,7 @@ from compiler.lang.units import (
     multiply_dims,
     parse_unit,
 )
-from compiler.model import check_computation
+from compiler.model import check_compliance, check_computation
 from compiler.model.policy import (
     Amount,
     Clause,
@@ -300,6 +300,7 @@ class Checker:
                     combine.clause.cite,
                 )
         check_computation.check(self)
+        check_compliance.check(self)
         self.check_facts()
         self.check_parameters()
         self.check_evaluation()
@@ -327,8 +328,9 @@ class Checker:
         self.check_band_layout(tiers, clause)
 
     def check_band_layout(self, tiers: Tiers, clause: str) -> None:
-        """Bands must not overlap; gaps between them are reported unless `otherwise` covers them."""
-        bands = list(tiers.bands)
+        """Bands must not overlap; gaps between them are reported unless `otherwise` covers them.
+        A band that did not parse (E201, no bound) is left out rather than overlapping them all."""
+        bands = [b for b in tiers.bands if b.band.lower is not None or b.band.upper is not None]
         for i, a in enumerate(bands):
             for b in bands[i + 1 :]:
                 point = _overlap(a.band, b.band)

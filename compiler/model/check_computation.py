@@ -355,7 +355,8 @@ def schedule(policy: Policy, checker: Checker | None = None) -> Schedule:
 
 
 def _params_read(policy: Policy, c: Computed) -> list[str]:
-    """Parameters a value reads, with those their keys or dates read first."""
+    """Parameters a value reads, with those their keys or dates read first; for a payment, also
+    those the conditions concerning it read (水重复利用率 45%以上), chosen before they are tested."""
     out: list[str] = []
 
     def add(name: str) -> None:
@@ -366,7 +367,12 @@ def _params_read(policy: Policy, c: Computed) -> list[str]:
                 add(n)
         out.append(name)
 
-    for name in _reads(c):
+    reads = _reads(c)
+    if c.payment:
+        for rule in (*policy.eligibility, *policy.exclusions):
+            if rule.applies_to is None or c.name in rule.applies_to:
+                reads += [n.name for n in ast.names(rule.when.node)]
+    for name in reads:
         if name in policy.parameters:
             add(name)
     return out

@@ -18,6 +18,7 @@ from compiler.lang.parser import ExprSyntaxError, parse, parse_band
 from compiler.lang.units import Unit, parse_unit
 from compiler.model.batch_section import Batch as Batch
 from compiler.model.batch_section import build_batch
+from compiler.model.compliance import Compliance, build_compliance, clause_infos
 from compiler.model.expr import Band as Band
 from compiler.model.expr import Expr as Expr
 from compiler.model.expr import Tiers as Tiers
@@ -34,7 +35,7 @@ NATURE_ZH = {
 }
 RULE_KEYS = (
     "awards", "eligibility", "exclusions", "combine", "procedure", "sanctions", "caps", "quota",
-    "bans", "obligations", "budget", "computes",
+    "bans", "obligations", "budget", "computes", "violation", "payments",
 )  # fmt: skip
 
 
@@ -269,6 +270,7 @@ class Policy:
     batch: Batch | None = None  # the `batch` section, when the policy has one
     records: dict[str, RecordType] = field(default_factory=dict)
     computes: list[Computed] = field(default_factory=list)  # in document order
+    compliance: Compliance | None = None  # a compliance regime's duties, sanctions, payments (G11, G12)
 
     @property
     def articles(self) -> list[Clause]:
@@ -466,10 +468,13 @@ class _Builder:
         clause.rule_keys = tuple(k for k in RULE_KEYS if k in node)
 
     def _rule_id(self, rid: str, span: Span, clause: Clause) -> None:
+        self.rule_id(rid, span, clause.cite)
+
+    def rule_id(self, rid: str, span: Span, cite: str) -> None:
         if rid in self.rule_ids:
             self.errors.error(
                 "E304", f"规则编号「{rid}」重复（第一次在第 {self.rule_ids[rid].line} 行）", span,
-                clause.cite, "awards、exclusions、eligibility、combine、procedure 等规则的 id 在整个文件中必须唯一",
+                cite, "awards、exclusions、eligibility、combine、procedure 等规则的 id 在整个文件中必须唯一",
             )
         self.rule_ids.setdefault(rid, span)
 
@@ -728,6 +733,8 @@ def build(tree: YMap, file: str) -> tuple[Policy, Collector]:
         file, str(tree["policy"]), str(tree["version"]), meta, facts, params, evaluation,
         chapters, b.clauses, b.awards, b.eligibility, b.exclusions, b.combine, b.procedure,
         tree, spans, batch=build_batch(tree), records=b.build_records(), computes=b.computes,
+        compliance=build_compliance(tree, clause_infos(chapters), b.errors,
+                                    lambda rid, span, cite: b.rule_id(rid, span, cite)),
     )
     return policy, b.errors
 

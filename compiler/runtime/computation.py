@@ -25,6 +25,7 @@ callable each engine supplies.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -49,6 +50,7 @@ from compiler.runtime.core import (
 COMPUTATION_FORMAT = "policyc-computation/1"
 Env = dict[str, Any]
 Fn = Callable[[Env], Any]
+Kernel = Callable[[Any, list[Env], Env], tuple[list[dict[str, Any]], list[Env]]]
 
 
 class RecordsError(Exception):
@@ -155,7 +157,8 @@ class Step:
     over all records of a kind (`total`, `count`). A `payment` is reported as paid."""
 
     __slots__ = ("name", "clause", "cite", "kind", "fn", "of", "where", "bands", "otherwise", "payment",
-                 "shown", "text", "params", "record", "label", "names", "pattern", "where_text", "plain", "bare")  # fmt: skip
+                 "shown", "text", "params", "record", "label", "names", "pattern", "where_text", "plain",
+                 "bare")  # fmt: skip
 
     def __init__(
         self, name: str, clause: str, cite: str, *, kind: str, text: str, shown: Shown, fn: Fn | None = None,
@@ -180,14 +183,15 @@ class RecordKind:
     """One kind of record (就诊, 发运 …): how it is read, its order and period, and the steps
     computed for each record, in order."""
 
-    __slots__ = ("name", "label", "order", "period", "specs", "steps", "defaults", "base_units")
+    __slots__ = ("name", "label", "order", "period", "specs", "steps", "defaults", "base_units", "kernel")
 
     def __init__(
         self, name: str, label: str, *, order: str | None, period: str | None, specs: Mapping[str, FactSpec],
-        steps: tuple[Step, ...],
+        steps: tuple[Step, ...], kernel: Kernel | None = None,
     ) -> None:
         self.name, self.label, self.order, self.period = name, label, order, period
         self.specs, self.steps = specs, steps
+        self.kernel = kernel  # generated code: the record loop with the steps written out, trace off
         # The values of fields a record may leave out (defaults, or empty when optional).
         self.defaults = {n: (sp.default if sp.has_default else None) for n, sp in specs.items()
                          if sp.has_default or sp.optional}
@@ -199,7 +203,7 @@ class Computation:
     """Everything `settle` needs to know about one computing policy version."""
 
     __slots__ = ("policy", "version", "doc_number", "read_facts", "params", "schedule", "conditions",
-                 "validity", "outputs", "records", "shown", "guards")  # fmt: skip
+                 "validity", "outputs", "records", "shown", "guards", "region_cache")  # fmt: skip
 
     def __init__(
         self, policy: str, version: str, doc_number: str | None, *, read_facts: Callable[[Mapping[str, Any]], Env],
@@ -220,6 +224,7 @@ class Computation:
         self.validity = validity  # (施行日期, 有效期至 or None, clause, cite)
         self.outputs = outputs  # the values each record's (or the person's) summary shows
         self.shown = dict(shown or {})  # how each fact, field, parameter and value is printed
+        self.region_cache: tuple[Any, tuple[Env, dict[str, str], str | None]] | None = None
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -243,7 +248,8 @@ def read_records(kind: RecordKind, raw: Any, validity: tuple[dt.date, dt.date | 
         except FactsError as exc:
             names = exc.missing or [n for n, _ in exc.invalid] or [n for n, _ in exc.unknown]
             field = names[0] if names else None
-            raise RecordsError(kind.name, index, field, str(exc)) from None
+            # A record's values are its fields (the message of FactsError speaks of facts).
+            raise RecordsError(kind.name, index, field, str(exc).replace("事实", "字段")) from None
         if kind.order is not None:
             day = record[kind.order]
             if previous is not None and day < previous:
@@ -273,7 +279,9 @@ def _as_given(kind: RecordKind, item: Mapping[str, Any]) -> Env | None:
         if k == "num":
             if (cls is not int and cls is not Decimal) or name not in kind.base_units:
                 return None
-            if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
+            if spec.minimum is not None and value < spec.minimum:
+                return None
+            if spec.maximum is not None and value > spec.maximum:
                 return None
             if spec.whole and cls is not int:
                 return None
@@ -296,6 +304,17 @@ def _check_dated(
     if day < start or (until is not None and day > until):
         span = f"{zh_date(start)}起" + (f"至{zh_date(until)}" if until else "")
         raise RecordsError(kind, index, field, f"「{field}」{zh_date(day)}不在本办法施行期间（{span}，依据{cite}）")
+
+
+def _region_of(plan: Computation, region: Mapping[str, Any] | None) -> tuple[Env, dict[str, str], str | None]:
+    """read_region, remembered for the last region given: a roster evaluates every person with the
+    same region file. The region is compared by value (not identity), so a changed one is read again."""
+    cached = plan.region_cache
+    if cached is not None and cached[0] == region:
+        return cached[1]
+    read = read_region(plan, region)
+    plan.region_cache = (copy.deepcopy(region), read)
+    return read
 
 
 def read_region(plan: Computation, region: Mapping[str, Any] | None) -> tuple[Env, dict[str, str], str | None]:
@@ -466,8 +485,7 @@ class _Run:
             value = Decimal(0) if refusal is not None else _money(step, value)
         env[step.name] = value
         if refusal is not None:
-            refused.append({"payment": step.name, "condition": refusal.id, "clause": refusal.clause,
-                            "cite": refusal.cite, "reason": refusal.reason})
+            refused.append(refusal_entry(step.name, refusal))
         if self.tracing:
             shown = step.shown.text(value)
             if refusal is not None:
@@ -514,17 +532,23 @@ class _Run:
         # Parameters that no record chooses (no key or date among the record's fields and values)
         # are chosen once, for the person, before the loop.
         inside = set(kind.specs) | {s.name for s in kind.steps}
-        for s in kind.steps:
+        for s in (kind.steps if not self.tracing else ()):  # traced runs choose them where first read
             for name in s.params:
                 param = self.plan.params[name]
                 if name not in env and param.by not in inside and param.on not in inside:
                     self.param(param, env, trace)
+        tracing = self.tracing
+        if not tracing and kind.kernel is not None:
+            # The generated module's loop with the steps written out (trace off); the same steps,
+            # in the same order, through the same parameter choice, refusals and rounding.
+            out, done = kind.kernel(self, rows, env)
+            self.done[kind.name] = done
+            return out
         state: dict[str, Decimal] = {}
         period: Any = object()
-        out: list[dict[str, Any]] = []
-        done: list[Env] = []
+        out = []
+        done = []
         no_rows: dict[str, list[Env]] = {}
-        tracing = self.tracing
         for index, record in enumerate(rows):
             key = _period_key(kind, record)
             if key != period:
@@ -544,14 +568,25 @@ class _Run:
             done.append(renv)
             out.append({
                 "index": index + 1,
-                "values": {n: amount_json(renv[n]) if sh.money and renv[n].__class__ is Decimal else _json(renv[n], sh)
-                           for n, sh in shown_out},
+                "values": {n: value_json(renv[n], sh) for n, sh in shown_out},
                 "payments": {n: amount_json(renv[n]) for n in paid},
                 "refused": refused,
                 "trace": record_trace,
             })
         self.done[kind.name] = done
         return out
+
+
+def value_json(value: Any, shown: Shown) -> Any:
+    """A value as a result reports it: an amount in 元 as amount_json, others in their unit."""
+    if shown.money and value.__class__ is Decimal:
+        return amount_json(value)
+    return _json(value, shown)
+
+
+def refusal_entry(payment: str, cond: Condition) -> dict[str, Any]:
+    """How a refused payment is reported: the condition, its clause and its reason."""
+    return {"payment": payment, "condition": cond.id, "clause": cond.clause, "cite": cond.cite, "reason": cond.reason}
 
 
 def _period_key(kind: RecordKind, record: Env) -> Any:
@@ -599,14 +634,17 @@ def settle(
     if unknown:
         raise RecordsError(str(unknown[0]), 0, None, f"本办法没有「{unknown[0]}」这类记录；可用：{'、'.join(plan.records)}")
     rows = {name: read_records(kind, given.get(name), plan.validity) for name, kind in plan.records.items()}
-    values, sources, notice = read_region(plan, region)
+    values, sources, notice = _region_of(plan, region)
     run = _Run(plan, values, sources, notice, trace)
     env: Env = dict(facts)
     env["评价日期"] = as_of
     person_trace: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
     records: dict[str, list[dict[str, Any]]] = {}
-    if plan.validity is not None and not any(rows.values()):
+    # Dated records were each checked against the validity; what is not dated by a record (the
+    # person's facts, records without a date) is evaluated as of `as_of`, which must lie inside it.
+    dated_only = any(rows.values()) and all(plan.records[k].order is not None for k, r in rows.items() if r)
+    if plan.validity is not None and not dated_only:
         start, until, clause, cite = plan.validity
         if as_of < start or (until is not None and as_of > until):
             span = f"{zh_date(start)}起" + (f"至{zh_date(until)}" if until else "")
