@@ -106,7 +106,10 @@ def test_a_changed_region_value_changes_the_worked_examples(tmp_path: Path) -> N
     assert "| 同级医疗机构首次住院起付线（示例数据，非官方） | 400元 | 700元 | 800元 | 第十四条第二款 |" in md
 
 
-def test_nothing_internal_on_the_page(leaflet: produce.Leaflet) -> None:
+@pytest.mark.parametrize("policy_id", ["xj-outpatient-mutual-aid", "xj-cotton-textile"])
+def test_nothing_internal_on_the_page(policy_id: str) -> None:
+    path = ROOT / "policies" / policy_id / "final.yaml"
+    leaflet = produce.make_leaflet(path, load_policy(path), root=ROOT)
     pages = {"md": leaflet.outputs["md"].decode(), "html": visible_text(leaflet.outputs["html"].decode()),
              "docx": docx_text(leaflet.outputs["docx"])}
     for fmt, text in pages.items():
@@ -267,3 +270,34 @@ def test_two_issued_versions_need_the_leaflet_file_to_name_one(tmp_path: Path) -
     edit(leaflet_file(path), "policy: xj-outpatient-mutual-aid\n", "policy: xj-outpatient-mutual-aid\nversion: v2\n")
     out = produce.build_outputs(tmp_path, list(zip(files, policies, strict=True)))
     assert "xj-outpatient-mutual-aid/leaflet.md" in out
+
+
+COTTON = ROOT / "policies" / "xj-cotton-textile" / "final.yaml"
+
+
+@pytest.fixture(scope="module")
+def cotton() -> produce.Leaflet:
+    return produce.make_leaflet(COTTON, load_policy(COTTON), root=ROOT)
+
+
+def test_cotton_leaflet_golden(cotton: produce.Leaflet, update_golden: bool) -> None:
+    check_golden(GOLDEN / "xj-cotton-textile.md", cotton.outputs["md"].decode(), update_golden)
+
+
+def test_cotton_leaflet_cites_measures_as_numbered_and_its_totals_are_the_evaluators(cotton: produce.Leaflet) -> None:
+    md = cotton.outputs["md"].decode()
+    assert "以下简称《通知》" in md and "《办法》" not in md
+    assert not re.search(r"第[一二三四五六七八九十]+条", md)  # the 通知 numbers measures, not 条
+    assert "（《通知》二（一））" in md and "| 棉花出疆运费补贴标准（2024年9月1日起） | 200元/吨 | 一 |" in md
+    policy = load_policy(COTTON)
+    settle = compile_settle(policy, COTTON)
+    totals = {"棉花出疆，跨越运费补贴标准调整日": "6250", "一家南疆企业一年的多项补贴": "824000",
+              "流动资金贷款贴息，实际利率高于贷款市场报价利率上浮20%": "207000",
+              "印染废水处理，印染产品疆内使用率未达要求的减半": "45000", "正式在册职工19人的企业": "1000"}
+    params = cotton.data.params
+    for spec, ex in zip(params.examples, cotton.data.examples, strict=True):
+        result = settle(plain(spec.get("facts") or {}), plain(spec.get("records") or {}), None, params.as_of, trace=False)
+        assert result["total"] == ex.result["total"] == totals[ex.name]  # hand calculations (cases draft notes)
+    assert "12.5吨×300元/吨＝3750元" in md and "12.5吨×200元/吨＝2500元" in md
+    assert "贴息计算利率：6%，超过3.45%×（100%＋20%），按4.14%计" in md
+    assert "生产用电补贴：不是在新疆境内依法登记注册" in md  # the 19-employee company is refused, and why

@@ -330,12 +330,15 @@ class _Derive:
             if len(table_rows) > 1:
                 header = ("次序", *money_fields, *(x.label(o) if len(x.label(o)) <= len(o) else o for o in shown_out))
                 summaries.append(Table(header, table_rows, ("center",) * len(header)))
-        # Person-level payments: those paid, and (when nothing at all is paid) the refusals
-        # that explain why.
+        # Person-level payments: those paid, and the refusals an example is about.
         paid_here = {n for n, v in result["payments"].items() if v != "0" and n in person}
         show = x.behind(applying | paid_here)
-        if not applying and not paid_here:
-            show |= {str(r["payment"]) for r in result["refused"]}
+        amounts = {n for n in facts if isinstance(person.get(n), Decimal) and not isinstance(person.get(n), bool)}
+        for r in result["refused"]:
+            # A refusal is shown when nothing is paid, or when the example gives what the
+            # payment would be computed from (生产用电量 for 生产用电补贴).
+            if (not applying and not paid_here) or x.behind([str(r["payment"])]) & amounts:
+                show.add(str(r["payment"]))
         trace = result["trace"]
         before = x.lines([t for t in trace if t["step"] in self.p.parameters], person, result["refused"], show, regional)
         after = x.lines([t for t in trace if t["step"] not in self.p.parameters], person, result["refused"], show, regional)
