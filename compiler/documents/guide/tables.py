@@ -39,6 +39,9 @@ _WHOLE = re.compile(
 )
 
 
+_NO_START = "，。、；：？！）》”’"
+
+
 def segments(text: str) -> list[str]:
     """`text` cut into the pieces a line may break between (single characters, whole runs)."""
     out: list[str] = []
@@ -66,7 +69,15 @@ def lines(text: str, capacity: float) -> list[str]:
                 out[-1] += ch
         else:
             out[-1] += seg
-    return out
+    # 避头: no line starts with a closing mark. The character before it goes down with it when
+    # that line has room; otherwise the mark hangs at the end of the line before.
+    for i in range(1, len(out)):
+        if out[i] and out[i][0] in _NO_START and len(out[i - 1]) > 1:
+            if text_width(out[i]) + text_width(out[i - 1][-1]) <= capacity:
+                out[i - 1], out[i] = out[i - 1][:-1], out[i - 1][-1] + out[i]
+            else:
+                out[i - 1], out[i] = out[i - 1] + out[i][0], out[i][1:]
+    return [line for line in out if line] or [""]
 
 
 @lru_cache(maxsize=65536)

@@ -28,14 +28,13 @@ def cell_html(text: str, width_mm: float, size: float) -> Markup:
 
 # An amount with its unit, and the operator after it, kept on one line: browsers break between a
 # number and a following Chinese unit (1000|元), which Chinese typesetting does not.
-_AMOUNT = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d[\d.]*(?:万元|亿元|元/吨|元/千瓦时|元/人|元/月|元|个百分点|%|千瓦时|吨|次|人|支|年|月|日)?[－＋×÷＝]?")
+_AMOUNT = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d[\d.]*(?:(?:万元|亿元|元/吨|元/千瓦时|元/人|元/月|元|个百分点|%|千瓦时|吨|次|人|支)[－＋×÷＝]?|[－＋×÷＝])")
 
 
 def keep_html(text: str) -> Markup:
     """A paragraph as HTML: escaped, each amount (and an operator after it) in a no-wrap span."""
     escaped = str(escape(text))
-    return Markup(_AMOUNT.sub(lambda m: f'<span class="nb">{m.group(0)}</span>' if len(m.group(0)) > 1 else m.group(0),
-                              escaped))
+    return Markup(_AMOUNT.sub(lambda m: f'<span class="nb">{m.group(0)}</span>', escaped))
 
 
 def template_dirs(policy_path: Path) -> list[Path]:
