@@ -15,7 +15,7 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -69,6 +69,31 @@ def column_letter(index: int) -> str:
     return out
 
 
+def data_row(sheet: str, number: int, cells: list[Any], where: list[int | None], letters: list[str],
+             formulas: Sequence[str] = (), merged: Sequence[str] = ()) -> RawRow | None:
+    """One data row of a sheet (None for an empty row or the template's notes row): the values of
+    the layout's columns, and the problems of its cells (control characters, formulas, merged
+    cells). Every engine reads a row through here, so a row means the same everywhere."""
+    if not any(v is not None and str(v).strip() != "" for v in cells):
+        return None
+    first = next((v for v in cells if v is not None and str(v).strip()), "")
+    if str(first).startswith(NOTES_MARK):
+        return None
+    values = [cells[j] if j is not None and j < len(cells) else None for j in where]
+    row = RawRow(sheet, number, values, letters)
+    for j, value in enumerate(values):
+        if isinstance(value, str) and (bad := _CONTROL.search(value)):
+            cell = f"{letters[j]}{number}" if j < len(letters) else f"A{number}"
+            row.problems.append(Problem(sheet, cell, f"单元格含有不可见的控制字符（U+{ord(bad.group()):04X}）；"
+                                                     "请删除后再填写", number))
+    for cell in formulas:
+        row.problems.append(Problem(sheet, cell, "单元格是公式；请填写数值本身（批量评价不计算公式）", number))
+    for span in merged:
+        cell = f"{span.split(':')[0].rstrip('0123456789')}{number}"
+        row.problems.append(Problem(sheet, cell, f"合并单元格（{span}）；请取消合并，每行分别填写", number))
+    return row
+
+
 class InputFile:
     """One batch input; iterate `rows()` once. `problems` (file problems) is complete afterwards."""
 
@@ -88,11 +113,15 @@ class InputFile:
             yield from self._xlsx()
         elif suffix == ".csv":
             yield from self._csv()
+        elif suffix == ".parquet":
+            from compiler.batch.read_parquet import parquet_rows
+
+            yield from self._rows_of(self.path.name, parquet_rows(self.path, self.problems), {})
         else:
             yield from self._yaml()
 
     # -- headers -------------------------------------------------------------------------
-    def _header(self, sheet: str, cells: list[Any]) -> tuple[list[int | None], list[str]]:
+    def header(self, sheet: str, cells: list[Any]) -> tuple[list[int | None], list[str]]:
         """Where each layout column is in the sheet (index or None) and its letter."""
         wanted = {c.header: i for i, c in enumerate(self.layout.columns)}
         where: list[int | None] = [None] * len(self.layout.columns)
@@ -123,28 +152,14 @@ class InputFile:
                     continue
                 if number != 1:
                     self.problems.append(Problem(sheet, f"A{number}", "表头应在第1行"))
-                where, letters = self._header(sheet, cells)
+                where, letters = self.header(sheet, cells)
                 continue
-            if not any(v is not None and str(v).strip() != "" for v in cells):
-                continue
-            first = next((v for v in cells if v is not None and str(v).strip()), "")
-            if str(first).startswith(NOTES_MARK):
+            row = data_row(sheet, number, cells, where, letters, formulas, merged.get(number, ()))
+            if row is None:
                 continue
             seen_data = True
-            values = [cells[j] if j is not None and j < len(cells) else None for j in where]
-            row = RawRow(sheet, number, values, letters)
-            if self._claims and values[0] is not None:  # the key is the layout's first column
-                row.claims = self._claims.pop(org_key(values[0]), [])
-            for j, value in enumerate(values):
-                if isinstance(value, str) and (bad := _CONTROL.search(value)):
-                    cell = f"{letters[j]}{number}" if j < len(letters) else f"A{number}"
-                    row.problems.append(Problem(sheet, cell, f"单元格含有不可见的控制字符（U+{ord(bad.group()):04X}）；"
-                                                             "请删除后再填写", number))
-            for cell in formulas:
-                row.problems.append(Problem(sheet, cell, "单元格是公式；请填写数值本身（批量评价不计算公式）", number))
-            for span in merged.get(number, ()):
-                cell = f"{span.split(':')[0].rstrip('0123456789')}{number}"
-                row.problems.append(Problem(sheet, cell, f"合并单元格（{span}）；请取消合并，每行分别填写", number))
+            if self._claims and row.values[0] is not None:  # the key is the layout's first column
+                row.claims = self._claims.pop(org_key(row.values[0]), [])
             yield row
         if where is None or not seen_data:
             self.problems.append(Problem(sheet, "", "没有申报数据（除表头和填写说明外没有数据行）"))
