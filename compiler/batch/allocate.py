@@ -123,13 +123,21 @@ def allocate(policy: Policy, apps: Sequence[Application], claims: list[Claim], b
 
 
 def once_at_highest(policy: Policy, apps: Sequence[Application], claims: list[Claim], rule: CombineRule,
-                     out: Allocation) -> None:
-    awards = policy.awards
+                    out: Allocation) -> None:
+    merge_highest([qualification_key(a) for a in policy.awards], apps, claims, rule.id, rule.clause.cite,
+                  out.duplicates)
+
+
+def merge_highest(qualifications: Sequence[str], apps: Sequence[Application], claims: list[Claim], rule: str,
+                  cite: str, duplicates: list[tuple[int, int]]) -> None:
+    """The same organisation and the same 资格认定 (`qualifications`, by award) paid once, at the
+    highest amount, over `claims` (indices into it; `apps` indexed by Claim.app). Plain data in,
+    so a Dask worker applies it to a partition that holds all of its organisations' rows."""
     buckets: dict[tuple[str, str], list[int]] = {}
     for i, c in enumerate(claims):
         if c.status == APPROVED:
             key = org_key(apps[c.app].key)
-            buckets.setdefault((key, qualification_key(awards[c.award])), []).append(i)
+            buckets.setdefault((key, qualifications[c.award]), []).append(i)
     for members in buckets.values():
         if len(members) < 2:
             continue
@@ -140,9 +148,9 @@ def once_at_highest(policy: Policy, apps: Sequence[Application], claims: list[Cl
             if i == winner:
                 continue
             c = claims[i]
-            c.status, c.rule, c.cite, c.other = MERGED, rule.id, rule.clause.cite, winner
+            c.status, c.rule, c.cite, c.other = MERGED, rule, cite, winner
             if c.award == w.award:
-                out.duplicates.append((i, winner))
+                duplicates.append((i, winner))
 
 
 def claim_reason(policy: Policy, apps: Sequence[Application], claims: Sequence[Claim], i: int, year: int) -> str:

@@ -102,6 +102,7 @@ class InputFile:
         self.problems: list[Problem] = []
         self.budget: Decimal | None = None  # from the workbook's budget cell, if given
         self.encoding: str | None = None  # a CSV's detected encoding
+        self.header_cells: list[Any] | None = None  # the header row, when a planner reads it alone
         self._claims: dict[str, list[tuple[str, int, Any]]] = {}  # organisation key → claims-sheet cells
 
     def rows(self) -> Iterator[RawRow]:
