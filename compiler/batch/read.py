@@ -328,7 +328,7 @@ _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _FORMULA_RE = re.compile(rb'<(?:\w+:)?c r="([A-Z]+)([0-9]+)"[^>]*><(?:\w+:)?f[ >/]')
 
 
-def _sheet_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
+def sheet_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
     """The part of a workbook that holds the named sheet (xl/workbook.xml → its relationships)."""
     book = ET.fromstring(archive.read("xl/workbook.xml"))
     rid = next((el.get(_NS_REL) for el in book.iter() if el.tag.endswith("}sheet") and el.get("name") == sheet), None)
@@ -345,7 +345,7 @@ def _formula_cells(path: Path, sheet: str) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            part = _sheet_path(archive, sheet)
+            part = sheet_path(archive, sheet)
             if part is None or part not in archive.namelist():
                 return out
             tail = b""
