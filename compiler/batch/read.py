@@ -15,6 +15,7 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -187,22 +188,57 @@ class InputFile:
             if batch.sheet not in names:
                 self.problems.append(Problem(batch.sheet, "", f"缺少工作表「{batch.sheet}」"))
                 return
-            ws = wb.get_sheet_by_name(batch.sheet)
-            merged: dict[int, list[str]] = {}
-            for (r0, c0), (r1, c1) in ws.merged_cell_ranges or ():
-                ref = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
-                for r in range(r0 + 1, r1 + 2):
-                    merged.setdefault(r, []).append(ref)
-            formulas = _formula_cells(self.path, batch.sheet)
             if claims_sheet in names:
                 self._claims = self._claims_rows(wb.get_sheet_by_name(claims_sheet), claims_sheet)
-            yield from self._rows_of(batch.sheet, _xlsx_rows(ws, formulas), merged)
+            streamed = self._streamed(batch.sheet)
+            if streamed is not None:
+                yield from streamed
+            else:
+                ws = wb.get_sheet_by_name(batch.sheet)
+                merged: dict[int, list[str]] = {}
+                for (r0, c0), (r1, c1) in ws.merged_cell_ranges or ():
+                    ref = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
+                    for r in range(r0 + 1, r1 + 2):
+                        merged.setdefault(r, []).append(ref)
+                formulas = _formula_cells(self.path, batch.sheet)
+                yield from self._rows_of(batch.sheet, _xlsx_rows(ws, formulas), merged)
             for key, found in self._claims.items():  # claims of no application
                 for cell, number, _ in found:
                     self.problems.append(Problem(claims_sheet, cell, f"申报事项的单位「{key}」在「{batch.sheet}」中没有申报行",
                                                  number))
         finally:
             wb.close()
+
+    def _streamed(self, sheet: str) -> Iterator[RawRow] | None:
+        """The rows of a long sheet (its XML above read_xlsx.STREAM_ABOVE) streamed by read_xlsx,
+        so memory does not grow with the sheet; None for a sheet calamine reads faster whole."""
+        from compiler.batch import read_xlsx
+
+        try:
+            archive = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, OSError):
+            return None  # calamine has opened it; it reports what it finds
+        try:
+            part = sheet_path(archive, sheet)
+            if part is None or part not in archive.namelist() or archive.getinfo(part).file_size <= read_xlsx.STREAM_ABOVE:
+                archive.close()
+                return None
+        except (KeyError, ET.ParseError, ValueError):
+            archive.close()
+            return None
+        return self._stream_rows(archive, part, sheet)
+
+    def _stream_rows(self, archive: zipfile.ZipFile, part: str, sheet: str) -> Iterator[RawRow]:
+        from compiler.batch.read_xlsx import Workbook, XlsxError
+
+        try:
+            book = Workbook(archive)
+            yield from self._rows_of(sheet, book.rows(part), book.merged(part))
+        except (XlsxError, zipfile.BadZipFile, KeyError, ET.ParseError, UnicodeDecodeError, EOFError, zlib.error,
+                OSError, ValueError) as exc:
+            self.problems.append(Problem(self.path.name, "", f"不是有效的 Excel 文件（{type(exc).__name__}）"))
+        finally:
+            archive.close()
 
     def _budget(self, value: Any, sheet: str, ref: str) -> None:
         if value is None or (isinstance(value, str) and not value.strip()):
