@@ -23,21 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from compiler.batch.columns import LISTS_SHEET, NOTES_MARK, Layout, parse_amount
+from compiler.batch.problems import Problem as Problem
+from compiler.batch.problems import column_letter as column_letter
 
 _SAMPLE = 1 << 16
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with the input, located: sheet, cell (A1; "" for the sheet as a whole)."""
-
-    sheet: str
-    cell: str
-    reason: str
-    row: int | None = None
-
-    def where(self) -> str:
-        return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
 
 
 @dataclass
@@ -58,16 +47,6 @@ def org_key(value: Any) -> str:
     """An organisation's key as compared: trimmed, upper-case (统一社会信用代码 letters are capitals)."""
     text = repr(value).removesuffix(".0") if isinstance(value, float) else str(value)
     return text.strip().upper()
-
-
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def data_row(sheet: str, number: int, cells: list[Any], where: list[int | None], letters: list[str],

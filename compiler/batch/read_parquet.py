@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from compiler.batch.read import Problem, column_letter
+from compiler.batch.problems import Problem, column_letter
 
 BATCH_ROWS = 65536  # records decoded at a time
 

@@ -329,7 +329,7 @@ class _Cluster:
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError) as exc:
             self.close()
-            where = f"Dask 调度器「{scheduler}」" if scheduler else "本机 Dask 集群"
+            where = f" Dask 调度器「{scheduler}」" if scheduler else "本机 Dask 集群"
             raise UsageError(f"无法连接{where}（{type(exc).__name__}）；检查地址（如 tcp://10.0.0.5:8786）、"
                              "网络与工作进程数") from None
 
@@ -412,6 +412,6 @@ def _compute(client: Any, plan: Plan, chunks: list[Chunk], tick: Callable[[int],
         for future in as_completed(futures):
             done += len(future.result()[0])
             if tick is not None:
-                tick(done)
+                tick(done - done % 500)  # the progress bar redraws on multiples of 500
         parts: list[Part] = client.gather(futures)
     return parts

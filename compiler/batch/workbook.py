@@ -3,8 +3,10 @@
 * The result is written in write-only mode (rows stream to the file), with frozen header rows,
   column widths that fit Chinese text (a CJK character counts as 2; measured over the first
   WIDTH_SAMPLE rows of each section) and a native bar chart of the budget by article on 汇总.
-* Amounts are written as numbers from Decimal (openpyxl writes `str(Decimal)`, so the digits in
-  the file are exactly the Decimal's) with the format #,##0.00; no float is made.
+* Amounts are written as numbers with the format #,##0.00: in the long one-table sheets, whose
+  rows `sheet_xml` writes, as the Decimal's digits; in 汇总 by openpyxl (which formats with %.16g).
+* The rows of a long one-table sheet are written as XML by `sheet_xml` and spliced into the sheet
+  openpyxl made (header, styles, widths, panes) when the zip is normalised.
 * Text is never a formula: a string that starts with = + - @ is stored as a string cell.
 * The bytes are deterministic: the document properties carry a fixed date (the as-of date), and
   the zip is rewritten with fixed entry times.
