@@ -20,7 +20,7 @@ from typing import Any
 
 from compiler.batch.problems import Problem, column_letter
 
-BATCH_ROWS = 65536  # records decoded at a time
+BATCH_ROWS = 4096  # records decoded at a time (a batch becomes Python values at once)
 
 
 def available() -> bool:
