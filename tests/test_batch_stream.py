@@ -67,7 +67,7 @@ def _cells(path: Path) -> list[tuple[Any, ...]]:
         return [(n, tuple(cells), tuple(f)) for n, cells, f in book.rows("xl/worksheets/sheet1.xml")]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.lists(st.one_of(st.none(), TEXTS, st.integers(-10**6, 10**6), st.booleans(),
                                    st.dates(dt.date(1950, 1, 1), dt.date(2100, 1, 1)),
                                    st.decimals(-10**6, 10**6, places=2)), min_size=1, max_size=5),
@@ -95,7 +95,7 @@ def test_the_stream_reads_what_openpyxl_wrote(rows: list[list[Any]]) -> None:
     assert got == want
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(st.lists(TEXTS, min_size=1, max_size=6))
 def test_rows_written_as_xml_read_back_as_written(names: list[str]) -> None:
     """Names of any text (formula-like, markup, character references) in the long sheets, read back."""

@@ -19,7 +19,7 @@ from typing import Any
 from compiler.batch.run import BAD_ZH, DECISION_ZH, BatchResult
 from compiler.batch.tables import DETAIL_HEADERS, detail_sheet
 
-GROUP_ROWS = 65536
+GROUP_ROWS = 16384  # rows per row group, held as Python values until written
 CODE_HEADER = "决定代码"
 _CODES = {**{zh: code for code, zh in DECISION_ZH.items()}, BAD_ZH: "bad_input", "未申报": "none"}
 _CENT = Decimal("0.01")
