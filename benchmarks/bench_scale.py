@@ -27,8 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from benchmarks.bench_batch import AS_OF, CLAIMABLE, HAMI  # noqa: E402
+from bench_batch import AS_OF, CLAIMABLE, HAMI  # noqa: E402  (this folder, run as a script)
 
 
 def make_input(path: Path, n: int, seed: int, chunk: int) -> None:
