@@ -21,6 +21,7 @@ COMPILER_DIR = Path(__file__).resolve().parent.parent
 FINGERPRINTED = (
     "runtime", "lang", "source", "model", "__init__.py",
     "evaluate/codegen.py", "evaluate/expressions.py", "evaluate/pywriter.py", "evaluate/derive.py",
+    "evaluate/award_round_engines.py",
 )  # fmt: skip
 _HEADER = re.compile(r"^(SOURCE|SOURCE_SHA256|COMPILER) = '([^'\n]*)'", re.M)
 

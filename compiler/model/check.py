@@ -21,7 +21,7 @@ from compiler.lang.units import (
     multiply_dims,
     parse_unit,
 )
-from compiler.model import check_computation
+from compiler.model import award_round, check_computation
 from compiler.model.policy import (
     Amount,
     Clause,
@@ -300,6 +300,7 @@ class Checker:
                     combine.clause.cite,
                 )
         check_computation.check(self)
+        award_round.check(p, self.diag)
         self.check_facts()
         self.check_parameters()
         self.check_evaluation()

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from compiler.runtime.core import add_years, parse_date, zh_date
@@ -33,13 +34,13 @@ from compiler.runtime.procedure import Plan
 
 ROUND_FORMAT = "policyc-round/1"
 _DAY = dt.timedelta(days=1)
-Path = tuple[str | int, ...]
+Where = tuple[str | int, ...]  # keys from the input document's root to a value
 
 
 class RoundInputError(Exception):
     """A history, candidate list or proposal that cannot be right: (path, message, hint) each."""
 
-    def __init__(self, problems: list[tuple[Path, str, str | None]]) -> None:
+    def __init__(self, problems: list[tuple[Where, str, str | None]]) -> None:
         self.problems = problems
         super().__init__("；".join(message for _, message, _ in problems))
 
@@ -56,12 +57,12 @@ class CalendarUnknown(Exception):
 class BanRule:
     """A ban on applying that starts with a history event: N years from the event's date."""
 
-    __slots__ = ("id", "clause", "cite", "event", "years", "applies_to", "reason")
+    __slots__ = ("id", "clause", "cite", "event", "years", "applies_to", "after_award", "reason")
 
     def __init__(self, id: str, clause: str, cite: str, *, event: str, years: int,
-                 applies_to: frozenset[str] | None, reason: str) -> None:
+                 applies_to: frozenset[str] | None, after_award: bool, reason: str) -> None:
         self.id, self.clause, self.cite, self.event, self.years = id, clause, cite, event, years
-        self.applies_to, self.reason = applies_to, reason
+        self.applies_to, self.after_award, self.reason = applies_to, after_award, reason
 
 
 class QuotaRule:
@@ -104,12 +105,12 @@ class RoundPlan:
         self.condition_cite = condition_cite  # the clause of "达不到表彰条件的，奖项可以空缺"
 
 
-def _guess(word: str, known: Sequence[str]) -> str | None:
+def _guess(word: str, known: list[str] | tuple[str, ...]) -> str | None:
     found = difflib.get_close_matches(word, list(known), n=1, cutoff=0.4)
     return found[0] if found else None
 
 
-def _unknown(path: Path, what: str, word: Any, known: Sequence[str]) -> tuple[Path, str, str | None]:
+def _unknown(path: Where, what: str, word: Any, known: list[str] | tuple[str, ...]) -> tuple[Where, str, str | None]:
     guess = _guess(str(word), known)
     hint = f"你是不是想写「{guess}」？" if guess else "可用的值：" + "、".join(known)
     return path, f"未知的{what}「{word}」", hint
@@ -117,7 +118,7 @@ def _unknown(path: Path, what: str, word: Any, known: Sequence[str]) -> tuple[Pa
 
 def read_history(rp: RoundPlan, raw: Any) -> list[tuple[int, str, dt.date]]:
     """The history as (position, event, date), by date; every problem raises RoundInputError."""
-    problems: list[tuple[Path, str, str | None]] = []
+    problems: list[tuple[Where, str, str | None]] = []
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -132,9 +133,9 @@ def read_history(rp: RoundPlan, raw: Any) -> list[tuple[int, str, dt.date]]:
                 problems.append(_unknown(("history", i, str(key)), "字段", key, ("event", "date", "note")))
         kind = item.get("event")
         if kind is None:
-            problems.append((("history", i), "历史事件缺少 event", "可用的值：" + "、".join(rp.events)))
+            problems.append((("history", i), "历史事件缺少 event", "可用的值：" + "、".join(list(rp.events))))
         elif str(kind) not in rp.events:
-            problems.append(_unknown(("history", i, "event"), "历史事件", kind, rp.events))
+            problems.append(_unknown(("history", i, "event"), "历史事件", kind, list(rp.events)))
         try:
             day = parse_date(item.get("date"))
         except ValueError as exc:
@@ -152,7 +153,7 @@ def read_history(rp: RoundPlan, raw: Any) -> list[tuple[int, str, dt.date]]:
 def _check_history(rp: RoundPlan, events: list[tuple[int, str, dt.date]]) -> None:
     """A history whose events cannot all have happened: an award or a finding about an application
     made while a ban was running, two awards on one day, or an award revoked that was never won."""
-    problems: list[tuple[Path, str, str | None]] = []
+    problems: list[tuple[Where, str, str | None]] = []
     awards = set(rp.awards.values())
     ban_events = {b.event for b in rp.bans}
     won_before: dt.date | None = None
@@ -162,7 +163,7 @@ def _check_history(rp: RoundPlan, events: list[tuple[int, str, dt.date]]) -> Non
                 for ban in rp.bans:
                     if ban.event != earlier:
                         continue
-                    until = add_years(start, ban.years)
+                    until = add_years(start, Decimal(ban.years))
                     if start < day <= until:
                         problems.append((("history", i, "date"), (
                             f"历史记录自相矛盾：{zh_date(day)}的「{kind}」须经申报，而第{j + 1}项「{earlier}」"
@@ -183,8 +184,8 @@ def _check_history(rp: RoundPlan, events: list[tuple[int, str, dt.date]]) -> Non
 
 
 def _follows_award(rp: RoundPlan, kind: str) -> bool:
-    """An event that presupposes an award (取消奖励…): its bans name 获奖 in their reason."""
-    return any(b.event == kind and "获奖" in b.reason for b in rp.bans) and kind not in rp.awards.values()
+    """An event that presupposes an award (取消奖励…): a ban it starts says `after_award`."""
+    return any(b.event == kind and b.after_award for b in rp.bans)
 
 
 def _entry(kind: str, rule: str, clause: str, cite: str, result: Any, detail: str) -> dict[str, Any]:
@@ -222,7 +223,7 @@ def assess(plan: Plan, rp: RoundPlan, raw_facts: Mapping[str, Any], history: Any
         for ban in rp.bans:
             if ban.event != kind:
                 continue
-            until_day = add_years(start, ban.years)
+            until_day = add_years(start, Decimal(ban.years))
             active = start <= as_of <= until_day
             period = f"{zh_date(start)}「{kind}」起{ban.years}年内，至{zh_date(until_day)}（含）"
             detail = f"{period}；申报日期{zh_date(as_of)}" + ("在禁止期内" if active else "不在禁止期内")
@@ -250,7 +251,7 @@ _CANDIDATE_KEYS = ("名称", "排序", "达到表彰条件", "取消参评资格
 
 
 def _read_candidates(raw: Any) -> list[tuple[int, str, int, bool, bool]]:
-    problems: list[tuple[Path, str, str | None]] = []
+    problems: list[tuple[Where, str, str | None]] = []
     if not isinstance(raw, list) or not raw:
         raise RoundInputError([(("candidates",), "candidates 应为非空的候选名单", "每项写 {名称: …, 排序: 1, 达到表彰条件: true}")])
     out: list[tuple[int, str, int, bool, bool]] = []
@@ -330,8 +331,6 @@ def round_result(rp: RoundPlan, candidates: Any, proposal: Any = None) -> dict[s
         trace.append(_entry("quota", q.id, q.clause, q.cite, True, detail))
         places.append({"award": q.award, "name": q.name, "max": q.max, "winners": winners, "vacant": vacant,
                        "cite": q.cite, "pending": undecided is not None and undecided["award"] == q.award})
-        if not rp.exclusive:
-            pool = [c for c in pool]
     differences = _check_proposal(rp, rows, proposal, awarded) if proposal is not None else []
     return {"format": ROUND_FORMAT, "kind": "round", "awarded": awarded, "places": places,
             "not_awarded": out_of + [{"name": c[1], "reason": "名次在名额之外"} for c in pool
@@ -343,7 +342,7 @@ def _check_proposal(rp: RoundPlan, rows: list[tuple[int, str, int, bool, bool]],
                     awarded: list[dict[str, Any]]) -> list[str]:
     """Errors for a proposal that breaks a quota or names an unknown award or organisation; the
     differences from the ranked result otherwise (for the committee to explain)."""
-    problems: list[tuple[Path, str, str | None]] = []
+    problems: list[tuple[Where, str, str | None]] = []
     if not isinstance(proposal, Mapping):
         raise RoundInputError([(("proposal",), "proposal（建议名单）应写作 {奖项名称: [组织, …]}", None)])
     by_name = {q.name: q for q in rp.quotas}
