@@ -119,10 +119,11 @@ def _stage_commands() -> list[dict[str, Any]]:
     from compiler.batch.command import COMMANDS as batch_commands
     from compiler.diff.command import COMMANDS as diff_commands
     from compiler.documents.guide.command import COMMANDS as guide_commands
+    from compiler.evaluate.award_round_command import COMMANDS as round_commands
     from compiler.importer.command import COMMANDS as import_commands
     from compiler.registry.command import COMMANDS as registry_commands
 
-    return [import_commands, diff_commands, guide_commands, registry_commands, batch_commands]
+    return [import_commands, diff_commands, guide_commands, registry_commands, batch_commands, round_commands]
 
 
 def _command_word(argv: Sequence[str]) -> str | None:
@@ -260,6 +261,23 @@ def evaluation_diagnostic(policy: Policy, exc: evalrt.EvaluationError, tree: YMa
     )
 
 
+def _eval_round(args: argparse.Namespace, facts: dict[str, Any], tree: YMap, as_of: dt.date) -> int | None:
+    """`policyc eval` of a periodic award (evaluate/award_round_command.py); None for other policies."""
+    from compiler.evaluate import award_round_command
+    from compiler.model.load import load_policy
+
+    found = award_round_command.engine_for(args.policy, args.engine)
+    if found is None:
+        return None
+    try:
+        return award_round_command.print_assessment(found, facts, tree, as_of, args.format)
+    except evalrt.FactsError as exc:
+        raise PolicyError(facts_diagnostics(exc, tree, display_path(args.facts))) from None
+    except evalrt.EvaluationError as exc:
+        policy = load_policy(args.policy)
+        raise PolicyError([evaluation_diagnostic(policy, exc, tree, display_path(args.facts))]) from None
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     facts, as_of, tree = load_facts_file(args.facts)
     if args.as_of:
@@ -279,6 +297,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from compiler.evaluate.cases import compile_evaluator, wrap_generated
     from compiler.evaluate.interpreter import Interpreter
     from compiler.model.load import load_policy
+
+    if _eval_round(args, facts, tree, as_of) is not None:  # a periodic award: eligibility from facts and history
+        return 0
 
     module = None
     if args.engine == "generated":

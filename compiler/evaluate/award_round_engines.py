@@ -67,7 +67,8 @@ def calendar_table(first_year: int, last_year: int) -> tuple[tuple[int, int] | N
     lo, hi = max(first_year, p_first), min(last_year, p_last)
     if lo > hi:
         return None, [], []
-    off, on = [], []
+    off: list[dt.date] = []
+    on: list[dt.date] = []
     day = dt.date(lo, 1, 1)
     while day.year <= hi:
         work = bool(_package().is_workday(day))
