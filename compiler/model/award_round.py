@@ -128,9 +128,10 @@ def round_spec(policy: Policy, errors: Collector | None = None) -> RoundSpec | N
     for ban in bans:
         if ban.event in award_names and ban.after_award:
             diag.error("E702", f"禁止申报期的起算事件「{ban.event}」是奖项本身，不应写 after_award", ban.span, ban.clause.cite)
-    for award in grants - {q.award for q in quotas}:
-        diag.error("E701", f"非金钱奖励「{names[award]}」没有名额（quota）：无法在评选中确定", None,
-                   hint="在规定名额的条款写 quota")
+    for award in policy.awards:
+        if award.id in grants and award.id not in {q.award for q in quotas}:
+            diag.error("E701", f"非金钱奖励「{award.name}」没有名额（quota）：无法在评选中确定", award.span,
+                       award.clause.cite, "在规定名额的条款写 quota")
     for clause in walk(policy):
         sanctions = clause.raw.get("sanctions") if clause.raw is not None and "sanctions" in clause.rule_keys else None
         if isinstance(sanctions, YMap) and "ban_from" in sanctions:
