@@ -347,8 +347,10 @@ def _root_of(path: Path) -> Path | None:
 
 def cmd_test(args: argparse.Namespace) -> int:
     from compiler.evaluate.cases import find_case_files, run_file
+    from compiler.evaluate.round_cases import find_round_case_files, run_round_file
 
-    files = list(args.paths) or find_case_files(find_root(args.root) / "policies")
+    policies = find_root(args.root) / "policies" if not args.paths else Path("policies")
+    files = list(args.paths) or find_case_files(policies) + find_round_case_files(policies)
     if not files:
         print("没有找到测试用例文件（*.cases.yaml）。", file=sys.stderr)
         return 1
@@ -356,7 +358,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     errors: list[Diagnostic] = []
     for path in files:
         try:
-            results = run_file(path)
+            results: Sequence[Any] = (run_round_file(path) if path.name.endswith(".round-cases.yaml")
+                                      else run_file(path))
         except PolicyError as exc:
             errors.extend(_not_a_cases_file(path) or exc.diagnostics)
             broken += 1

@@ -193,3 +193,42 @@ def test_calendar_command_and_usage_errors() -> None:
     assert run(["calendar", POLICY, "--start", "2026-09-14", "--duration", "supplement=十日"]).returncode == 2
     hami = run(["calendar", "policies/hami-quality-fund/final.yaml", "--start", "2026-09-14"])
     assert hami.returncode == 2 and "不是评选表彰类办法" in hami.stderr
+
+
+@pytest.mark.parametrize(("history", "where"), [
+    ([{"event": "质量奖", "date": "9998-06-30"}], ("history", 0, "date")),  # the ban would end past 9999
+    ([{"event": "质量奖", "date": f"20{i % 90 + 10:02d}-01-01"} for i in range(501)], ("history", 500)),
+    ("质量奖", ("history",)),
+    ([["质量奖", "2021-06-30"]], ("history", 0)),
+])  # fmt: skip
+def test_hostile_histories_are_input_errors_on_both_engines(history: Any, where: tuple[Any, ...]) -> None:
+    from compiler.runtime.award_round import RoundInputError
+
+    facts = dict(load_round_cases(CASES).cases[0].given["facts"])
+    for engine in _gen_and_ref():
+        with pytest.raises(RoundInputError) as info:
+            engine.assess(facts, history, dt.date(2026, 6, 30))
+        assert info.value.problems[0][0] == where
+
+
+def test_calendar_limits_are_input_errors() -> None:
+    from compiler.runtime.award_round import RoundInputError
+
+    for engine in _gen_and_ref():
+        with pytest.raises(RoundInputError):
+            engine.calendar(dt.date(9999, 12, 31))
+        with pytest.raises(RoundInputError):
+            engine.calendar(dt.date(2026, 3, 2), {"收到补报通知之日": dt.date(2026, 3, 2)}, {"supplement": (3661, False)})
+
+
+def test_the_notice_is_built_from_the_year_file() -> None:
+    md = (ROOT / "generated/yining-quality-award/guide-2026.md").read_text(encoding="utf-8")
+    assert md.startswith("# 关于开展2026年度伊宁市人民政府质量奖评选申报工作的通知")
+    assert "| 1 | 质量奖 | — | 颁发证书、奖牌 | 第三条 |" in md
+    assert "质量奖每届不超过2个" in md and "可以空缺" in md
+    # 受理名单公示 from 2026-09-29, at least 5 working days over 国庆 (10月10日 a 调休 working Saturday)
+    assert "（2026年9月29日至2026年10月10日）（《办法》第十四条第（二）项）" in md
+    assert "开户银行" not in md and "0元" not in md
+    assert "经核实后报请市人民政府批准，取消其奖励，收回证书、奖牌" in md
+    for fmt in ("html", "docx"):
+        assert (ROOT / f"generated/yining-quality-award/guide-2026.{fmt}").stat().st_size > 1000

@@ -180,6 +180,10 @@ def run_calendar(args: argparse.Namespace) -> int:
         result = engine.calendar(start, events, durations)
     except CalendarUnknown as exc:
         raise PolicyError([calendar_diagnostic(exc)]) from None
+    except RoundInputError as exc:
+        option = {"durations": "--duration", "start": "--start"}
+        raise PolicyError([Diagnostic("E705", f"{message}（{option.get(str(path[0]), path[0])}）", None, hint=hint)
+                           for path, message, hint in exc.problems]) from None
     sys.stdout.write(_json(result) + "\n" if args.format == "json" else calendar_text(title, result))
     return 0
 

@@ -33,6 +33,8 @@ from compiler.runtime.procedure import Plan
 # --- runtime: inlined into generated modules from here on ---
 
 ROUND_FORMAT = "policyc-round/1"
+MAX_HISTORY = 500  # events in one organisation's history (its bans are checked pairwise)
+MAX_PERIOD_DAYS = 3660  # a period longer than ten years is a typing error, not a procedure
 _DAY = dt.timedelta(days=1)
 Where = tuple[str | int, ...]  # keys from the input document's root to a value
 
@@ -123,6 +125,8 @@ def read_history(rp: RoundPlan, raw: Any) -> list[tuple[int, str, dt.date]]:
         return []
     if not isinstance(raw, list):
         raise RoundInputError([(("history",), "history 应为事件列表", "每项写 {event: 质量奖, date: 2026-06-30}")])
+    if len(raw) > MAX_HISTORY:
+        raise RoundInputError([(("history", MAX_HISTORY), f"历史事件超过{MAX_HISTORY}项", "只列获奖、认定与取消奖励等事件")])
     events: list[tuple[int, str, dt.date]] = []
     for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
@@ -142,12 +146,24 @@ def read_history(rp: RoundPlan, raw: Any) -> list[tuple[int, str, dt.date]]:
             problems.append((("history", i, "date"), f"历史事件的日期无效：{exc}", "写作 YYYY-MM-DD"))
             continue
         if kind is not None and str(kind) in rp.events:
+            for ban in rp.bans:
+                if ban.event == str(kind) and _ban_end(day, ban.years) is None:
+                    problems.append((("history", i, "date"), f"{zh_date(day)}起{ban.years}年的禁止期超出公元9999年",
+                                     "核对日期"))
             events.append((i, str(kind), day))
     if problems:
         raise RoundInputError(problems)
     events.sort(key=lambda e: (e[2], e[0]))
     _check_history(rp, events)
     return events
+
+
+def _ban_end(start: dt.date, years: int) -> dt.date | None:
+    """The last day of a ban of `years` years from `start` (the anniversary); None past 9999."""
+    try:
+        return add_years(start, Decimal(years))
+    except ArithmeticError:
+        return None
 
 
 def _check_history(rp: RoundPlan, events: list[tuple[int, str, dt.date]]) -> None:
@@ -163,7 +179,7 @@ def _check_history(rp: RoundPlan, events: list[tuple[int, str, dt.date]]) -> Non
                 for ban in rp.bans:
                     if ban.event != earlier:
                         continue
-                    until = add_years(start, Decimal(ban.years))
+                    until = _ban_end(start, ban.years) or dt.date.max
                     if start < day <= until:
                         problems.append((("history", i, "date"), (
                             f"历史记录自相矛盾：{zh_date(day)}的「{kind}」须经申报，而第{j + 1}项「{earlier}」"
@@ -223,7 +239,7 @@ def assess(plan: Plan, rp: RoundPlan, raw_facts: Mapping[str, Any], history: Any
         for ban in rp.bans:
             if ban.event != kind:
                 continue
-            until_day = add_years(start, Decimal(ban.years))
+            until_day = _ban_end(start, ban.years) or dt.date.max
             active = start <= as_of <= until_day
             period = f"{zh_date(start)}「{kind}」起{ban.years}年内，至{zh_date(until_day)}（含）"
             detail = f"{period}；申报日期{zh_date(as_of)}" + ("在禁止期内" if active else "不在禁止期内")
@@ -390,6 +406,17 @@ def round_calendar(rp: RoundPlan, is_workday: Callable[[dt.date], bool | None], 
     calendar cannot place (no trigger date given, or no duration known)."""
     events = events or {}
     durations = durations or {}
+    for step_id, (n, _) in durations.items():
+        if not 0 < n <= MAX_PERIOD_DAYS:
+            raise RoundInputError([(("durations", step_id), f"步骤「{step_id}」的期限{n}日不在1至{MAX_PERIOD_DAYS}日之间", None)])
+    try:
+        return _calendar(rp, is_workday, start, events, durations)
+    except ArithmeticError:  # a date past 9999-12-31
+        raise RoundInputError([(("start",), f"从{zh_date(start)}起的日期超出公元9999年", "核对日期")]) from None
+
+
+def _calendar(rp: RoundPlan, is_workday: Callable[[dt.date], bool | None], start: dt.date,
+              events: Mapping[str, dt.date], durations: Mapping[str, tuple[int, bool]]) -> dict[str, Any]:
 
     def workday(day: dt.date) -> bool:
         known = is_workday(day)
