@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from functools import cache
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -47,6 +48,7 @@ def _package() -> Any:
     return chinese_calendar
 
 
+@cache
 def package_years() -> tuple[int, int]:
     years = sorted({d.year for d in _package().holidays})
     return years[0], years[-1]
