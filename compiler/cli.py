@@ -261,14 +261,15 @@ def evaluation_diagnostic(policy: Policy, exc: evalrt.EvaluationError, tree: YMa
     )
 
 
-def _eval_round(args: argparse.Namespace, facts: dict[str, Any], tree: YMap, as_of: dt.date) -> int | None:
-    """`policyc eval` of a periodic award (evaluate/award_round_command.py); None for other policies."""
+def _eval_round(args: argparse.Namespace, facts: dict[str, Any], tree: YMap, as_of: dt.date,
+                module: dict[str, Any] | None, policy: Policy | None) -> int:
+    """`policyc eval` of a periodic award (evaluate/award_round_command.py), from the committed
+    module when fresh, else from the policy already loaded."""
     from compiler.evaluate import award_round_command
     from compiler.model.load import load_policy
 
-    found = award_round_command.engine_for(args.policy, args.engine)
-    if found is None:
-        return None
+    found = award_round_command.round_engine(args.policy, args.engine, module, policy)
+    assert found is not None
     try:
         return award_round_command.print_assessment(found, facts, tree, as_of, args.format)
     except evalrt.FactsError as exc:
@@ -298,9 +299,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from compiler.evaluate.interpreter import Interpreter
     from compiler.model.load import load_policy
 
-    if _eval_round(args, facts, tree, as_of) is not None:  # a periodic award: eligibility from facts and history
-        return 0
-
     module = None
     if args.engine == "generated":
         root = _root_of(args.policy)
@@ -315,6 +313,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         return run_eval(args.policy, args.facts, tree, as_of, engine=args.engine, fmt=args.format,
                         region_option=args.region, module=module, policy=computing_policy)
+    from compiler.model.award_round import round_spec
+
+    if (module is not None and "assess_round" in module) or (
+            computing_policy is not None and round_spec(computing_policy) is not None):
+        return _eval_round(args, facts, tree, as_of, module, computing_policy)  # a periodic award
     if module is not None:
         # The committed evaluator is fresh: no need to load, check and compile the policy.
         evaluate, title, doc_number = wrap_generated(module), module["TITLE"], module["DOC_NUMBER"]

@@ -17,6 +17,7 @@ from typing import Any
 from compiler.evaluate.award_round_engines import GeneratedRound, InterpreterRound, RoundEngine
 from compiler.evaluate.precompiled import fresh_module, load_module
 from compiler.model.award_round import duration_of
+from compiler.model.policy import Policy
 from compiler.runtime import core as evalrt
 from compiler.runtime.award_round import CalendarUnknown, RoundInputError
 from compiler.source.diagnostics import Diagnostic, PolicyError, UsageError
@@ -26,10 +27,8 @@ from compiler.source.yamlsrc import YMap, locate, plain
 
 
 def engine_for(policy_path: Path, engine: str) -> tuple[RoundEngine, str, str | None] | None:
-    """The round engine of a policy, its title and number; None when it is not a periodic award."""
-    from compiler.evaluate.codegen import generate
-    from compiler.evaluate.interpreter import Interpreter
-    from compiler.model.award_round import round_spec
+    """The round engine of a policy, its title and number; None when it is not a periodic award.
+    The generated engine is the committed module when it is fresh."""
     from compiler.model.load import load_policy
 
     if engine == "generated":
@@ -41,9 +40,21 @@ def engine_for(policy_path: Path, engine: str) -> tuple[RoundEngine, str, str | 
         root = folder.parent.parent if folder.parent.name == "policies" else None
         committed = fresh_module(policy_path, text, root / GENERATED) if text and root else None
         if committed is not None:
-            module = load_module(committed)
-            return (GeneratedRound(module), module["TITLE"], module["DOC_NUMBER"]) if "assess_round" in module else None
-    policy = load_policy(policy_path)
+            return round_engine(policy_path, engine, load_module(committed), None)
+    return round_engine(policy_path, engine, None, load_policy(policy_path))
+
+
+def round_engine(policy_path: Path, engine: str, module: dict[str, Any] | None,
+                 policy: Policy | None) -> tuple[RoundEngine, str, str | None] | None:
+    """The round engine from a loaded generated module, or else from a loaded policy (compiled
+    for the generated engine); None when it is not a periodic award."""
+    from compiler.evaluate.codegen import generate
+    from compiler.evaluate.interpreter import Interpreter
+    from compiler.model.award_round import round_spec
+
+    if module is not None:
+        return (GeneratedRound(module), module["TITLE"], module["DOC_NUMBER"]) if "assess_round" in module else None
+    assert policy is not None
     if round_spec(policy) is None:
         return None
     if engine == "interpreter":

@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from compiler import __version__
-from compiler.evaluate import award_round_engines
+from compiler.evaluate.award_round_engines import emit as emit_round
 from compiler.evaluate.derive import fact_specs, fixed_amount, optional_facts
 from compiler.evaluate.expressions import ExprCompiler
 from compiler.evaluate.precompiled import compiler_fingerprint, policy_digest
@@ -289,7 +289,7 @@ class _Generator:
             w.line("With trace=False the result carries an empty trace (for batch runs over a roster).")
             w.line('"""')
             w.line("return decide(PLAN, facts, as_of, trace)")
-        for line in award_round_engines.emit(p, runtime_source):  # periodic awards only
+        for line in emit_round(p, runtime_source):  # periodic awards only
             w.line(line)
         return w.source()
 
