@@ -63,7 +63,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -193,22 +193,23 @@ def openfisca_system(region: Mapping[str, Any]) -> Any:
     person_year = build_entity("person_year", "person_years", "参保人员的一个自然年度",
                                roles=[{"key": "visit", "plural": "visits", "label": "就诊"}])  # fmt: skip
 
-    class Level(Enum):  # type: ignore[misc]
+    class Level(Enum):
         yiji = "一级"
         erji = "二级"
         sanji = "三级"
         weidingji = "未定级"
 
-    class Mode(Enum):  # type: ignore[misc]
+    class Mode(Enum):
         designated = "定点医疗机构门诊"
         internet = "互联网医院门诊"
         pharmacy = "定点零售药店外配处方"
         non_designated = "非定点医药机构"
 
-    class Kind(Enum):  # type: ignore[misc]
+    class Kind(Enum):
         ordinary = "普通门诊"
         day_surgery = "日间手术"
 
+    one, unrated = cast(Any, Level.yiji).index, cast(Any, Level.weidingji).index  # positions in the enum
     given = region["parameters"]
     since = "2024-04-26"
 
@@ -272,8 +273,8 @@ def openfisca_system(region: Mapping[str, Any]) -> Any:
     def applied_level(v: Any, period: Any) -> Any:  # 第二十六条, 第二十七条, 第十四条第三款（未定级参照一级）
         mode, level, backing = v("mode", period), v("level", period), v("backing_level", period)
         chosen = np.where(mode == Mode.internet, backing, level)
-        chosen = np.where(mode == Mode.pharmacy, Level.yiji.index, chosen)
-        return np.where(chosen == Level.weidingji.index, Level.yiji.index, chosen)
+        chosen = np.where(mode == Mode.pharmacy, one, chosen)
+        return np.where(chosen == unrated, one, chosen)
 
     def covered(v: Any, period: Any) -> Any:  # 第十四条第一款, 第二十八条
         return (v("mode", period) != Mode.non_designated) + v("emergency", period)
