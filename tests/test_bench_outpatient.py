@@ -51,6 +51,8 @@ def test_both_engines_agree_on_2000_visits(bench: ModuleType) -> None:
     per_visit = bench.generated_per_visit(module, people)
     assert sum(per_visit, Decimal(0)) == exact
     assert exact > 0 and exact == exact.quantize(Decimal("0.01"))
+    hand_sum, hand = bench.run_hand_written(people)
+    assert hand == per_visit and hand_sum == exact  # the yardstick computes the same, to the 分
     paid, total = bench.run_openfisca(people)
     assert len(paid) == len(per_visit) == 2000
     assert abs(float(total) - float(exact)) <= 0.01 * len(paid)
