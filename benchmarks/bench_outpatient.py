@@ -8,7 +8,7 @@ Needs the `bench` extra (`pip install -e '.[bench]'`: openfisca-core and numpy).
 Workload. `workload(n, seed)` draws `n` visits for 2025, grouped by person-year, in date order,
 as the claims system hands them over: one dict of facts per person-year and the visits as dicts
 with the policy's field names, dates as datetime.date and amounts as Decimal to the 分. Mix
-(seeded random.Random): 1–40 visits a person-year (heavy-tailed, mean ≈ 8, so the 4000元 annual
+(seeded random.Random): 1–40 visits a person-year (heavy-tailed, mean ≈ 6, so the 4000元 annual
 cap binds for some); 30% retirees; hospitals 一级/二级/三级/未定级; 5% “互联网+” visits with the
 level of the hospital behind them, 7% prescriptions filled at a designated pharmacy, 3% at a
 non-designated provider; 4% emergencies; 3% visits during an inpatient stay; 2% day surgeries
@@ -22,6 +22,9 @@ Engines, each timed end to end on the whole workload:
   per person-year (reading the region file included), summing the Decimal totals; and with the
   trace on over the first `--trace-visits` visits (a full trace of 1M visits takes minutes and
   the rate does not depend on n).
+* hand-written — benchmarks/hand_written_outpatient.py, straight-line Decimal code with no checks
+  and no result document: not an engine, the floor for pure Python (its payments must equal the
+  generated evaluator's to the 分).
 * OpenFisca — the same per-visit formula written as an OpenFisca user would: building the
   tax-benefit system (entities, variables, parameters from the 办法's numbers and the same region
   file), turning the workload into arrays, building the simulation and calculating the fund's
