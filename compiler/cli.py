@@ -119,10 +119,11 @@ def _stage_commands() -> list[dict[str, Any]]:
     from compiler.batch.command import COMMANDS as batch_commands
     from compiler.diff.command import COMMANDS as diff_commands
     from compiler.documents.guide.command import COMMANDS as guide_commands
+    from compiler.evaluate.award_round_command import COMMANDS as round_commands
     from compiler.importer.command import COMMANDS as import_commands
     from compiler.registry.command import COMMANDS as registry_commands
 
-    return [import_commands, diff_commands, guide_commands, registry_commands, batch_commands]
+    return [import_commands, diff_commands, guide_commands, registry_commands, batch_commands, round_commands]
 
 
 def _command_word(argv: Sequence[str]) -> str | None:
@@ -260,6 +261,24 @@ def evaluation_diagnostic(policy: Policy, exc: evalrt.EvaluationError, tree: YMa
     )
 
 
+def _eval_round(args: argparse.Namespace, facts: dict[str, Any], tree: YMap, as_of: dt.date,
+                module: dict[str, Any] | None, policy: Policy | None) -> int:
+    """`policyc eval` of a periodic award (evaluate/award_round_command.py), from the committed
+    module when fresh, else from the policy already loaded."""
+    from compiler.evaluate import award_round_command
+    from compiler.model.load import load_policy
+
+    found = award_round_command.round_engine(args.policy, args.engine, module, policy)
+    assert found is not None
+    try:
+        return award_round_command.print_assessment(found, facts, tree, as_of, args.format)
+    except evalrt.FactsError as exc:
+        raise PolicyError(facts_diagnostics(exc, tree, display_path(args.facts))) from None
+    except evalrt.EvaluationError as exc:
+        policy = load_policy(args.policy)
+        raise PolicyError([evaluation_diagnostic(policy, exc, tree, display_path(args.facts))]) from None
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     facts, as_of, tree = load_facts_file(args.facts)
     if args.as_of:
@@ -300,6 +319,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         return run_eval(args.policy, args.facts, tree, as_of, engine=args.engine, fmt=args.format,
                         region_option=args.region, module=module, policy=computing_policy)
+    from compiler.model.award_round import round_spec
+
+    if (module is not None and "assess_round" in module) or (
+            computing_policy is not None and round_spec(computing_policy) is not None):
+        return _eval_round(args, facts, tree, as_of, module, computing_policy)  # a periodic award
     if module is not None:
         # The committed evaluator is fresh: no need to load, check and compile the policy.
         evaluate, title, doc_number = wrap_generated(module), module["TITLE"], module["DOC_NUMBER"]
@@ -332,8 +356,10 @@ def _root_of(path: Path) -> Path | None:
 
 def cmd_test(args: argparse.Namespace) -> int:
     from compiler.evaluate.cases import find_case_files, run_file
+    from compiler.evaluate.round_cases import find_round_case_files, run_round_file
 
-    files = list(args.paths) or find_case_files(find_root(args.root) / "policies")
+    policies = find_root(args.root) / "policies" if not args.paths else Path("policies")
+    files = list(args.paths) or find_case_files(policies) + find_round_case_files(policies)
     if not files:
         print("没有找到测试用例文件（*.cases.yaml）。", file=sys.stderr)
         return 1
@@ -341,7 +367,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     errors: list[Diagnostic] = []
     for path in files:
         try:
-            results = run_file(path)
+            results: Sequence[Any] = (run_round_file(path) if path.name.endswith(".round-cases.yaml")
+                                      else run_file(path))
         except PolicyError as exc:
             errors.extend(_not_a_cases_file(path) or exc.diagnostics)
             broken += 1

@@ -54,6 +54,12 @@ class Allocation:
         return None if self.budget is None else self.budget - self.paid
 
 
+def highest_rule(policy: Policy) -> CombineRule | None:
+    """The policy's highest_per_group rule that the batch applies, if any."""
+    assert policy.batch is not None
+    return _rule(policy, "highest_per_group", policy.batch.highest_rule)
+
+
 def _rule(policy: Policy, kind: str, wanted: str | None) -> CombineRule | None:
     rules = [r for r in policy.combine if r.rule == kind and (wanted is None or r.id == wanted)]
     return rules[0] if rules else None
@@ -69,8 +75,10 @@ def qualification_key(award: Award) -> str:
 
 
 def allocate(policy: Policy, apps: Sequence[Application], claims: list[Claim], budget: Decimal | None,
-             as_of: dt.date) -> Allocation:
-    """Apply the rules across applications to `claims` in place; return the totals."""
+             as_of: dt.date, merged: list[tuple[int, int]] | None = None) -> Allocation:
+    """Apply the rules across applications to `claims` in place; return the totals. `merged`:
+    the once-at-highest rule was already applied per organisation (by the Dask engine, whose
+    partitions hold all of an organisation's rows), and these are the duplicates it found."""
     batch = policy.batch
     assert batch is not None
     highest = _rule(policy, "highest_per_group", batch.highest_rule)
@@ -80,8 +88,11 @@ def allocate(policy: Policy, apps: Sequence[Application], claims: list[Claim], b
     out.budget_cite = capped.clause.cite if capped else ""
     out.order_text = "，再".join(ORDER_ZH[o] for o in batch.order) + "依次核拨"
     out.shortfall_text = SHORTFALL_ZH[batch.shortfall]
-    if highest is not None:
-        _once_at_highest(policy, apps, claims, highest, out)
+    if merged is not None:
+        out.duplicates = list(merged)
+    elif highest is not None:
+        once_at_highest(policy, apps, claims, highest, out)
+    out.duplicates.sort()
     approved = [i for i, c in enumerate(claims) if c.status == APPROVED]
     for i in approved:
         amount = claims[i].amount
@@ -111,14 +122,22 @@ def allocate(policy: Policy, apps: Sequence[Application], claims: list[Claim], b
     return out
 
 
-def _once_at_highest(policy: Policy, apps: Sequence[Application], claims: list[Claim], rule: CombineRule,
-                     out: Allocation) -> None:
-    awards = policy.awards
+def once_at_highest(policy: Policy, apps: Sequence[Application], claims: list[Claim], rule: CombineRule,
+                    out: Allocation) -> None:
+    merge_highest([qualification_key(a) for a in policy.awards], apps, claims, rule.id, rule.clause.cite,
+                  out.duplicates)
+
+
+def merge_highest(qualifications: Sequence[str], apps: Sequence[Application], claims: list[Claim], rule: str,
+                  cite: str, duplicates: list[tuple[int, int]]) -> None:
+    """The same organisation and the same 资格认定 (`qualifications`, by award) paid once, at the
+    highest amount, over `claims` (indices into it; `apps` indexed by Claim.app). Plain data in,
+    so a Dask worker applies it to a partition that holds all of its organisations' rows."""
     buckets: dict[tuple[str, str], list[int]] = {}
     for i, c in enumerate(claims):
         if c.status == APPROVED:
             key = org_key(apps[c.app].key)
-            buckets.setdefault((key, qualification_key(awards[c.award])), []).append(i)
+            buckets.setdefault((key, qualifications[c.award]), []).append(i)
     for members in buckets.values():
         if len(members) < 2:
             continue
@@ -129,9 +148,9 @@ def _once_at_highest(policy: Policy, apps: Sequence[Application], claims: list[C
             if i == winner:
                 continue
             c = claims[i]
-            c.status, c.rule, c.cite, c.other = MERGED, rule.id, rule.clause.cite, winner
+            c.status, c.rule, c.cite, c.other = MERGED, rule, cite, winner
             if c.award == w.award:
-                out.duplicates.append((i, winner))
+                duplicates.append((i, winner))
 
 
 def claim_reason(policy: Policy, apps: Sequence[Application], claims: Sequence[Claim], i: int, year: int) -> str:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from compiler.model.policy import Batch, Policy
+from compiler.model.batch_section import Batch
+from compiler.model.policy import Policy
 from compiler.source.diagnostics import Diagnostic, PolicyError
 
 KEY, NAME, TIME, FACT = "key", "name", "time", "fact"

@@ -38,23 +38,30 @@ from compiler.source.diagnostics import Diagnostic, PolicyError, UsageError
 from compiler.source.files import atomic_write, display_path
 
 JSON_FORMAT = "policyc-batch/1"
-INPUTS = (".xlsx", ".xlsm", ".csv", ".yaml", ".yml")
-OUTPUTS = (".xlsx", ".html")
+INPUTS = (".xlsx", ".xlsm", ".csv", ".parquet", ".yaml", ".yml")
+OUTPUTS = (".xlsx", ".html", ".parquet")
+SCALE_INPUTS = (".csv", ".parquet")
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("policy", type=Path, help="政策文件（含 batch 部分）")
-    p.add_argument("input", type=Path, nargs="?", help="申报汇总表：.xlsx、.csv（UTF-8 或 GBK）或 .yaml")
+    p.add_argument("input", type=Path, nargs="?", help="申报汇总表：.xlsx、.csv（UTF-8 或 GBK）、.parquet 或 .yaml")
     p.add_argument("--as-of", dest="as_of", help="评价日期（YYYY-MM-DD）；默认今天。预算年度为其年份")
     p.add_argument("--budget", help="本年度专项资金预算，如 3000000 或 300万元；优先于申报表中的预算单元格")
     p.add_argument("-o", "--output", type=Path, action="append", default=[],
-                   help="结果文件：.xlsx 或 .html（可重复，同时写出两种）")
+                   help="结果文件：.xlsx、.html 或 .parquet（明细表，每项申报一行）；可重复")
     p.add_argument("--template", action="store_true", help="只写出空白的申报汇总表模板（-o 模板.xlsx）")
     p.add_argument("--format", choices=["text", "json"], default="text", help="标准输出上的摘要格式")
     p.add_argument("--compare", type=Path, metavar="POLICY2",
                    help="预算模拟：同一申报表在另一版本（如征求意见稿）下的结果，与本版本对比")
     p.add_argument("--compare-budget", dest="compare_budget", metavar="AMOUNT",
                    help="预算模拟：同一申报表在另一年度预算下的结果（可与 --compare 同用）")
+    p.add_argument("--engine", choices=["single", "dask"], default="single",
+                   help="single：单进程（默认）；dask：在 Dask 集群上分区并行评价 .parquet/.csv 输入（需安装 policyc[scale]）")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="--engine dask：Dask 调度器地址（如 tcp://10.0.0.5:8786）；不给时在本机启动集群（仅回环地址）")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="--engine dask：本机集群的工作进程数（默认 1）；与 --scheduler 同用时，等待 N 个工作进程就绪")
 
 
 def _as_of(text: str | None) -> dt.date:
@@ -98,10 +105,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise UsageError("输出文件不能覆盖申报表本身")
     budget = _amount(args.budget, "--budget")
     compare_budget = _amount(args.compare_budget, "--compare-budget")
+    _check_engine(args)
     policy = load_policy(args.policy)
     layout(policy)  # a policy without `batch`, or naming an unknown fact, stops here
     with _Progress(args.format == "text") as tick:
-        result = run_batch(policy, args.policy, args.input, as_of, budget, tick)
+        if args.engine == "dask":
+            from compiler.batch.scale import run_dask
+
+            result = run_dask(policy, args.policy, args.input, as_of, budget, scheduler=args.scheduler,
+                              workers=args.workers, tick=tick)
+        else:
+            result = run_batch(policy, args.policy, args.input, as_of, budget, tick)
     comparison = None
     if args.compare is not None or compare_budget is not None:
         comparison = _simulate(args, result, compare_budget)
@@ -117,6 +131,27 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if comparison is not None:
             print(comparison_text(comparison))
     return 1 if result.failed else 0
+
+
+def _check_engine(args: argparse.Namespace) -> None:
+    """--engine, --scheduler, --workers and the optional libraries they need (usage errors)."""
+    from compiler.batch import read_parquet, scale
+
+    if args.engine != "dask" and (args.scheduler is not None or args.workers is not None):
+        raise UsageError("--scheduler 和 --workers 只用于 --engine dask")
+    if args.workers is not None and not 1 <= args.workers <= 1024:
+        raise UsageError(f"--workers 应为 1 到 1024 之间的整数，实际是 {args.workers}")
+    wants_parquet = args.input.suffix.lower() == ".parquet" or any(o.suffix.lower() == ".parquet" for o in args.output)
+    if args.engine == "dask":
+        if not scale.available():
+            raise UsageError(scale.MISSING_EXTRA)
+        if args.input.suffix.lower() not in SCALE_INPUTS:
+            raise UsageError(f"--engine dask 读取 .parquet 或 .csv 输入，不读取「{args.input.suffix}」；"
+                             "请先把申报表另存为 CSV，或去掉 --engine dask")
+        if args.compare is not None or args.compare_budget is not None:
+            raise UsageError("--engine dask 不做预算模拟（--compare、--compare-budget）；请在单进程中模拟")
+    elif wants_parquet and not read_parquet.available():
+        raise UsageError("读写 .parquet 需要可选依赖 pyarrow，当前环境未安装；请运行 pip install 'policyc[scale]'")
 
 
 def _amount(text: str | None, option: str) -> Decimal | None:
@@ -155,6 +190,10 @@ def write_outputs(result: BatchResult, outputs: list[Path], extra: list[Sheet] |
     for out in outputs:
         if out.suffix.lower() == ".xlsx":
             atomic_write(out, result_workbook([*sheets(result), *(extra or [])], result.as_of))
+        elif out.suffix.lower() == ".parquet":
+            from compiler.batch.results_parquet import write_parquet
+
+            write_parquet(result, out)
         else:
             atomic_write(out, render_html(result, extra).encode("utf-8"))
         written.append(display_path(out))
@@ -248,5 +287,5 @@ def result_json(result: BatchResult, written: list[str]) -> dict[str, Any]:
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
-    "batch": ("批量评价一个年度的申报汇总表（Excel/CSV）：跨申报规则、用完即止、结果工作簿与公示名单", _add_arguments, cmd_batch),
+    "batch": ("批量评价一个年度的申报汇总表（Excel/CSV/Parquet，可在 Dask 集群上并行）：跨申报规则、用完即止、结果工作簿与公示名单", _add_arguments, cmd_batch),
 }

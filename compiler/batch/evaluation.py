@@ -10,6 +10,7 @@ not evaluated.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -17,11 +18,12 @@ from typing import Any
 
 from compiler.batch.columns import FACT, KEY, NAME, TIME, CellError, Layout, read_cell
 from compiler.batch.read import Problem, RawRow
-from compiler.evaluate.cases import Evaluator, compile_evaluator, wrap_generated
-from compiler.evaluate.precompiled import fresh_module, load_module
+from compiler.evaluate.cases import Evaluator, wrap_generated
+from compiler.evaluate.codegen import generate
+from compiler.evaluate.precompiled import fresh_module
 from compiler.model.policy import Policy
 from compiler.runtime import core as evalrt
-from compiler.source.files import GENERATED
+from compiler.source.files import GENERATED, display_path
 
 APPROVED, REFUSED, MERGED, PAID, CARRIED = "approved", "refused", "merged", "paid", "carried"
 
@@ -57,20 +59,52 @@ class Claim:
     left: Decimal | None = None  # CARRIED: what was left of the budget when its turn came
 
 
-def load_evaluator(policy: Policy, policy_path: Path) -> tuple[Evaluator, bool]:
-    """The generated evaluator (and whether it is the committed one)."""
+@dataclass(frozen=True)
+class EvaluatorSource:
+    """The text of a policy's generated evaluator: the committed module in generated/ when it is
+    fresh (checked by evaluate.precompiled against the policy text and the compiler), else the
+    module generated afresh. A Dask worker is sent this text and compiles it; nothing is read
+    from a cache or a temporary file."""
+
+    text: str
+    filename: str
+    committed: bool
+
+
+def evaluator_source(policy: Policy, policy_path: Path) -> EvaluatorSource:
     root = next((p.parent for p in policy_path.resolve().parents if p.name == "policies"), None)
     text = policy_path.read_text(encoding="utf-8-sig")
     committed = fresh_module(policy_path, text, root / GENERATED) if root is not None else None
     if committed is not None:
-        return wrap_generated(load_module(committed)), True
-    return compile_evaluator(policy, policy_path), False
+        return EvaluatorSource(committed.read_text(encoding="utf-8"), str(committed), True)
+    src = generate(policy, text, display_path(policy_path))
+    return EvaluatorSource(src, f"<generated {policy.policy_id}/{policy.version}>", False)
+
+
+def compile_source(source: EvaluatorSource) -> Evaluator:
+    namespace: dict[str, Any] = {"__name__": f"policyc_generated_{hashlib.sha256(source.text.encode()).hexdigest()[:12]}"}
+    exec(compile(source.text, source.filename, "exec"), namespace)
+    return wrap_generated(namespace)
+
+
+def load_evaluator(policy: Policy, policy_path: Path) -> tuple[Evaluator, bool]:
+    """The generated evaluator (and whether it is the committed one)."""
+    source = evaluator_source(policy, policy_path)
+    return compile_source(source), source.committed
+
+
+def award_index(policy: Policy) -> dict[str, int]:
+    """An award's id → its position in the policy (what a Claim records)."""
+    return {a.id: i for i, a in enumerate(policy.awards)}
 
 
 class RowEvaluator:
-    def __init__(self, policy: Policy, layout: Layout, evaluate: Evaluator, as_of: dt.date) -> None:
+    """A row → its application and claims. Built from plain data (the layout, the awards'
+    positions, the evaluator), so a Dask worker builds the same one from what it is sent."""
+
+    def __init__(self, awards: dict[str, int], layout: Layout, evaluate: Evaluator, as_of: dt.date) -> None:
         self.layout, self.evaluate, self.as_of = layout, evaluate, as_of
-        self.award_index = {a.id: i for i, a in enumerate(policy.awards)}
+        self.award_index = awards
         self.separator = layout.batch.separator
         self.seq = 0
 

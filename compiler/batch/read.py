@@ -15,28 +15,18 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from compiler.batch.columns import LISTS_SHEET, NOTES_MARK, Layout, parse_amount
+from compiler.batch.problems import Problem as Problem
+from compiler.batch.problems import column_letter as column_letter
 
 _SAMPLE = 1 << 16
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with the input, located: sheet, cell (A1; "" for the sheet as a whole)."""
-
-    sheet: str
-    cell: str
-    reason: str
-    row: int | None = None
-
-    def where(self) -> str:
-        return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
 
 
 @dataclass
@@ -59,14 +49,29 @@ def org_key(value: Any) -> str:
     return text.strip().upper()
 
 
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+def data_row(sheet: str, number: int, cells: list[Any], where: list[int | None], letters: list[str],
+             formulas: Sequence[str] = (), merged: Sequence[str] = ()) -> RawRow | None:
+    """One data row of a sheet (None for an empty row or the template's notes row): the values of
+    the layout's columns, and the problems of its cells (control characters, formulas, merged
+    cells). Every engine reads a row through here, so a row means the same everywhere."""
+    if not any(v is not None and str(v).strip() != "" for v in cells):
+        return None
+    first = next((v for v in cells if v is not None and str(v).strip()), "")
+    if str(first).startswith(NOTES_MARK):
+        return None
+    values = [cells[j] if j is not None and j < len(cells) else None for j in where]
+    row = RawRow(sheet, number, values, letters)
+    for j, value in enumerate(values):
+        if isinstance(value, str) and (bad := _CONTROL.search(value)):
+            cell = f"{letters[j]}{number}" if j < len(letters) else f"A{number}"
+            row.problems.append(Problem(sheet, cell, f"单元格含有不可见的控制字符（U+{ord(bad.group()):04X}）；"
+                                                     "请删除后再填写", number))
+    for cell in formulas:
+        row.problems.append(Problem(sheet, cell, "单元格是公式；请填写数值本身（批量评价不计算公式）", number))
+    for span in merged:
+        cell = f"{span.split(':')[0].rstrip('0123456789')}{number}"
+        row.problems.append(Problem(sheet, cell, f"合并单元格（{span}）；请取消合并，每行分别填写", number))
+    return row
 
 
 class InputFile:
@@ -77,6 +82,7 @@ class InputFile:
         self.problems: list[Problem] = []
         self.budget: Decimal | None = None  # from the workbook's budget cell, if given
         self.encoding: str | None = None  # a CSV's detected encoding
+        self.header_cells: list[Any] | None = None  # the header row, when a planner reads it alone
         self._claims: dict[str, list[tuple[str, int, Any]]] = {}  # organisation key → claims-sheet cells
 
     def rows(self) -> Iterator[RawRow]:
@@ -88,11 +94,15 @@ class InputFile:
             yield from self._xlsx()
         elif suffix == ".csv":
             yield from self._csv()
+        elif suffix == ".parquet":
+            from compiler.batch.read_parquet import parquet_rows
+
+            yield from self._rows_of(self.path.name, parquet_rows(self.path, self.problems), {})
         else:
             yield from self._yaml()
 
     # -- headers -------------------------------------------------------------------------
-    def _header(self, sheet: str, cells: list[Any]) -> tuple[list[int | None], list[str]]:
+    def header(self, sheet: str, cells: list[Any]) -> tuple[list[int | None], list[str]]:
         """Where each layout column is in the sheet (index or None) and its letter."""
         wanted = {c.header: i for i, c in enumerate(self.layout.columns)}
         where: list[int | None] = [None] * len(self.layout.columns)
@@ -123,28 +133,14 @@ class InputFile:
                     continue
                 if number != 1:
                     self.problems.append(Problem(sheet, f"A{number}", "表头应在第1行"))
-                where, letters = self._header(sheet, cells)
+                where, letters = self.header(sheet, cells)
                 continue
-            if not any(v is not None and str(v).strip() != "" for v in cells):
-                continue
-            first = next((v for v in cells if v is not None and str(v).strip()), "")
-            if str(first).startswith(NOTES_MARK):
+            row = data_row(sheet, number, cells, where, letters, formulas, merged.get(number, ()))
+            if row is None:
                 continue
             seen_data = True
-            values = [cells[j] if j is not None and j < len(cells) else None for j in where]
-            row = RawRow(sheet, number, values, letters)
-            if self._claims and values[0] is not None:  # the key is the layout's first column
-                row.claims = self._claims.pop(org_key(values[0]), [])
-            for j, value in enumerate(values):
-                if isinstance(value, str) and (bad := _CONTROL.search(value)):
-                    cell = f"{letters[j]}{number}" if j < len(letters) else f"A{number}"
-                    row.problems.append(Problem(sheet, cell, f"单元格含有不可见的控制字符（U+{ord(bad.group()):04X}）；"
-                                                             "请删除后再填写", number))
-            for cell in formulas:
-                row.problems.append(Problem(sheet, cell, "单元格是公式；请填写数值本身（批量评价不计算公式）", number))
-            for span in merged.get(number, ()):
-                cell = f"{span.split(':')[0].rstrip('0123456789')}{number}"
-                row.problems.append(Problem(sheet, cell, f"合并单元格（{span}）；请取消合并，每行分别填写", number))
+            if self._claims and row.values[0] is not None:  # the key is the layout's first column
+                row.claims = self._claims.pop(org_key(row.values[0]), [])
             yield row
         if where is None or not seen_data:
             self.problems.append(Problem(sheet, "", "没有申报数据（除表头和填写说明外没有数据行）"))
@@ -171,22 +167,57 @@ class InputFile:
             if batch.sheet not in names:
                 self.problems.append(Problem(batch.sheet, "", f"缺少工作表「{batch.sheet}」"))
                 return
-            ws = wb.get_sheet_by_name(batch.sheet)
-            merged: dict[int, list[str]] = {}
-            for (r0, c0), (r1, c1) in ws.merged_cell_ranges or ():
-                ref = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
-                for r in range(r0 + 1, r1 + 2):
-                    merged.setdefault(r, []).append(ref)
-            formulas = _formula_cells(self.path, batch.sheet)
             if claims_sheet in names:
                 self._claims = self._claims_rows(wb.get_sheet_by_name(claims_sheet), claims_sheet)
-            yield from self._rows_of(batch.sheet, _xlsx_rows(ws, formulas), merged)
+            streamed = self._streamed(batch.sheet)
+            if streamed is not None:
+                yield from streamed
+            else:
+                ws = wb.get_sheet_by_name(batch.sheet)
+                merged: dict[int, list[str]] = {}
+                for (r0, c0), (r1, c1) in ws.merged_cell_ranges or ():
+                    ref = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
+                    for r in range(r0 + 1, r1 + 2):
+                        merged.setdefault(r, []).append(ref)
+                formulas = _formula_cells(self.path, batch.sheet)
+                yield from self._rows_of(batch.sheet, _xlsx_rows(ws, formulas), merged)
             for key, found in self._claims.items():  # claims of no application
                 for cell, number, _ in found:
                     self.problems.append(Problem(claims_sheet, cell, f"申报事项的单位「{key}」在「{batch.sheet}」中没有申报行",
                                                  number))
         finally:
             wb.close()
+
+    def _streamed(self, sheet: str) -> Iterator[RawRow] | None:
+        """The rows of a long sheet (its XML above read_xlsx.STREAM_ABOVE) streamed by read_xlsx,
+        so memory does not grow with the sheet; None for a sheet calamine reads faster whole."""
+        from compiler.batch import read_xlsx
+
+        try:
+            archive = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, OSError):
+            return None  # calamine has opened it; it reports what it finds
+        try:
+            part = sheet_path(archive, sheet)
+            if part is None or part not in archive.namelist() or archive.getinfo(part).file_size <= read_xlsx.STREAM_ABOVE:
+                archive.close()
+                return None
+        except (KeyError, ET.ParseError, ValueError):
+            archive.close()
+            return None
+        return self._stream_rows(archive, part, sheet)
+
+    def _stream_rows(self, archive: zipfile.ZipFile, part: str, sheet: str) -> Iterator[RawRow]:
+        from compiler.batch.read_xlsx import Workbook, XlsxError
+
+        try:
+            book = Workbook(archive)
+            yield from self._rows_of(sheet, book.rows(part), book.merged(part))
+        except (XlsxError, zipfile.BadZipFile, KeyError, ET.ParseError, UnicodeDecodeError, EOFError, zlib.error,
+                OSError, ValueError) as exc:
+            self.problems.append(Problem(self.path.name, "", f"不是有效的 Excel 文件（{type(exc).__name__}）"))
+        finally:
+            archive.close()
 
     def _budget(self, value: Any, sheet: str, ref: str) -> None:
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -312,7 +343,7 @@ _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _FORMULA_RE = re.compile(rb'<(?:\w+:)?c r="([A-Z]+)([0-9]+)"[^>]*><(?:\w+:)?f[ >/]')
 
 
-def _sheet_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
+def sheet_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
     """The part of a workbook that holds the named sheet (xl/workbook.xml → its relationships)."""
     book = ET.fromstring(archive.read("xl/workbook.xml"))
     rid = next((el.get(_NS_REL) for el in book.iter() if el.tag.endswith("}sheet") and el.get("name") == sheet), None)
@@ -329,7 +360,7 @@ def _formula_cells(path: Path, sheet: str) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            part = _sheet_path(archive, sheet)
+            part = sheet_path(archive, sheet)
             if part is None or part not in archive.namelist():
                 return out
             tail = b""

@@ -20,6 +20,7 @@ from compiler.batch.evaluation import (
     Application,
     Claim,
     RowEvaluator,
+    award_index,
     load_evaluator,
 )
 from compiler.batch.read import InputFile, Problem
@@ -78,7 +79,7 @@ def run_batch(policy: Policy, policy_path: Path, input_path: Path, as_of: dt.dat
     lay = layout(policy)
     evaluate, committed = load_evaluator(policy, policy_path)
     source = InputFile(input_path, lay)
-    decide = RowEvaluator(policy, lay, evaluate, as_of)
+    decide = RowEvaluator(award_index(policy), lay, evaluate, as_of)
     apps: list[Application] = []
     claims: list[Claim] = []
     for raw in source.rows():

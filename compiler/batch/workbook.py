@@ -3,8 +3,10 @@
 * The result is written in write-only mode (rows stream to the file), with frozen header rows,
   column widths that fit Chinese text (a CJK character counts as 2; measured over the first
   WIDTH_SAMPLE rows of each section) and a native bar chart of the budget by article on 汇总.
-* Amounts are written as numbers from Decimal (openpyxl writes `str(Decimal)`, so the digits in
-  the file are exactly the Decimal's) with the format #,##0.00; no float is made.
+* Amounts are written as numbers with the format #,##0.00: in the long one-table sheets, whose
+  rows `sheet_xml` writes, as the Decimal's digits; in 汇总 by openpyxl (which formats with %.16g).
+* The rows of a long one-table sheet are written as XML by `sheet_xml` and spliced into the sheet
+  openpyxl made (header, styles, widths, panes) when the zip is normalised.
 * Text is never a formula: a string that starts with = + - @ is stored as a string cell.
 * The bytes are deterministic: the document properties carry a fixed date (the as-of date), and
   the zip is rewritten with fixed entry times.
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import itertools
 import re
@@ -20,7 +23,7 @@ import shutil
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any
 
@@ -33,6 +36,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from compiler.batch.columns import LISTS_SHEET, NOTES_MARK, TIME, Layout
+from compiler.batch.read import sheet_path
+from compiler.batch.sheet_xml import rows_xml
 from compiler.batch.tables import Cell, Sheet
 
 MONEY_FORMAT = "#,##0.00"
@@ -105,6 +110,7 @@ def _cell(ws: Any, value: Cell, money: bool, font: Font | None = None) -> Any:
 
 def result_workbook(sheets: list[Sheet], stamp: dt.date) -> bytes:
     wb = Workbook(write_only=True)
+    spliced: dict[str, Callable[[], Iterator[bytes]]] = {}  # sheet name → its data rows as XML
     for sheet in sheets:
         ws = wb.create_sheet(sheet.name)
         widths: dict[int, int] = {}
@@ -115,6 +121,7 @@ def result_workbook(sheets: list[Sheet], stamp: dt.date) -> bytes:
         ws.freeze_panes = "A2"
         row_no = 0
         chart_at: tuple[int, int, int] | None = None  # (header row, first data row, last data row)
+        long = len(sheet.sections) == 1 and sheet.sections[0].title is None and sheet.chart is None
         for k, section in enumerate(sheet.sections):
             if section.title is not None:
                 ws.append([])
@@ -128,6 +135,11 @@ def result_workbook(sheets: list[Sheet], stamp: dt.date) -> bytes:
             ws.append(header)
             row_no += 1
             first = row_no + 1
+            if long:  # a sheet of one table: its rows are written as XML when the archive is normalised
+                money = WriteOnlyCell(ws, 0)
+                money.number_format = MONEY_FORMAT
+                spliced[sheet.name] = functools.partial(rows_xml, section.rows(), first, section.money, money.style_id)
+                continue
             for row in section.rows():
                 ws.append([_cell(ws, v, j in section.money) for j, v in enumerate(row)])
                 row_no += 1
@@ -135,7 +147,7 @@ def result_workbook(sheets: list[Sheet], stamp: dt.date) -> bytes:
                 chart_at = (first - 1, first, row_no)
         if sheet.chart is not None and chart_at is not None and chart_at[2] >= chart_at[1]:
             ws.add_chart(_budget_chart(ws, chart_at, sheet.chart[1]), f"{get_column_letter(len(widths) + 2)}2")
-    return _deterministic(wb, stamp)
+    return _deterministic(wb, stamp, spliced)
 
 
 def _budget_chart(ws: Any, at: tuple[int, int, int], first_value_col: int) -> BarChart:
@@ -248,7 +260,7 @@ def _validation(col: Any) -> DataValidation | None:
     return None
 
 
-def _deterministic(wb: Workbook, stamp: dt.date) -> bytes:
+def _deterministic(wb: Workbook, stamp: dt.date, spliced: dict[str, Callable[[], Iterator[bytes]]] | None = None) -> bytes:
     when = dt.datetime(stamp.year, stamp.month, stamp.day)
     wb.properties.created = wb.properties.modified = when
     wb.properties.creator = wb.properties.lastModifiedBy = "policyc"
@@ -256,18 +268,21 @@ def _deterministic(wb: Workbook, stamp: dt.date) -> bytes:
     with tempfile.TemporaryFile() as raw:
         wb.save(raw)
         raw.seek(0)
-        return normalise_zip(raw, when)
+        return normalise_zip(raw, when, spliced)
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
-def normalise_zip(data: IO[bytes], when: dt.datetime) -> bytes:
+def normalise_zip(data: IO[bytes], when: dt.datetime,
+                  spliced: dict[str, Callable[[], Iterator[bytes]]] | None = None) -> bytes:
     """The same archive with every entry dated `when` and `when` as the document's modified date
-    (openpyxl dates both with the clock). Entries are copied in chunks, never whole."""
+    (openpyxl dates both with the clock). Entries are copied in chunks, never whole. The rows of
+    `spliced` sheets (by name) are streamed into their <sheetData>, after the header row."""
     out = io.BytesIO()
     stamp = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
     with zipfile.ZipFile(data) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        parts = {sheet_path(src, name): rows for name, rows in (spliced or {}).items()}
         for info in src.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=stamp)
             entry.compress_type = zipfile.ZIP_DEFLATED
@@ -275,6 +290,15 @@ def normalise_zip(data: IO[bytes], when: dt.datetime) -> bytes:
             if info.filename == "docProps/core.xml":  # openpyxl sets `modified` to the clock on save
                 fixed = rb"\g<1>" + when.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>"
                 dst.writestr(entry, _MODIFIED.sub(fixed, src.read(info.filename)))
+                continue
+            if info.filename in parts:
+                head, end, tail = src.read(info.filename).rpartition(b"</sheetData>")
+                assert end, info.filename  # openpyxl wrote the header row, so the element is there
+                with dst.open(entry, "w") as fout:
+                    fout.write(head)
+                    for chunk in parts[info.filename]():
+                        fout.write(chunk)
+                    fout.write(end + tail)
                 continue
             with src.open(info) as fin, dst.open(entry, "w") as fout:
                 shutil.copyfileobj(fin, fout, 1 << 20)

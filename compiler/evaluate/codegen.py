@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from compiler import __version__
+from compiler.evaluate.award_round_engines import emit as emit_round
 from compiler.evaluate.derive import fact_specs, fixed_amount, optional_facts
 from compiler.evaluate.expressions import ExprCompiler
 from compiler.evaluate.precompiled import compiler_fingerprint, policy_digest
@@ -288,6 +289,8 @@ class _Generator:
             w.line("With trace=False the result carries an empty trace (for batch runs over a roster).")
             w.line('"""')
             w.line("return decide(PLAN, facts, as_of, trace)")
+        for line in emit_round(p, runtime_source):  # periodic awards only
+            w.line(line)
         return w.source()
 
     def emit_facts(self, w: PyWriter) -> None:

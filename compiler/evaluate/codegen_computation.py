@@ -71,6 +71,7 @@ class _Generator:
         self.sched: Schedule = dc.plan_schedule(policy)
         self.made: dict[int, str] = {}
         self.kernels = PyWriter()
+        self.tables: dict[str, str] = {}  # the record loop being written: table parameter → its local
 
     def fn(self, expr: Expr, cite: str, purpose: str) -> str:
         """A function computing `expr` over the environment `f`; returns its name (one function
@@ -164,6 +165,10 @@ class _Generator:
             w.line("out: list[dict[str, Any]] = []")
             w.line("done: list[Env] = []")
             w.line("period: Any = object()")
+            tables = self.kernel_tables(names, inside)
+            for pname, local in tables.items():
+                w.line(f"{local} = run.by_key(PLAN.params[{pname!r}], env)  # {pname}")
+            self.tables = tables
             running = [n for n in names if by_name[n].kind in ("running_sum", "running_count")]
             states = {n: f"s{i}" for i, n in enumerate(running)}
             for n in running:
@@ -212,13 +217,38 @@ class _Generator:
         w.line()
         return name
 
+    def kernel_tables(self, names: tuple[str, ...], inside: set[str]) -> dict[str, str]:
+        """The table parameters a record chooses by key whose values read nothing (constants, or the
+        region's): looked up once per person (run.by_key), then per record by its key."""
+        out: dict[str, str] = {}
+        for n in names:
+            for pname in self.sched.params[n]:
+                param = self.p.parameters[pname]
+                constant = all(not list(ast.names(e.node)) for e in param.table.values())
+                if param.by in inside and param.date_fact is None and constant and pname not in out:
+                    out[pname] = f"t{len(out)}"
+        return out
+
     def kernel_step(self, w: PyWriter, c: Computed, j: int, inside: set[str]) -> None:
         cite = c.clause.cite
         if c.kind in ("running_sum", "running_count"):
             return  # state, set before the steps
         for pname in self.sched.params[c.name]:
             param = self.p.parameters[pname]
-            if param.by in inside or param.date_fact in inside:
+            if pname in self.tables:
+                # The value for this record's key, looked up; an empty or unknown key goes through
+                # run.param, which says what is wrong.
+                local = self.tables[pname]
+                w.line(f"if {pname!r} not in f:")
+                with w.indent():
+                    w.line(f"v = {local}.get(f[{param.by!r}])")
+                    w.line("if v is None:")
+                    with w.indent():
+                        w.line(f"run.param(PLAN.params[{pname!r}], f, [])")
+                    w.line("else:")
+                    with w.indent():
+                        w.line(f"f[{pname!r}] = v")
+            elif param.by in inside or param.date_fact in inside:
                 w.line(f"if {pname!r} not in f:")
                 with w.indent():
                     w.line(f"run.param(PLAN.params[{pname!r}], f, [])")

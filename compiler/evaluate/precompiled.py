@@ -23,6 +23,7 @@ FINGERPRINTED = (
     "evaluate/codegen.py", "evaluate/expressions.py", "evaluate/pywriter.py", "evaluate/derive.py",
     "evaluate/codegen_compliance.py", "evaluate/derive_compliance.py", "evaluate/codegen_computation.py",
     "evaluate/derive_computation.py",
+    "evaluate/award_round_engines.py",
 )  # fmt: skip
 _HEADER = re.compile(r"^(SOURCE|SOURCE_SHA256|COMPILER) = '([^'\n]*)'", re.M)
 

@@ -21,7 +21,7 @@ from compiler.lang.units import (
     multiply_dims,
     parse_unit,
 )
-from compiler.model import check_compliance, check_computation
+from compiler.model import award_round, check_compliance, check_computation
 from compiler.model.policy import (
     Amount,
     Clause,
@@ -260,7 +260,7 @@ class Checker:
                     "E311", f"奖励「{award.name}」要求首次，但 evaluation.previously_obtained 未指定", award.span,
                     award.clause.cite, "在 evaluation 中写 previously_obtained: 以往取得资格",
                 )
-            if award.qualification is None and award.when is None:
+            if award.qualification is None and award.when is None and award.grant is None:  # a grant: decided in a round
                 self.diag.error(
                     "E311", f"奖励「{award.name}」既没有 qualification 也没有 when，无法判断何时适用",
                     award.span, award.clause.cite,
@@ -301,6 +301,7 @@ class Checker:
                 )
         check_computation.check(self)
         check_compliance.check(self)
+        award_round.check(self.p, self.diag)
         self.check_facts()
         self.check_parameters()
         self.check_evaluation()

@@ -57,6 +57,7 @@ class Award:
     evidence: tuple[str, ...] = ()
     note: str | None = None
     level: str | None = None  # 国家级 / 自治区级 / 国家标准 … as printed in guides
+    grant: str | None = None  # a non-monetary award (证书、奖牌): its amount is 0元 and not printed
 
 
 @dataclass
@@ -500,7 +501,7 @@ class _Builder:
     def _rules(self, clause: Clause, node: YMap) -> None:
         for raw in node.get("awards") or []:
             self._rule_id(str(raw["id"]), raw.value_spans["id"], clause)
-            amount_raw = raw["amount"]
+            amount_raw = raw["amount"] if "amount" in raw else YStr("0元", raw.value_spans["grant"])
             amount: Amount
             if isinstance(amount_raw, YMap):
                 t = amount_raw["tiers"]
@@ -521,6 +522,7 @@ class _Builder:
                     str(raw["group"]) if "group" in raw else None,
                     _evidence(raw.get("evidence")), str(raw["note"]) if "note" in raw else None,
                     str(raw["level"]) if "level" in raw else None,
+                    str(raw["grant"]) if "grant" in raw else None,
                 )
             )
         for kind, target in (("eligibility", self.eligibility), ("exclusion", self.exclusions)):

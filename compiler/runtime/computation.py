@@ -434,6 +434,18 @@ class _Run:
                           "value": _json(value, param.shown), "unit": param.shown.unit})
         return value
 
+    def by_key(self, param: ParamItem, env: Env) -> dict[Any, Any]:
+        """A table parameter's value for each key it may be read with (aliases included), as
+        `param` would choose it; for a record loop that reads one per record (trace off)."""
+        out: dict[Any, Any] = {}
+        for raw in (*param.keys, *param.alias):
+            key = param.alias.get(raw, raw)
+            if param.name in self.region:
+                out[raw] = self.region[param.name][key]
+            elif key in param.keys:
+                out[raw] = param.values[param.keys.index(key)](env)
+        return out
+
     def step(self, step: Step, env: Env, trace: list[dict[str, Any]], refused: list[dict[str, Any]],
              done: dict[str, list[Env]]) -> None:
         for name in step.params:

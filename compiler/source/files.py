@@ -24,7 +24,7 @@ def find_policy_files(root: Path) -> list[Path]:
     """Every policy version under policies/ (YAML files that are not cases or year parameters)."""
     out = []
     for path in sorted(root.glob("*/*.yaml")):
-        if path.name.endswith((".cases.yaml", ".facts.yaml")) or path.parent.name == "sources":
+        if path.name.endswith((".cases.yaml", ".round-cases.yaml", ".facts.yaml")) or path.parent.name == "sources":
             continue
         out.append(path)
     return out

@@ -18,7 +18,7 @@ from compiler.runtime import core as evalrt
 
 KIND_NAMES = {"award-fund": "申报指南", "periodic-award": "评选申报通知", "benefit": "政策明白纸"}
 
-_TITLE_RE = re.compile(r"^(?P<name>.+?)(?:管理|实施|暂行|试行)*(?:办法|细则|规定|措施)(?:（(?:试行|暂行)）)?$")
+_TITLE_RE = re.compile(r"^(?P<name>.+?)(?:评定|管理|实施|暂行|试行)*(?:办法|细则|规定|措施)(?:（(?:试行|暂行)）)?$")
 
 
 @dataclass

@@ -286,16 +286,24 @@ class _Derive:
             if not isinstance(raw, dict):
                 continue
             parts = []
+            honour = "recover_items" in raw  # an honour (证书、奖牌), not a qualification paid in money
+            if raw.get("requires_approval"):
+                parts.append(f"经核实后报请{raw['requires_approval']}批准")
             if raw.get("revoke"):
-                parts.append("取消其已被认定资格")
+                parts.append("取消其奖励" if honour else "取消其已被认定资格")
+            if raw.get("recover_items"):
+                parts.append(f"收回{raw['recover_items']}")
             if raw.get("recover"):
                 parts.append("收回已拨付的资金")
             if raw.get("ban_years"):
-                parts.append(f"{raw['ban_years']}年内不得申报")
-            if raw.get("credit_record"):
+                parts.append(f"{raw['ban_years']}年内不予受理其申报" if honour else f"{raw['ban_years']}年内不得申报")
+            if raw.get("publish"):
+                parts.append(str(raw["publish"]))
+            elif raw.get("credit_record"):
                 parts.append("按规定将失信行为列入信用信息公示系统")
+            case = str(raw["case"]).rstrip("，,") if raw.get("case") else "申报单位在申报过程中有弄虚作假行为的"
             if parts:
-                out.append(Entry(f"申报单位在申报过程中有弄虚作假行为的，{'，'.join(parts)}", [clause]))
+                out.append(Entry(f"{case}，{'，'.join(parts)}", [clause]))
         return out
 
     def quotas_and_bans(self) -> tuple[list[Entry], list[Entry]]:
@@ -365,7 +373,7 @@ def _check_params(policy: Policy, params: YearParams, errors: Collector) -> None
             errors.error("E614", f"申报期日期 {evalrt.zh_date(day)} 不在《办法》有效期（{period}）内",
                          params.span("window", key), effect.cite if effect else None)
     q = params.qualifying
-    if q is None and meta.document_kind in AWARD_KINDS:
+    if q is None and meta.document_kind in AWARD_KINDS and policy.qualifications():  # honours have none
         errors.error(
             "E624", "年度参数没有写资格取得期间（qualifying）：申报人无从判断哪些奖励事项可以在本年度申报",
             params.span("window", key=True),

@@ -41,7 +41,8 @@ def application_form(policy: Policy, categories: list[Category], checklist: list
             answers.append((str(len(answers) + 1), row.question, f"{BOX}是　{BOX}否"))
         else:
             answers.append((str(len(answers) + 1), row.question, ""))
-    unit_rows += [(f, "") for f in PAYEE_FIELDS]
+    if any(a.grant is None for a in policy.awards):  # honours (证书、奖牌) are not paid into an account
+        unit_rows += [(f, "") for f in PAYEE_FIELDS]
     tables = [FormTable("申报单位基本情况", ("项目", "填写内容"), unit_rows, None, ("center", "left"))]
     if answers:
         tables.append(FormTable("申报单位情况", ("序号", "事项", "填写"), answers, None,

@@ -17,7 +17,10 @@ def level_text(award: Award) -> str:
 
 
 def amount_text(policy: Policy, award: Award) -> str:
-    """60万元; 20万元 × 项数 → 每项20万元; tiers → 按…分档; otherwise the formula as written."""
+    """60万元; 20万元 × 项数 → 每项20万元; tiers → 按…分档; otherwise the formula as written;
+    a non-monetary award (grant) → what is granted (颁发证书、奖牌)."""
+    if award.grant is not None:
+        return f"颁发{award.grant}"
     amount = award.amount
     if isinstance(amount, Tiers):
         bands = "；".join(f"{b.range_src}的，{_value_text(b.value.node)}" for b in amount.bands)
