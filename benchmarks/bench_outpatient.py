@@ -527,8 +527,8 @@ def phases_generated(module: ModuleType, people: Sequence[PersonYear], visits: i
     out.write(f"  {formatting:7.1f} µs  {formatting / whole:5.1%}  amount_json (each visit's values and payments "
               f"as text: to_integral_value + quantize)\n")  # fmt: skip
     rest = whole - sum(parts.values()) - formatting
-    out.write(f"  {rest:7.1f} µs  {rest / whole:5.1%}  the rest: _Run.records (merging env, 17 steps, 4 keyed "
-              f"parameters, running values, the result dicts) and settle's totals\n")  # fmt: skip
+    out.write(f"  {rest:7.1f} µs  {rest / whole:5.1%}  the rest: the record loop (merging env, the steps, the "
+              f"level-keyed parameters through _Run.param, running values, the result dicts) and settle's totals\n")  # fmt: skip
     return out.getvalue()
 
 
