@@ -493,6 +493,8 @@ def phases_generated(module: ModuleType, people: Sequence[PersonYear], visits: i
     count = sum(len(v) for _, v in chosen)
     region = read_region()
     plan, kind = module.PLAN, module.PLAN.records["就诊"]
+    # settle's own way of reading the region: remembered across calls where the module does so
+    region_reader: Callable[..., object] = getattr(module, "_region_of", module.read_region)
 
     def best(run: Callable[[], object]) -> float:
         times = []
@@ -504,31 +506,20 @@ def phases_generated(module: ModuleType, people: Sequence[PersonYear], visits: i
 
     whole = best(lambda: [module.evaluate(f, {"就诊": v}, region, AS_OF, trace=False) for f, v in chosen])
     parts = {
-        "read_region (region file checked and converted, once per person-year)":
-            best(lambda: [module.read_region(plan, region) for _ in chosen]),
+        f"{region_reader.__name__} (the region file checked and converted, per person-year)":
+            best(lambda: [region_reader(plan, region) for _ in chosen]),
         "read_facts (person facts through coerce_facts)": best(lambda: [plan.read_facts(f) for f, _ in chosen]),
         "read_records (visits checked, _as_given, date order, validity)":
             best(lambda: [module.read_records(kind, v, plan.validity) for _, v in chosen]),
     }  # fmt: skip
-    # What formatting the amounts of each visit's result costs: the same run with amount_json
-    # replaced by the identity (the module is restored at once; only the timing is kept).
-    original = module.amount_json
-    setattr(module, "amount_json", lambda value: value)  # noqa: B010 (a ModuleType attribute)
-    try:
-        unformatted = best(lambda: [module.evaluate(f, {"就诊": v}, region, AS_OF, trace=False) for f, v in chosen])
-    finally:
-        setattr(module, "amount_json", original)  # noqa: B010
     out = io.StringIO()
     out.write(f"evaluate, trace off, {count} visits in {len(chosen)} person-years: {whole:.1f} µs per visit "
               f"(process time, best of 3, no profiler)\n")  # fmt: skip
     for name, us in parts.items():
         out.write(f"  {us:7.1f} µs  {us / whole:5.1%}  {name}\n")
-    formatting = whole - unformatted
-    out.write(f"  {formatting:7.1f} µs  {formatting / whole:5.1%}  amount_json (each visit's values and payments "
-              f"as text: to_integral_value + quantize)\n")  # fmt: skip
-    rest = whole - sum(parts.values()) - formatting
+    rest = whole - sum(parts.values())
     out.write(f"  {rest:7.1f} µs  {rest / whole:5.1%}  the rest: the record loop (merging env, the steps, the "
-              f"level-keyed parameters through _Run.param, running values, the result dicts) and settle's totals\n")  # fmt: skip
+              f"level-keyed parameters through _Run.param, running values, the result dicts) and settle's totals; the profile below splits it\n")  # fmt: skip
     return out.getvalue()
 
 
