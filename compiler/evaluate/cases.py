@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from compiler.evaluate.codegen import generate
 from compiler.evaluate.compliance_cases import ComplianceResult, is_compliance_file
@@ -19,6 +19,7 @@ from compiler.evaluate.compliance_cases import run as run_compliance
 from compiler.evaluate.computation_cases import ComputationResult
 from compiler.evaluate.computation_cases import run as run_computation
 from compiler.evaluate.interpreter import Interpreter
+from compiler.evaluate.precompiled import compile_module, wrap_evaluate
 from compiler.model.load import load_policy
 from compiler.model.policy import Policy
 from compiler.runtime import core as evalrt
@@ -99,27 +100,14 @@ def load_cases(path: Path) -> CaseFile:
 def compile_evaluator(policy: Policy, policy_path: Path) -> Evaluator:
     """Generate the evaluator module for a policy and load it in memory."""
     src = generate(policy, policy_path.read_text(encoding="utf-8-sig"), display_path(policy_path))
-    namespace: dict[str, Any] = {"__name__": f"policyc_generated_{policy.policy_id}"}
-    exec(compile(src, f"<generated {policy.policy_id}/{policy.version}>", "exec"), namespace)
-    return wrap_generated(namespace)
+    return wrap_generated(compile_module(src, f"<generated {policy.policy_id}/{policy.version}>",
+                                         f"policyc_generated_{policy.policy_id}"))
 
 
 def wrap_generated(namespace: dict[str, Any]) -> Evaluator:
     """The module's `evaluate`, raising the compiler's own FactsError/EvaluationError classes
     (the generated module defines copies of them, since it imports nothing from policyc)."""
-    fn = namespace["evaluate"]
-    facts_error, evaluation_error = namespace["FactsError"], namespace["EvaluationError"]
-
-    def evaluate(facts: dict[str, Any], as_of: dt.date, *, trace: bool = True) -> dict[str, Any]:
-        try:
-            result: dict[str, Any] = fn(facts, as_of, trace=trace)
-        except facts_error as exc:
-            raise evalrt.FactsError(exc.missing, exc.invalid, exc.unknown) from None
-        except evaluation_error as exc:
-            raise evalrt.EvaluationError(exc.cite, exc.message, exc.rule) from None
-        return result
-
-    return evaluate
+    return cast(Evaluator, wrap_evaluate(namespace))
 
 
 def outcome(fn: Evaluator, facts: dict[str, Any], as_of: dt.date, *, trace: bool = True) -> tuple[str, Any]:

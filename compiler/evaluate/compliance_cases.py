@@ -17,7 +17,6 @@ from typing import Any
 
 from compiler.evaluate.compliance_command import Inspect, compile_inspect, interpreter_inspect
 from compiler.model.load import load_policy
-from compiler.runtime import compliance as rt
 from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import Span
 from compiler.source.schema import load_document
@@ -79,7 +78,7 @@ def outcome(inspect: Inspect, case: ComplianceCase) -> tuple[str, Any]:
         return "ok", inspect(case.facts, case.records, case.as_of)
     except evalrt.FactsError as exc:
         return "facts", (exc.missing, exc.invalid, exc.unknown, str(exc))
-    except rt.RecordsError as exc:
+    except evalrt.RecordsError as exc:
         return "records", (exc.kind, exc.index, exc.field, str(exc))
     except evalrt.EvaluationError as exc:
         return "evaluation", (exc.cite, exc.message, exc.rule, str(exc))

@@ -14,44 +14,29 @@ from typing import Any
 from compiler.evaluate.codegen_compliance import generate_compliance
 from compiler.evaluate.computation_command import input_diagnostics
 from compiler.evaluate.interpret_compliance import ComplianceInterpreter
+from compiler.evaluate.precompiled import compile_module, wrap_evaluate
 from compiler.model.load import load_policy
 from compiler.model.policy import Policy
-from compiler.runtime import compliance as rt
-from compiler.runtime import computation as crt
 from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import Diagnostic, PolicyError
 from compiler.source.files import display_path
 from compiler.source.yamlsrc import YMap, plain
 
 Inspect = Callable[..., dict[str, Any]]
-INPUT_ERRORS = (evalrt.FactsError, evalrt.EvaluationError, rt.RecordsError)
+INPUT_ERRORS = (evalrt.FactsError, evalrt.EvaluationError, evalrt.RecordsError)
 
 
 def compile_inspect(policy: Policy, policy_path: Path) -> Inspect:
     """The generated evaluator of a compliance regime, compiled in memory; errors are the
     compiler's own classes (the module defines copies)."""
     src = generate_compliance(policy, policy_path.read_text(encoding="utf-8-sig"), display_path(policy_path))
-    namespace: dict[str, Any] = {"__name__": f"policyc_generated_{policy.policy_id}"}
-    exec(compile(src, f"<generated {policy.policy_id}/{policy.version}>", "exec"), namespace)
-    return wrap_inspect(namespace)
+    return wrap_inspect(compile_module(src, f"<generated {policy.policy_id}/{policy.version}>",
+                                       f"policyc_generated_{policy.policy_id}"))
 
 
 def wrap_inspect(namespace: dict[str, Any]) -> Inspect:
-    fn = namespace["evaluate"]
-    errors = (namespace["FactsError"], namespace["EvaluationError"], namespace["RecordsError"])
-
-    def inspect(facts: Any, records: Any, as_of: dt.date, *, trace: bool = True) -> dict[str, Any]:
-        try:
-            result: dict[str, Any] = fn(facts, records, as_of, trace=trace)
-        except errors[0] as exc:
-            raise evalrt.FactsError(exc.missing, exc.invalid, exc.unknown) from None
-        except errors[1] as exc:
-            raise evalrt.EvaluationError(exc.cite, exc.message, exc.rule) from None
-        except errors[2] as exc:
-            raise rt.RecordsError(exc.kind, exc.index, exc.field, exc.message) from None
-        return result
-
-    return inspect
+    """The module's `evaluate`, raising the compiler's own error classes."""
+    return wrap_evaluate(namespace)
 
 
 def interpreter_inspect(policy: Policy) -> Inspect:
@@ -70,8 +55,6 @@ def diagnostics(exc: Exception, policy: Policy | None, tree: YMap) -> list[Diagn
         src = next((e for e in exprs if e.text == exc.rule), None)
         return [Diagnostic("E404", exc.message, src.src.span if src else tree.span, exc.cite,
                            hint="核对检查记录中这条规则用到的事实和字段")]
-    if isinstance(exc, rt.RecordsError):  # located as a computing policy's records are
-        exc = crt.RecordsError(exc.kind, exc.index, exc.field, exc.message)
     return input_diagnostics(exc, None, tree, None, None)
 
 

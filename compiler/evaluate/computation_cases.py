@@ -86,7 +86,7 @@ def outcome(settle: Settle, case: ComputationCase) -> tuple[str, Any]:
         return "ok", settle(case.facts, case.records, case.region, case.as_of)
     except evalrt.FactsError as exc:
         return "facts", (exc.missing, exc.invalid, exc.unknown, str(exc))
-    except rt.RecordsError as exc:
+    except evalrt.RecordsError as exc:
         return "records", (exc.kind, exc.index, exc.field, str(exc))
     except rt.RegionError as exc:
         return "region", (exc.names, str(exc))

@@ -12,6 +12,7 @@ from typing import Any
 
 from compiler.evaluate.codegen_computation import generate_computation
 from compiler.evaluate.interpret_computation import ComputingInterpreter
+from compiler.evaluate.precompiled import compile_module, wrap_evaluate
 from compiler.model.load import load_policy
 from compiler.model.policy import Policy
 from compiler.runtime import computation as rt
@@ -45,29 +46,8 @@ def compile_settle(policy: Policy, policy_path: Path) -> Settle:
     """The generated evaluator of a computing policy, compiled in memory; errors are the
     compiler's own classes (the module defines copies)."""
     src = generate_computation(policy, policy_path.read_text(encoding="utf-8-sig"), display_path(policy_path))
-    namespace: dict[str, Any] = {"__name__": f"policyc_generated_{policy.policy_id}"}
-    exec(compile(src, f"<generated {policy.policy_id}/{policy.version}>", "exec"), namespace)
-    return wrap_settle(namespace)
-
-
-def wrap_settle(namespace: dict[str, Any]) -> Settle:
-    fn = namespace["evaluate"]
-    errors = (namespace["FactsError"], namespace["EvaluationError"], namespace["RecordsError"], namespace["RegionError"])
-
-    def settle(facts: Any, records: Any, region: Any, as_of: dt.date, *, trace: bool = True) -> dict[str, Any]:
-        try:
-            result: dict[str, Any] = fn(facts, records, region, as_of, trace=trace)
-        except errors[0] as exc:
-            raise evalrt.FactsError(exc.missing, exc.invalid, exc.unknown) from None
-        except errors[1] as exc:
-            raise evalrt.EvaluationError(exc.cite, exc.message, exc.rule) from None
-        except errors[2] as exc:
-            raise rt.RecordsError(exc.kind, exc.index, exc.field, exc.message) from None
-        except errors[3] as exc:
-            raise rt.RegionError(exc.message, exc.names) from None
-        return result
-
-    return settle
+    return wrap_evaluate(compile_module(src, f"<generated {policy.policy_id}/{policy.version}>",
+                                        f"policyc_generated_{policy.policy_id}"))
 
 
 def interpreter_settle(policy: Policy) -> Settle:
@@ -78,7 +58,7 @@ def input_diagnostics(
     exc: Exception, policy: Policy | None, tree: YMap, region_tree: YMap | None, region_path: Path | None
 ) -> list[Diagnostic]:
     """Where an input problem is: the record's field, the fact, the region file's entry."""
-    if isinstance(exc, rt.RecordsError):
+    if isinstance(exc, evalrt.RecordsError):
         path: list[Any] = ["records", exc.kind, exc.index] + ([exc.field] if exc.field else [])
         span = locate(tree, path) or locate(tree, ["records", exc.kind, exc.index]) or locate(tree, ["records"])
         return [Diagnostic("E405", str(exc), span or tree.span, hint=_records_hint(exc))]
@@ -108,7 +88,7 @@ def input_diagnostics(
     return [Diagnostic("E404", exc.message, span or tree.span, exc.cite)]
 
 
-def _records_hint(exc: rt.RecordsError) -> str:
+def _records_hint(exc: evalrt.RecordsError) -> str:
     if exc.field:
         return f"核对第 {exc.index + 1} 条「{exc.kind}」记录的「{exc.field}」"
     return f"核对第 {exc.index + 1} 条「{exc.kind}」记录"
@@ -151,7 +131,7 @@ def raise_located(exc: Exception, policy: Policy | None, tree: YMap, region_tree
     raise PolicyError(input_diagnostics(exc, policy, tree, region_tree, region_path)) from None
 
 
-INPUT_ERRORS = (evalrt.FactsError, evalrt.EvaluationError, rt.RecordsError, rt.RegionError)
+INPUT_ERRORS = (evalrt.FactsError, evalrt.EvaluationError, evalrt.RecordsError, rt.RegionError)
 
 
 def run_eval(policy_path: Path, input_path: Path, tree: YMap, as_of: dt.date, *, engine: str, fmt: str,
@@ -161,7 +141,7 @@ def run_eval(policy_path: Path, input_path: Path, tree: YMap, as_of: dt.date, *,
     records = plain(tree.get("records") or {})
     region, region_tree, region_path = region_for(input_path, tree, region_option)
     if module is not None:
-        settle, title, doc_number = wrap_settle(module), str(module["TITLE"]), module["DOC_NUMBER"]
+        settle, title, doc_number = wrap_evaluate(module), str(module["TITLE"]), module["DOC_NUMBER"]
     else:
         assert policy is not None
         settle = compile_settle(policy, policy_path) if engine == "generated" else interpreter_settle(policy)

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from compiler.runtime import computation, core
 
 COMPILER_DIR = Path(__file__).resolve().parent.parent
 # What generated code depends on (every module the generator imports; a test checks): the runtime
@@ -65,3 +68,39 @@ def load_module(path: Path) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": f"policyc_generated_{path.parent.name}_{path.stem}"}
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
     return namespace
+
+
+# The errors a generated module raises, as copies of the compiler's classes (it imports nothing
+# from policyc), and the fields each carries: the wrapper raises the compiler's own class.
+_ERROR_FIELDS = {
+    "FactsError": ("missing", "invalid", "unknown"),
+    "EvaluationError": ("cite", "message", "rule"),
+    "RecordsError": ("kind", "index", "field", "message"),
+    "RegionError": ("message", "names"),
+}
+
+
+def compile_module(source: str, label: str, name: str) -> dict[str, Any]:
+    """A generated module's namespace, compiled from its source text in memory."""
+    namespace: dict[str, Any] = {"__name__": name}
+    exec(compile(source, label, "exec"), namespace)
+    return namespace
+
+
+def wrap_evaluate(namespace: dict[str, Any]) -> Callable[..., dict[str, Any]]:
+    """The module's `evaluate`, raising the compiler's error classes instead of the module's copies."""
+    ours = {"FactsError": core.FactsError, "EvaluationError": core.EvaluationError,
+            "RecordsError": core.RecordsError, "RegionError": computation.RegionError}
+    fn = namespace["evaluate"]
+    copies = tuple((namespace[n], ours[n], fields) for n, fields in _ERROR_FIELDS.items() if n in namespace)
+    caught = tuple(copy for copy, _, _ in copies)
+
+    def evaluate(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = fn(*args, **kwargs)
+        except caught as exc:
+            _, cls, fields = next(c for c in copies if isinstance(exc, c[0]))
+            raise cls(*(getattr(exc, f) for f in fields)) from None
+        return result
+
+    return evaluate

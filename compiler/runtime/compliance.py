@@ -33,6 +33,7 @@ from compiler.runtime.core import (
     EvaluationError,
     FactsError,
     FactSpec,
+    RecordsError,
     amount_json,
     coerce_facts,
     money,
@@ -45,15 +46,6 @@ COMPLIANCE_FORMAT = "policyc-compliance/1"
 Check = Callable[[dict[str, Any]], Any]
 SEVERITY_ZH = {"violation": "违反规定", "principle": "原则性要求未达到", "notice": "提示"}
 MEASURE_ZH = {"rectify": "责令限期改正", "recover": "追回财政补贴资金", "revoke": "撤销"}
-
-
-class RecordsError(Exception):
-    """A record of the inspection is invalid: `kind` is the record kind, `index` its position
-    (0-based) in the input, `field` the field."""
-
-    def __init__(self, kind: str, index: int, field: str | None, message: str) -> None:
-        super().__init__(f"第 {index + 1} 条「{kind}」记录：{message}")
-        self.kind, self.index, self.field, self.message = kind, index, field, message
 
 
 class RecordKind:

@@ -36,6 +36,7 @@ from compiler.runtime.core import (
     EvaluationError,
     FactsError,
     FactSpec,
+    RecordsError,
     _coerce_one,
     amount_json,
     coerce_facts,
@@ -51,16 +52,6 @@ COMPUTATION_FORMAT = "policyc-computation/1"
 Env = dict[str, Any]
 Fn = Callable[[Env], Any]
 Kernel = Callable[[Any, list[Env], Env], tuple[list[dict[str, Any]], list[Env]]]
-
-
-class RecordsError(Exception):
-    """A record is invalid (a field missing or wrong, out of order, outside the 办法's validity):
-    `kind` is the record kind, `index` its position (0-based) in the input, `field` the field."""
-
-    def __init__(self, kind: str, index: int, field: str | None, message: str) -> None:
-        where = f"第 {index + 1} 条「{kind}」记录"
-        super().__init__(f"{where}：{message}")
-        self.kind, self.index, self.field, self.message = kind, index, field, message
 
 
 class RegionError(Exception):

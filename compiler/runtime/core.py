@@ -74,6 +74,16 @@ class EvaluationError(Exception):
         self.rule = rule
 
 
+class RecordsError(Exception):
+    """A record is invalid (a field missing or wrong, out of order, outside the 办法's validity):
+    `kind` is the record kind, `index` its position (0-based) in the input, `field` the field.
+    Shared by every procedure that reads records (computation, compliance)."""
+
+    def __init__(self, kind: str, index: int, field: str | None, message: str) -> None:
+        super().__init__(f"第 {index + 1} 条「{kind}」记录：{message}")
+        self.kind, self.index, self.field, self.message = kind, index, field, message
+
+
 _DATE_RE = re.compile(r"(\d{4})(?:-|年)(\d{1,2})(?:-|月)(\d{1,2})日?")
 _NUM_RE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(\S*)\s*")
 
