@@ -10,14 +10,13 @@ replaces it when complete. The bytes depend only on the result and the pyarrow v
 
 from __future__ import annotations
 
-import os
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from compiler.batch.run import BAD_ZH, DECISION_ZH, BatchResult
 from compiler.batch.tables import DETAIL_HEADERS, detail_sheet
+from compiler.source.files import atomic_target
 
 GROUP_ROWS = 16384  # rows per row group, held as Python values until written
 CODE_HEADER = "决定代码"
@@ -47,35 +46,24 @@ def write_parquet(result: BatchResult, path: Path) -> None:
     schema = _schema()
     decision = DETAIL_HEADERS.index("决定")
     amount = DETAIL_HEADERS.index("金额（元）")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            columns: list[list[Any]] = [[] for _ in schema]
+    with atomic_target(path) as tmp, pq.ParquetWriter(str(tmp), schema, compression="zstd") as writer:
+        columns: list[list[Any]] = [[] for _ in schema]
 
-            def flush() -> None:
-                writer.write_table(pa.Table.from_arrays(
-                    [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)], schema=schema))
-                for c in columns:
-                    c.clear()
+        def flush() -> None:
+            writer.write_table(pa.Table.from_arrays(
+                [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)], schema=schema))
+            for c in columns:
+                c.clear()
 
-            for row in detail_sheet(result).sections[0].rows():
-                for j, v in enumerate(row):
-                    if j == amount and isinstance(v, Decimal):
-                        v = v.quantize(_CENT)
-                    elif j not in (0, 2, amount) and v is not None:
-                        v = str(v)
-                    columns[j].append(v)
-                columns[-1].append(_CODES[str(row[decision])])
-                if len(columns[0]) >= GROUP_ROWS:
-                    flush()
-            if columns[0]:
+        for row in detail_sheet(result).sections[0].rows():
+            for j, v in enumerate(row):
+                if j == amount and isinstance(v, Decimal):
+                    v = v.quantize(_CENT)
+                elif j not in (0, 2, amount) and v is not None:
+                    v = str(v)
+                columns[j].append(v)
+            columns[-1].append(_CODES[str(row[decision])])
+            if len(columns[0]) >= GROUP_ROWS:
                 flush()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        if columns[0]:
+            flush()

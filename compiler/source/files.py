@@ -3,8 +3,10 @@ and how outputs are written (atomically). Below every stage, so any stage may us
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from compiler.source.diagnostics import UsageError
@@ -30,12 +32,15 @@ def find_policy_files(root: Path) -> list[Path]:
     return out
 
 
-def atomic_write(path: Path, content: bytes) -> None:
+@contextlib.contextmanager
+def atomic_target(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` to write (by any writer, streamed or not); it replaces
+    `path` when the block ends without an error, and is removed otherwise."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
+        yield Path(tmp)
         # mkstemp creates 0600; give the file the mode an ordinary write would (0666 & ~umask).
         umask = os.umask(0)
         os.umask(umask)
@@ -44,6 +49,11 @@ def atomic_write(path: Path, content: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: Path, content: bytes) -> None:
+    with atomic_target(path) as tmp:
+        tmp.write_bytes(content)
 
 
 def find_root(start: Path | None) -> Path:
