@@ -21,14 +21,13 @@ from compiler.evaluate.award_round_engines import emit as emit_round
 from compiler.evaluate.derive import fact_specs, fixed_amount, optional_facts
 from compiler.evaluate.expressions import ExprCompiler
 from compiler.evaluate.precompiled import compiler_fingerprint, policy_digest
-from compiler.evaluate.pywriter import PyWriter, literal_lines, py_literal
+from compiler.evaluate.pywriter import WIDTH, PyWriter, literal_lines, py_literal
 from compiler.lang import ast
 from compiler.model.policy import Award, ConditionRule, Expr, Policy, Tiers
 from compiler.runtime import core, procedure
 from compiler.runtime.core import FactSpec, money
 
 _RUNTIME_MARKER = "# --- runtime: inlined into generated modules from here on ---"
-WIDTH = 100  # the line length generated code keeps to (ruff's, for the project's own code)
 
 
 def runtime_source(module: ModuleType) -> str:

@@ -9,16 +9,11 @@ inputs accepted come from `derive_computation`, as in the interpreter.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import tokenize
-from collections.abc import Iterator
 from typing import Any
 
 from compiler import __version__
 from compiler.evaluate import derive_computation as dc
 from compiler.evaluate.codegen import (
-    WIDTH,
     _call,
     _unwrap,
     _value,
@@ -26,14 +21,15 @@ from compiler.evaluate.codegen import (
     write_identity,
     write_runtimes,
 )
+from compiler.evaluate.codegen_kernel import KernelWriter
 from compiler.evaluate.derive import fact_specs
 from compiler.evaluate.expressions import ExprCompiler
 from compiler.evaluate.precompiled import policy_digest
-from compiler.evaluate.pywriter import PyWriter, py_literal
+from compiler.evaluate.pywriter import WIDTH, PyWriter, py_literal, wrap_code
 from compiler.lang import ast
 from compiler.model.check_computation import Schedule
 from compiler.model.policy import Computed, ConditionRule, Expr, Policy
-from compiler.runtime import computation, core
+from compiler.runtime import computation, computation_plan, core
 from compiler.runtime.core import FactSpec
 
 
@@ -79,7 +75,6 @@ class _Generator:
         self.sched: Schedule = dc.plan_schedule(policy)
         self.made: dict[int, str] = {}
         self.kernels = PyWriter()
-        self.tables: dict[str, str] = {}  # the record loop being written: table parameter → its local
 
     def fn(self, expr: Expr, cite: str, purpose: str) -> str:
         """A function computing `expr` over the environment `f`; returns its name (one function
@@ -147,157 +142,6 @@ class _Generator:
         return _args("Step", [*args, f"kind={c.kind!r}", f"text={_value(text)}", f"of={c.of!r}",
                               f"record={record!r}", *common])
 
-    def code(self, expr: Expr, cite: str, purpose: str) -> str:
-        """`expr` over `f` inline, or a call of its guarded function when it may raise."""
-        if self.x.can_raise(expr.node):
-            return f"{self.fn(expr, cite, purpose)}(f)"
-        return _unwrap(self.x.compile(expr.node))
-
-    def kernel(self, kind: str, names: tuple[str, ...], number: int) -> str:
-        """The loop over one kind of record with the trace off, each step of the schedule written
-        out in order: plain values as statements, parameters through the runtime's choice
-        (`_Run.param`), payments with their scope, conditions (in the runtime's order) and
-        rounding (`_money`), other steps through `_Run.step`. Measured on the outpatient
-        evaluator: several times fewer calls a visit than running the steps one by one; the
-        differential tests compare it with the interpreter, which never uses it."""
-        p = self.p
-        by_name = {c.name: c for c in p.computes}
-        rec = p.records[kind]
-        inside = set(rec.fields) | set(names)
-        name = f"_records_{number}"
-        w = self.kernels
-        w.line(f"def {name}(run: _Run, rows: list[Env], env: Env) -> tuple[list[dict[str, Any]], list[Env]]:")
-        with w.indent():
-            w.line(f'"""The 「{kind}」 records with the trace off (see compiler/evaluate/codegen_computation.py)."""')
-            w.line(f"kind = PLAN.records[{kind!r}]")
-            w.line("out: list[dict[str, Any]] = []")
-            w.line("done: list[Env] = []")
-            w.line("period: Any = object()")
-            tables = self.kernel_tables(names, inside)
-            for pname, local in tables.items():
-                w.line(f"{local} = run.by_key(PLAN.params[{pname!r}], env)  # {pname}")
-            self.tables = tables
-            running = [n for n in names if by_name[n].kind in ("running_sum", "running_count")]
-            states = {n: f"s{i}" for i, n in enumerate(running)}
-            for n in running:
-                w.line(f"{states[n]} = Decimal(0)  # {n}")
-            w.line("for index, record in enumerate(rows):")
-            with w.indent():
-                w.line("key = _period_key(kind, record)")
-                w.line("if key != period:")
-                with w.indent():
-                    w.line("period = key")
-                    for n in running:
-                        w.line(f"{states[n]} = Decimal(0)")
-                w.line("f = {**env, **record}")
-                for n in running:
-                    w.line(f"f[{n!r}] = {states[n]}")
-                w.line("refused: list[dict[str, Any]] = []")
-                for j, n in enumerate(names):
-                    self.kernel_step(w, by_name[n], j, inside)
-                for n in running:
-                    c = by_name[n]
-                    cite = c.clause.cite
-                    add = f"f[{c.of!r}]" if c.kind == "running_sum" else "1"
-                    if c.where is not None:
-                        w.line(f"if {self.code(c.where, cite, f'{n} 计入条件')}:")
-                        with w.indent():
-                            w.line(f"{states[n]} += {add}")
-                    else:
-                        w.line(f"{states[n]} += {add}")
-                w.line("done.append(f)")
-                outputs = set(p.evaluation.outputs or [c.name for c in p.computes if c.payment])
-                values = []
-                for j, n in enumerate(names):
-                    if n in outputs:
-                        values.append(f"{n!r}: value_json(f[{n!r}], kind.steps[{j}].shown)")
-                paid = [f"{n!r}: amount_json(f[{n!r}])" for n in names if by_name[n].payment]
-                w.line("out.append({")
-                with w.indent():
-                    w.line('"index": index + 1,')
-                    _block(w, '"values": ', "{" + "".join(f"{v}, " for v in values) + "}", ",")
-                    _block(w, '"payments": ', "{" + "".join(f"{v}, " for v in paid) + "}", ",")
-                    w.line('"refused": refused,')
-                    w.line('"trace": [],')
-                w.line("})")
-            w.line("return out, done")
-        w.line()
-        w.line()
-        return name
-
-    def kernel_tables(self, names: tuple[str, ...], inside: set[str]) -> dict[str, str]:
-        """The table parameters a record chooses by key whose values read nothing (constants, or the
-        region's): looked up once per person (run.by_key), then per record by its key."""
-        out: dict[str, str] = {}
-        for n in names:
-            for pname in self.sched.params[n]:
-                param = self.p.parameters[pname]
-                constant = all(not list(ast.names(e.node)) for e in param.table.values())
-                if param.by in inside and param.date_fact is None and constant and pname not in out:
-                    out[pname] = f"t{len(out)}"
-        return out
-
-    def kernel_step(self, w: PyWriter, c: Computed, j: int, inside: set[str]) -> None:
-        cite = c.clause.cite
-        if c.kind in ("running_sum", "running_count"):
-            return  # state, set before the steps
-        for pname in self.sched.params[c.name]:
-            param = self.p.parameters[pname]
-            if pname in self.tables:
-                # The value for this record's key, looked up; an empty or unknown key goes through
-                # run.param, which says what is wrong.
-                local = self.tables[pname]
-                w.line(f"if {pname!r} not in f:")
-                with w.indent():
-                    w.line(f"v = {local}.get(f[{param.by!r}])")
-                    w.line("if v is None:")
-                    with w.indent():
-                        w.line(f"run.param(PLAN.params[{pname!r}], f, [])")
-                    w.line("else:")
-                    with w.indent():
-                        w.line(f"f[{pname!r}] = v")
-            elif param.by in inside or param.date_fact in inside:
-                w.line(f"if {pname!r} not in f:")
-                with w.indent():
-                    w.line(f"run.param(PLAN.params[{pname!r}], f, [])")
-        plain = c.kind == "value" and not c.payment and c.where is None
-        if plain and c.value is not None:
-            w.comment(f"{cite} {c.name}")
-            for line in wrap_code(f"f[{c.name!r}] = {self.code(c.value, cite, c.name)}", 4 * (w.level + 1)):
-                w.line(line)
-            return
-        if not (c.kind == "value" and c.payment and c.value is not None):
-            w.line(f"run.step(kind.steps[{j}], f, [], refused, {{}})  # {cite} {c.name}")
-            return
-        w.comment(f"{cite} {c.name}（支付）")
-        body = w
-        if c.where is not None:
-            w.line(f"if not ({self.code(c.where, cite, f'{c.name} 适用条件')}):")
-            with w.indent():
-                w.line(f"f[{c.name!r}] = Decimal(0)")
-            w.line("else:")
-        with (w.indent() if c.where is not None else _same(w)):
-            for line in wrap_code(f"value = {self.code(c.value, cite, c.name)}", 4 * (body.level + 1)):
-                w.line(line)
-            guards = [r for r in (*self.p.eligibility, *self.p.exclusions)
-                      if r.applies_to is None or c.name in r.applies_to]
-            index = {r.id: i for i, r in enumerate((*self.p.eligibility, *self.p.exclusions))}
-            word = "if"
-            for r in guards:
-                test = self.code(r.when, r.clause.cite, f"{r.id} 条件")
-                cond = f"not ({test})" if r.kind == "eligibility" else f"({test})"
-                w.line(f"{word} {cond}:")
-                with w.indent():
-                    w.line(f"f[{c.name!r}] = Decimal(0)")
-                    w.line(f"refused.append(refusal_entry({c.name!r}, PLAN.conditions[{index[r.id]}]))")
-                word = "elif"
-            if guards:
-                w.line("else:")
-                with w.indent():
-                    w.line(f"f[{c.name!r}] = _money(kind.steps[{j}], value)")
-            else:
-                w.line(f"f[{c.name!r}] = _money(kind.steps[{j}], value)")
-
     def _bound(self, value: Any) -> str:
         return "None" if value is None else self.x.const(value)
 
@@ -316,7 +160,7 @@ class _Generator:
         unit, scale = dc.param_shown(param)
         spec = self.spec(dc.region_spec(param)) if param.region else "None"
         common = [f"shown={self.shown(unit, scale)}", f"label={(param.label or name)!r}", f"region={param.region!r}",
-                  f"spec={spec}"]
+                  f"spec={spec}", f"constant={dc.param_constant(param)!r}"]
         head = [repr(name), repr(param.clause or ""), repr(cite)]
         if param.by is not None:
             keys = tuple(param.table) or dc.keys_of(self.p, param.by, param.alias)
@@ -356,8 +200,11 @@ class _Generator:
                 kind, names = entry
                 rec = p.records[kind]
                 steps = [self.step(by_name[n]) for n in names]
-                kernel = self.kernel(kind, names, len(entries) + 1)
-                specs = self.specs({n: dc.spec_of(f) for n, f in rec.fields.items()})
+                field_specs = {n: dc.spec_of(f) for n, f in rec.fields.items()}
+                loop = KernelWriter(p, self.sched, self.x.constants)
+                kernel = loop.write(self.kernels, kind, names, len(entries) + 1, field_specs) \
+                    if loop.supported(names) else "None"
+                specs = self.specs(field_specs)
                 entries.append(_args("RecordKind", [
                     repr(kind), repr(rec.label), f"order={rec.order!r}", f"period={rec.period!r}", f"specs={specs}",
                     "steps=(" + "".join(f"{s}, " for s in steps) + ")", f"kernel={kernel}",
@@ -376,13 +223,17 @@ class _Generator:
         w.line('"""Standalone evaluator for one computing policy version (generated; standard library only).')
         w.line("")
         w.line("    evaluate(facts, records, region, as_of) -> dict")
+        w.line("    evaluate_amounts(facts, records, region, as_of) -> Amounts")
         w.line("")
         w.line("facts maps fact names (see FACTS) to values; records maps each record kind to its list of")
         w.line("records (see PLAN); region is the region file's content (or None); as_of is a datetime.date.")
         w.line("The result follows the policyc-computation/1 format: every record's values and payments in 元,")
         w.line("the totals, and a trace citing the clause of every number. Invalid input raises FactsError,")
         w.line("RecordsError or RegionError; a value that cannot be computed raises EvaluationError. The")
-        w.line("procedure below is a copy of compiler/runtime/computation.py.")
+        w.line("procedure below is a copy of compiler/runtime/computation.py (and computation_plan.py).")
+        w.line("evaluate_amounts computes the same settlement with the trace off and returns its numbers")
+        w.line("(Amounts: Decimal totals, each record's row of values) without the document, for rosters")
+        w.line("of millions of records.")
         w.line('"""')
         w.line()
         w.line("from __future__ import annotations")
@@ -398,6 +249,7 @@ class _Generator:
         write_identity(w, p, digest, self.path)
         w.line("KIND = 'computation'")
         write_runtimes(w, (("runtime (copied from compiler/runtime/core.py)", core),
+                           ("computation plan (copied from compiler/runtime/computation_plan.py)", computation_plan),
                            ("computation procedure (copied from compiler/runtime/computation.py)", computation)))
         write_constants(w, self.x.constants)
         for line in self.functions.lines:
@@ -439,41 +291,17 @@ class _Generator:
         with w.indent():
             w.line('"""Compute one person\'s (or company\'s) values and payments; see the module docstring."""')
             w.line("return settle(PLAN, facts, records, region, as_of, trace)")
+        w.line()
+        w.line()
+        w.line("def evaluate_amounts(")
+        with w.indent():
+            w.line("facts: Mapping[str, Any], records: Mapping[str, Any] | None, region: Mapping[str, Any] | None,")
+            w.line("as_of: dt.date,")
+        w.line(") -> Amounts:")
+        with w.indent():
+            w.line('"""The same settlement with the trace off, as numbers (Decimal) without the result document."""')
+            w.line("return settle_amounts(PLAN, facts, records, region, as_of)")
         return w.source()
-
-
-def wrap_code(code: str, indent: int) -> list[str]:
-    """A statement split inside brackets after a comma or an operator so that no line (with its
-    indentation) is longer than the generated code's width; strings are never split."""
-    if indent + len(code) <= WIDTH:
-        return [code]
-    tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
-    breaks: list[int] = []
-    depth = 0
-    for tok in tokens:
-        if tok.type == tokenize.OP and tok.string in "([{":
-            depth += 1
-        elif tok.type == tokenize.OP and tok.string in ")]}":
-            depth -= 1
-        elif depth > 0 and ((tok.type == tokenize.OP and tok.string in (",", "+", "-", "*", "/"))
-                            or (tok.type == tokenize.NAME and tok.string in ("and", "or", "else"))):
-            breaks.append(tok.end[1])
-    lines: list[str] = []
-    start, last = 0, 0
-    limit = WIDTH - indent
-    for point in breaks:
-        if point - start > limit - (4 if lines else 0) and last > start:
-            lines.append(code[start:last].rstrip())
-            start = last
-        last = point
-    lines.append(code[start:].rstrip())
-    return [lines[0]] + ["    " + line.lstrip() for line in lines[1:]]
-
-
-@contextlib.contextmanager
-def _same(w: PyWriter) -> Iterator[None]:
-    """No change of indentation (the other branch of a conditional `with w.indent()`)."""
-    yield
 
 
 def _args(head: str, args: list[str]) -> str:

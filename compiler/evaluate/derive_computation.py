@@ -216,3 +216,13 @@ def shown_all(policy: Policy) -> dict[str, tuple[str, Decimal]]:
     for c in policy.computes:
         out[c.name] = shown(policy, c)
     return out
+
+
+def param_constant(param: Parameter) -> bool:
+    """Whether a parameter is one value that reads nothing: no key, no date, constants only (or the
+    region's). Such a value is the same for every person of a region (ParamItem.constant)."""
+    if param.by is not None or param.date_fact is not None:
+        return False
+    if not param.values:
+        return param.region == "required"  # the region's value, or none at all (RegionError)
+    return len(param.values) == 1 and not list(ast.names(param.values[0].value.node))

@@ -83,7 +83,8 @@ class ComputingInterpreter(Interpreter):
         cite = dc.param_cite(self.p, param.clause)
         unit, scale = dc.param_shown(param)
         common: dict[str, Any] = {"shown": rt.Shown(unit, scale), "label": param.label or name,
-                                  "region": param.region, "spec": dc.region_spec(param) if param.region else None}
+                                  "region": param.region, "spec": dc.region_spec(param) if param.region else None,
+                                  "constant": dc.param_constant(param)}
         if param.by is not None:
             keys = tuple(param.table) or dc.keys_of(self.p, param.by, param.alias)
             return rt.ParamItem(name, param.clause or "", cite, by=param.by, alias=param.alias, keys=keys,

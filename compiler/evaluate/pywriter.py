@@ -7,11 +7,14 @@ Strings from YAML only ever reach generated code through `py_literal()` (repr of
 from __future__ import annotations
 
 import datetime as dt
+import io
+import tokenize
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+WIDTH = 100  # the line length generated code keeps to (ruff's, for the project's own code)
 _LINE_BREAKS = str.maketrans({c: " " for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
 
 
@@ -98,3 +101,31 @@ def literal_lines(value: Any, width: int = 100) -> list[str]:
             lines[-1] += ","
         return [*lines, closing]
     return [one]
+
+
+def wrap_code(code: str, indent: int) -> list[str]:
+    """A statement split inside brackets after a comma or an operator so that no line (with its
+    indentation) is longer than the generated code's width; strings are never split."""
+    if indent + len(code) <= WIDTH:
+        return [code]
+    tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    breaks: list[int] = []
+    depth = 0
+    for tok in tokens:
+        if tok.type == tokenize.OP and tok.string in "([{":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            depth -= 1
+        elif depth > 0 and ((tok.type == tokenize.OP and tok.string in (",", "+", "-", "*", "/"))
+                            or (tok.type == tokenize.NAME and tok.string in ("and", "or", "else"))):
+            breaks.append(tok.end[1])
+    lines: list[str] = []
+    start, last = 0, 0
+    limit = WIDTH - indent
+    for point in breaks:
+        if point - start > limit - (4 if lines else 0) and last > start:
+            lines.append(code[start:last].rstrip())
+            start = last
+        last = point
+    lines.append(code[start:].rstrip())
+    return [lines[0]] + ["    " + line.lstrip() for line in lines[1:]]

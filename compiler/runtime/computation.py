@@ -18,9 +18,15 @@ definition of how they are evaluated and explained:
    entry by its key (with the 办法's aliases, 未定级 → 一级), a regional value from the region
    file, each traced with where its value comes from.
 
+`settle` returns the result document (policyc-computation/1); `settle_amounts` the same
+settlement's numbers without it (Decimal totals and each record's row), for rosters of millions.
+With the trace off, a generated module's record loops (`RecordKind.kernel`) run where they take
+the records; where they decline, the steps run one by one (`_compute`).
+
 Standard library only: this module is copied into every generated evaluator of a computing
-policy after `core`. A new step kind is a value of `Step.kind`, a branch of `_run_step`, and a
-callable each engine supplies.
+policy after `core` and `computation_plan` (the plan's data classes). A new step kind is a value
+of `Step.kind`, a branch of `_Run.step`, and a callable each engine supplies (and a branch of the
+generated record loop, evaluate/codegen_kernel.py, or a kernel-less kind).
 """
 
 from __future__ import annotations
@@ -28,20 +34,28 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from compiler.runtime.computation_plan import Band as Band
+from compiler.runtime.computation_plan import Computation as Computation
+from compiler.runtime.computation_plan import Condition as Condition
+from compiler.runtime.computation_plan import Env as Env
+from compiler.runtime.computation_plan import Fn as Fn
+from compiler.runtime.computation_plan import ParamItem as ParamItem
+from compiler.runtime.computation_plan import RecordKind as RecordKind
+from compiler.runtime.computation_plan import Row as Row
+from compiler.runtime.computation_plan import Shown as Shown
+from compiler.runtime.computation_plan import Step as Step
 from compiler.runtime.core import (
     EvaluationError,
     FactsError,
-    FactSpec,
     RecordsError,
     _coerce_one,
     amount_json,
     coerce_facts,
     money,
-    money_text,
     require_date,
     zh_date,
 )
@@ -49,9 +63,6 @@ from compiler.runtime.core import (
 # --- runtime: inlined into generated modules from here on ---
 
 COMPUTATION_FORMAT = "policyc-computation/1"
-Env = dict[str, Any]
-Fn = Callable[[Env], Any]
-Kernel = Callable[[Any, list[Env], Env], tuple[list[dict[str, Any]], list[Env]]]
 
 
 class RegionError(Exception):
@@ -60,162 +71,6 @@ class RegionError(Exception):
     def __init__(self, message: str, names: tuple[str, ...]) -> None:
         super().__init__(message)
         self.message, self.names = message, names
-
-
-class Shown:
-    """How a value of one dimension is printed: its unit name and scale (base units per unit)."""
-
-    __slots__ = ("unit", "scale", "money")
-
-    def __init__(self, unit: str, scale: Decimal) -> None:
-        self.unit, self.scale, self.money = unit, scale, unit == "元"
-
-    def text(self, value: Any) -> str:
-        if isinstance(value, bool):
-            return "是" if value else "否"
-        if isinstance(value, dt.date):
-            return zh_date(value)
-        if not isinstance(value, Decimal | int):
-            return str(value)
-        if self.money:
-            return money_text(Decimal(value))
-        number = Decimal(value) / self.scale
-        if number == number.to_integral_value():
-            digits = str(int(number))
-        else:
-            digits = f"{number.normalize():f}"
-        return digits + self.unit
-
-
-class ParamItem:
-    """A parameter: one value, dated values chosen by the date of an event, or a table chosen by a
-    key; the 统筹地区 may supply it (`region` "required") or replace the 办法's default
-    ("override")."""
-
-    __slots__ = ("name", "clause", "cite", "shown", "on", "by", "alias", "keys", "values", "starts",
-                 "untils", "region", "spec", "label")  # fmt: skip
-
-    def __init__(
-        self, name: str, clause: str, cite: str, *, shown: Shown, label: str, on: str | None = None,
-        by: str | None = None, alias: Mapping[str, str] | None = None, keys: tuple[str, ...] = (),
-        values: tuple[Fn, ...] = (), starts: tuple[dt.date, ...] = (), untils: tuple[dt.date | None, ...] = (),
-        region: str | None = None, spec: FactSpec | None = None,
-    ) -> None:
-        self.name, self.clause, self.cite, self.shown, self.label = name, clause, cite, shown, label
-        self.on, self.by = on, by  # the date that chooses a dated value; the key of a table
-        self.alias = dict(alias or {})
-        self.keys, self.values = keys, values  # a table's keys and their values (or one value)
-        self.starts, self.untils = starts, untils  # dated values: first and last day of each
-        self.region = region  # None, "required" or "override"
-        self.spec = spec  # how a region file's value is read (unit, domain)
-
-
-class Condition:
-    """A condition on payments: an eligibility rule (must hold) or an exclusion (must not)."""
-
-    __slots__ = ("id", "clause", "cite", "reason", "test", "exclusion", "applies_to", "text")
-
-    def __init__(
-        self, id: str, clause: str, cite: str, *, reason: str, test: Fn, exclusion: bool, text: str,
-        applies_to: frozenset[str] | None,
-    ) -> None:
-        self.id, self.clause, self.cite, self.reason, self.test = id, clause, cite, reason, test
-        self.exclusion, self.text, self.applies_to = exclusion, text, applies_to
-
-
-class Band:
-    """One band of a tiered value: its bounds in base units (None: open) and its value."""
-
-    __slots__ = ("lower", "lower_inclusive", "upper", "upper_inclusive", "value", "range_text")
-
-    def __init__(
-        self, lower: Decimal | None, lower_inclusive: bool, upper: Decimal | None, upper_inclusive: bool,
-        value: Fn, range_text: str,
-    ) -> None:
-        self.lower, self.lower_inclusive = lower, lower_inclusive
-        self.upper, self.upper_inclusive = upper, upper_inclusive
-        self.value, self.range_text = value, range_text
-
-    def contains(self, x: Decimal) -> bool:
-        if self.lower is not None and (x < self.lower or (x == self.lower and not self.lower_inclusive)):
-            return False
-        return not (self.upper is not None and (x > self.upper or (x == self.upper and not self.upper_inclusive)))
-
-
-class Step:
-    """A named value: `value` (an expression), `tiers` (the band its basis falls in), a running
-    value over the earlier records of the period (`running_sum`, `running_count`), or a value
-    over all records of a kind (`total`, `count`). A `payment` is reported as paid."""
-
-    __slots__ = ("name", "clause", "cite", "kind", "fn", "of", "where", "bands", "otherwise", "payment",
-                 "shown", "text", "params", "record", "label", "names", "pattern", "where_text", "plain",
-                 "bare")  # fmt: skip
-
-    def __init__(
-        self, name: str, clause: str, cite: str, *, kind: str, text: str, shown: Shown, fn: Fn | None = None,
-        of: str | None = None, where: Fn | None = None, bands: tuple[Band, ...] = (), otherwise: Fn | None = None,
-        payment: bool = False, params: tuple[str, ...] = (), record: str | None = None, label: str | None = None,
-        names: tuple[str, ...] = (), where_text: str = "",
-    ) -> None:
-        self.name, self.clause, self.cite, self.kind, self.text = name, clause, cite, kind, text
-        self.where_text = where_text  # a payment's scope: which records it concerns
-        self.plain = kind == "value" and not payment and where is None
-        self.bare = self.plain and not params
-        self.names = names  # the names its expression reads: the trace shows their values in it
-        # Longest first, so that a name inside a longer one is not replaced on its own.
-        ordered = sorted(names, key=len, reverse=True)
-        self.pattern = re.compile("|".join(re.escape(n) for n in ordered)) if ordered else None
-        self.fn, self.of, self.where, self.bands, self.otherwise = fn, of, where, bands, otherwise
-        self.payment, self.shown, self.params, self.record = payment, shown, params, record
-        self.label = label or name
-
-
-class RecordKind:
-    """One kind of record (就诊, 发运 …): how it is read, its order and period, and the steps
-    computed for each record, in order."""
-
-    __slots__ = ("name", "label", "order", "period", "specs", "steps", "defaults", "base_units", "kernel")
-
-    def __init__(
-        self, name: str, label: str, *, order: str | None, period: str | None, specs: Mapping[str, FactSpec],
-        steps: tuple[Step, ...], kernel: Kernel | None = None,
-    ) -> None:
-        self.name, self.label, self.order, self.period = name, label, order, period
-        self.specs, self.steps = specs, steps
-        self.kernel = kernel  # generated code: the record loop with the steps written out, trace off
-        # The values of fields a record may leave out (defaults, or empty when optional).
-        self.defaults = {n: (sp.default if sp.has_default else None) for n, sp in specs.items()
-                         if sp.has_default or sp.optional}
-        # Number fields whose own unit is the base unit (元, not 万元): a number given is taken as it is.
-        self.base_units = frozenset(n for n, sp in specs.items() if sp.units and sp.units.get(sp.unit or "") == 1)
-
-
-class Computation:
-    """Everything `settle` needs to know about one computing policy version."""
-
-    __slots__ = ("policy", "version", "doc_number", "read_facts", "params", "schedule", "conditions",
-                 "validity", "outputs", "records", "shown", "guards", "region_cache")  # fmt: skip
-
-    def __init__(
-        self, policy: str, version: str, doc_number: str | None, *, read_facts: Callable[[Mapping[str, Any]], Env],
-        params: tuple[ParamItem, ...], schedule: tuple[Step | RecordKind, ...], conditions: tuple[Condition, ...],
-        validity: tuple[dt.date, dt.date | None, str, str] | None, outputs: tuple[str, ...],
-        shown: Mapping[str, Shown] | None = None,
-    ) -> None:
-        self.policy, self.version, self.doc_number = policy, version, doc_number
-        self.read_facts = read_facts
-        self.params = {p.name: p for p in params}
-        self.schedule = schedule  # person-level steps and record loops, in dependency order
-        self.records = {s.name: s for s in schedule if isinstance(s, RecordKind)}
-        self.conditions = conditions
-        # The conditions concerning each payment, in rule order (eligibility first, as given).
-        payments = [s.name for entry in schedule for s in (entry.steps if isinstance(entry, RecordKind) else (entry,))
-                    if s.payment]
-        self.guards = {p: tuple(c for c in conditions if c.applies_to is None or p in c.applies_to) for p in payments}
-        self.validity = validity  # (施行日期, 有效期至 or None, clause, cite)
-        self.outputs = outputs  # the values each record's (or the person's) summary shows
-        self.shown = dict(shown or {})  # how each fact, field, parameter and value is printed
-        self.region_cache: tuple[Any, tuple[Env, dict[str, str], str | None]] | None = None
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -270,6 +125,8 @@ def _as_given(kind: RecordKind, item: Mapping[str, Any]) -> Env | None:
         if k == "num":
             if (cls is not int and cls is not Decimal) or name not in kind.base_units:
                 return None
+            if cls is Decimal and not value.is_finite():
+                return None  # NaN would raise in the comparisons below; coerce_facts refuses it
             if spec.minimum is not None and value < spec.minimum:
                 return None
             if spec.maximum is not None and value > spec.maximum:
@@ -304,7 +161,7 @@ def _region_of(plan: Computation, region: Mapping[str, Any] | None) -> tuple[Env
     if cached is not None and cached[0] == region:
         return cached[1]
     read = read_region(plan, region)
-    plan.region_cache = (copy.deepcopy(region), read)
+    plan.region_cache = (copy.deepcopy(region), read, {})
     return read
 
 
@@ -372,13 +229,17 @@ def _region_value(param: ParamItem, raw: Any) -> Any:
 class _Run:
     """One settlement: the region's values, the trace being written, and the refusals."""
 
-    __slots__ = ("plan", "region", "sources", "notice", "tracing", "done")
+    __slots__ = ("plan", "region", "sources", "notice", "tracing", "done", "fast", "tables", "sums")
 
     def __init__(
-        self, plan: Computation, region: Env, sources: dict[str, str], notice: str | None, tracing: bool
+        self, plan: Computation, region: Env, sources: dict[str, str], notice: str | None, tracing: bool,
+        fast: bool = False, tables: dict[str, Any] | None = None,
     ) -> None:
         self.plan, self.region, self.sources, self.notice, self.tracing = plan, region, sources, notice, tracing
         self.done: dict[str, list[Env]] = {}  # each record kind's records with their values, once computed
+        self.fast = fast  # the generated record loops run (trace off)
+        self.tables = {} if tables is None else tables
+        self.sums: dict[str, dict[str, Decimal]] = {}  # each payment's sum over a kind's records (a kernel's)
 
     def param(self, param: ParamItem, env: Env, trace: list[dict[str, Any]]) -> Any:
         """Choose a parameter's value in `env` and say where it comes from."""
@@ -425,16 +286,20 @@ class _Run:
                           "value": _json(value, param.shown), "unit": param.shown.unit})
         return value
 
-    def by_key(self, param: ParamItem, env: Env) -> dict[Any, Any]:
-        """A table parameter's value for each key it may be read with (aliases included), as
-        `param` would choose it; for a record loop that reads one per record (trace off)."""
-        out: dict[Any, Any] = {}
-        for raw in (*param.keys, *param.alias):
-            key = param.alias.get(raw, raw)
-            if param.name in self.region:
-                out[raw] = self.region[param.name][key]
-            elif key in param.keys:
-                out[raw] = param.values[param.keys.index(key)](env)
+    def table(self, param: ParamItem) -> dict[Any, Any]:
+        """A table parameter whose values read nothing (constants, or the region's): its value for
+        each key it may be read with (aliases included), as `param` would choose it; for a
+        generated record loop, which looks one up per record. Remembered with the region."""
+        tables = self.tables
+        out = tables.get(param.name)
+        if out is None:
+            out = tables[param.name] = {}
+            for raw in (*param.keys, *param.alias):
+                key = param.alias.get(raw, raw)
+                if param.name in self.region:
+                    out[raw] = self.region[param.name][key]
+                elif key in param.keys:
+                    out[raw] = param.values[param.keys.index(key)]({})
         return out
 
     def step(self, step: Step, env: Env, trace: list[dict[str, Any]], refused: list[dict[str, Any]],
@@ -527,32 +392,34 @@ class _Run:
 
         return step.pattern.sub(value, step.text)
 
-    def records(self, kind: RecordKind, rows: list[Env], env: Env, trace: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        running = [s for s in kind.steps if s.kind in ("running_sum", "running_count")]
-        outputs = set(self.plan.outputs)
-        shown_out = [(s.name, s.shown) for s in kind.steps if s.name in outputs]
-        paid = [s.name for s in kind.steps if s.payment]
-        # Parameters that no record chooses (no key or date among the record's fields and values)
-        # are chosen once, for the person, before the loop.
-        inside = set(kind.specs) | {s.name for s in kind.steps}
-        for s in (kind.steps if not self.tracing else ()):  # traced runs choose them where first read
-            for name in s.params:
+    def records(self, kind: RecordKind, rows: Sequence[Any], env: Env, trace: list[dict[str, Any]]) -> list[Row]:
+        """Each record's row: (its refusals, its trace or None, *the values of kind.columns)."""
+        for name in kind.before_loop if not self.tracing else ():  # traced runs choose them where first read
+            if name not in env:
                 param = self.plan.params[name]
-                if name not in env and param.by not in inside and param.on not in inside:
+                if not param.constant:
                     self.param(param, env, trace)
-        tracing = self.tracing
-        if not tracing and kind.kernel is not None:
+                elif name in self.tables:
+                    env[name] = self.tables[name]
+                else:
+                    self.tables[name] = self.param(param, env, trace)
+        if self.fast and kind.kernel is not None:
             # The generated module's loop with the steps written out (trace off); the same steps,
             # in the same order, through the same parameter choice, refusals and rounding.
-            out, done = kind.kernel(self, rows, env)
-            self.done[kind.name] = done
-            return out
+            made = kind.kernel(self, rows, env)
+            if made is None:
+                raise _Declined(None)
+            made_rows, self.done[kind.name], self.sums[kind.name] = made
+            return made_rows
+        running = [s for s in kind.steps if s.kind in ("running_sum", "running_count")]
+        columns = kind.columns
+        tracing = self.tracing
         state: dict[str, Decimal] = {}
         period: Any = object()
-        out = []
+        out: list[Row] = []
         done = []
         no_rows: dict[str, list[Env]] = {}
-        for index, record in enumerate(rows):
+        for record in rows:
             key = _period_key(kind, record)
             if key != period:
                 period, state = key, {s.name: Decimal(0) for s in running}
@@ -569,15 +436,32 @@ class _Run:
                 if s.where is None or s.where(renv):
                     state[s.name] += renv[s.of or ""] if s.kind == "running_sum" else 1
             done.append(renv)
-            out.append({
-                "index": index + 1,
-                "values": {n: value_json(renv[n], sh) for n, sh in shown_out},
-                "payments": {n: amount_json(renv[n]) for n in paid},
-                "refused": refused,
-                "trace": record_trace,
-            })
+            out.append((refused, record_trace, *(renv[n] for n in columns)))
         self.done[kind.name] = done
         return out
+
+
+def record_entries(kind: RecordKind, rows: list[Row]) -> list[dict[str, Any]]:
+    """The records' entries in the result document: their index, the values shown, the payments
+    in 元, the refusals and the trace."""
+    shown, paid = kind.shown_columns, kind.paid_columns
+    out = []
+    for index, row in enumerate(rows):
+        values = {}
+        for i, name, sh in shown:
+            value = row[i]
+            if sh.money and value.__class__ is Decimal:
+                values[name] = amount_json(value) if value else "0"  # most are 0
+            else:
+                values[name] = _json(value, sh)
+        payments = {}
+        for i, name, shared in paid:
+            value = row[i]
+            payments[name] = values[name] if shared else amount_json(value) if value else "0"
+        trace = row[1]
+        out.append({"index": index + 1, "values": values, "payments": payments, "refused": row[0],
+                    "trace": trace if trace is not None else []})  # fmt: skip
+    return out
 
 
 def value_json(value: Any, shown: Shown) -> Any:
@@ -629,24 +513,124 @@ def settle(
     plan: Computation, raw_facts: Mapping[str, Any], raw_records: Mapping[str, Any] | None,
     region: Mapping[str, Any] | None, as_of: dt.date, trace: bool = True,
 ) -> dict[str, Any]:
-    """Compute every value and payment of one person (or company) and their records."""
+    """Compute every value and payment of one person (or company) and their records: the result
+    document (policyc-computation/1), amounts in 元 as text, with the trace if asked for."""
+    done = _compute(plan, raw_facts, raw_records, region, as_of, trace)
+    return {
+        "format": COMPUTATION_FORMAT,
+        "policy": plan.policy,
+        "version": plan.version,
+        "doc_number": plan.doc_number,
+        "as_of": as_of.isoformat(),
+        "notice": done.notice,
+        "region_sources": done.sources,
+        "values": {n: _json(done.env[n], plan.person_shown.get(n, _PLAIN)) for n in plan.outputs if n in done.env},
+        "payments": {n: amount_json(v) if v else "0" for n, v in done.payments.items()},  # most are 0
+        "total": amount_json(done.total),
+        "refused": done.refused,
+        "records": {k: record_entries(plan.records[k], rows) for k, rows in done.rows.items()},
+        "trace": done.trace,
+    }
+
+
+class Amounts:
+    """What `settle_amounts` returns: the numbers of a settlement without its document — each
+    payment's total and the total (Decimal, in 元), and each kind of record's rows: (refusals,
+    None, *the values of RecordKind.columns), values as computed (Decimal in base units), for a
+    fund that settles millions of records and keeps only the numbers. The region's notice comes
+    with them (示例数据，非官方 unless the region file is official)."""
+
+    __slots__ = ("payments", "total", "rows", "columns", "notice", "refused")
+
+    def __init__(self, done: _Done, plan: Computation) -> None:
+        self.payments, self.total, self.rows, self.notice = done.payments, done.total, done.rows, done.notice
+        self.columns = plan.columns
+        self.refused = done.refused  # the person's refused payments (a record's are in its row)
+
+
+def settle_amounts(
+    plan: Computation, raw_facts: Mapping[str, Any], raw_records: Mapping[str, Any] | None,
+    region: Mapping[str, Any] | None, as_of: dt.date,
+) -> Amounts:
+    """The same settlement as `settle` with the trace off, returning the numbers only (Amounts)."""
+    return Amounts(_compute(plan, raw_facts, raw_records, region, as_of, False), plan)
+
+
+class _Done:
+    """A settlement computed: the person's values, the payments and each kind's record rows."""
+
+    __slots__ = ("env", "payments", "total", "rows", "refused", "trace", "notice", "sources")
+
+    def __init__(self, env: Env, payments: dict[str, Decimal], rows: dict[str, list[Row]],
+                 refused: list[dict[str, Any]], trace: list[dict[str, Any]], notice: str | None,
+                 sources: dict[str, str]) -> None:  # fmt: skip
+        self.env, self.payments, self.rows, self.refused, self.trace = env, payments, rows, refused, trace
+        self.total = sum(payments.values(), Decimal(0))
+        self.notice, self.sources = notice, sources
+
+
+class _Declined(Exception):
+    """A generated record loop did not take the records (not as given, or a step raised): the
+    steps run one by one instead. `cause` is what the loop raised, if anything."""
+
+    def __init__(self, cause: BaseException | None) -> None:
+        super().__init__()
+        self.cause = cause
+
+
+# What the steps one by one may raise for input they explain (the loops raise them too, or their cause).
+_EXPLAINED = (TypeError, ArithmeticError, EvaluationError, RecordsError, RegionError)
+
+
+def _compute(
+    plan: Computation, raw_facts: Mapping[str, Any], raw_records: Mapping[str, Any] | None,
+    region: Mapping[str, Any] | None, as_of: dt.date, trace: bool,
+) -> _Done:
+    """The settlement: with the trace off through the generated record loops where there are
+    any, and the steps one by one where they decline."""
+    if trace or not plan.kernels:
+        return _settle(plan, raw_facts, raw_records, region, as_of, trace, fast=False)
+    try:
+        return _settle(plan, raw_facts, raw_records, region, as_of, False, fast=True)
+    except _Declined as exc:
+        declined: BaseException | None = exc.cause
+    except _EXPLAINED as exc:  # which error comes first is the steps' to say
+        declined = exc
+    result = _settle(plan, raw_facts, raw_records, region, as_of, False, fast=False)
+    if declined is not None:
+        # The steps one by one computed what the loop could not: a fault in the generated loop.
+        raise RuntimeError(f"生成的记录循环出错，而逐步计算没有出错：{declined!r}") from declined
+    return result
+
+
+def _settle(
+    plan: Computation, raw_facts: Mapping[str, Any], raw_records: Mapping[str, Any] | None,
+    region: Mapping[str, Any] | None, as_of: dt.date, trace: bool, *, fast: bool,
+) -> _Done:
     require_date(as_of)
     facts = plan.read_facts(raw_facts)
     given = dict(raw_records or {})
-    unknown = [k for k in given if k not in plan.records]
+    unknown = [k for k in given if k not in plan.records] if not given.keys() <= plan.records.keys() else None
     if unknown:
         raise RecordsError(str(unknown[0]), 0, None, f"本办法没有「{unknown[0]}」这类记录；可用：{'、'.join(plan.records)}")
-    rows = {name: read_records(kind, given.get(name), plan.validity) for name, kind in plan.records.items()}
+    rows: dict[str, Sequence[Any]] = {}
+    for name, kind in plan.records.items():
+        raw: Any = given.get(name)
+        # A loop that reads records as given checks them itself (and declines what it cannot take).
+        taken = fast and kind.kernel is not None and kind.raw_ok and raw.__class__ is list
+        rows[name] = raw if taken else read_records(kind, raw, plan.validity)
     values, sources, notice = _region_of(plan, region)
-    run = _Run(plan, values, sources, notice, trace)
+    assert plan.region_cache is not None
+    run = _Run(plan, values, sources, notice, trace, fast, plan.region_cache[2])
     env: Env = dict(facts)
     env["评价日期"] = as_of
     person_trace: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
-    records: dict[str, list[dict[str, Any]]] = {}
+    records: dict[str, list[Row]] = {}
     # Dated records were each checked against the validity; what is not dated by a record (the
     # person's facts, records without a date) is evaluated as of `as_of`, which must lie inside it.
-    dated_only = any(rows.values()) and all(plan.records[k].order is not None for k, r in rows.items() if r)
+    dated_only = any(rows.values()) and (plan.dated or all(plan.records[k].order is not None
+                                                          for k, r in rows.items() if r))  # fmt: skip
     if plan.validity is not None and not dated_only:
         start, until, clause, cite = plan.validity
         if as_of < start or (until is not None and as_of > until):
@@ -656,33 +640,16 @@ def settle(
     for entry in plan.schedule:
         if isinstance(entry, RecordKind):
             records[entry.name] = run.records(entry, rows[entry.name], env, person_trace)
+            sums = run.sums.get(entry.name)
             for s in entry.steps:
                 if s.payment:
-                    payments[s.name] = sum((r[s.name] for r in run.done[entry.name]), Decimal(0))
+                    payments[s.name] = sums[s.name] if sums is not None else \
+                        sum((r[s.name] for r in run.done[entry.name]), Decimal(0))
         else:
             run.step(entry, env, person_trace, refused, run.done)
             if entry.payment:
                 payments[entry.name] = env[entry.name]
-    total = sum(payments.values(), Decimal(0))
-    return {
-        "format": COMPUTATION_FORMAT,
-        "policy": plan.policy,
-        "version": plan.version,
-        "doc_number": plan.doc_number,
-        "as_of": as_of.isoformat(),
-        "notice": notice,
-        "region_sources": sources,
-        "values": {n: _json(env[n], _person_shown(plan, n)) for n in plan.outputs if n in env},
-        "payments": {n: amount_json(v) for n, v in payments.items()},
-        "total": amount_json(total),
-        "refused": refused,
-        "records": records,
-        "trace": person_trace,
-    }
+    return _Done(env, payments, records, refused, person_trace, notice, sources)
 
 
-def _person_shown(plan: Computation, name: str) -> Shown:
-    for entry in plan.schedule:
-        if isinstance(entry, Step) and entry.name == name:
-            return entry.shown
-    return Shown("", Decimal(1))
+_PLAIN = Shown("", Decimal(1))

@@ -1,0 +1,396 @@
+"""The record loop a generated computing evaluator runs with the trace off (a `RecordKind.kernel`).
+
+`settle` (runtime/computation.py) is the procedure. A settlement without a trace only needs the
+numbers, and a fund settles millions of visits, so the generated module also writes each kind of
+record's loop out as one function, `_records_N`: every record field, computed value, running
+value and parameter is a local variable (named as the 办法 names it, where Python allows), the
+steps run as statements in the schedule's order, and each record's result entry is built in
+place. Measured on the outpatient evaluator, a visit costs a few microseconds this way against
+tens through the steps one by one.
+
+The loop takes records only as `_as_given` takes them (a dict of known fields, each of its
+checked type and inside its domain, in base units; in date order inside the 办法's validity) and
+looks a parameter up only in a table of constants (`_Run.table`). Anything else — a text to
+convert, an unknown key, a band no value falls in, a step that raises — makes it decline (return
+None, or let the exception go), and `settle` runs the steps one by one, which convert, locate the
+error and explain it. So the loop never explains anything itself: what it computes is the
+procedure's arithmetic, and every case compares it with the traced run and the interpreter.
+"""
+
+from __future__ import annotations
+
+import keyword
+import unicodedata
+from typing import Any
+
+from compiler.evaluate import derive_computation as dc
+from compiler.evaluate.codegen import _unwrap
+from compiler.evaluate.expressions import ExprCompiler
+from compiler.evaluate.pywriter import WIDTH, PyWriter, wrap_code
+from compiler.lang import ast
+from compiler.model.check_computation import Schedule
+from compiler.model.policy import Computed, Expr, Policy
+from compiler.runtime.core import FactSpec
+
+
+class _Locals(ExprCompiler):
+    """Names are local variables of the loop: bound in the record (fields, values, running values,
+    parameters chosen per record) or read once from the person's environment before the loop."""
+
+    def __init__(self, policy: Policy, constants: dict[str, tuple[str, Any]]) -> None:
+        super().__init__(policy)
+        self.constants = constants  # shared with the module's other code: one _K per constant
+        self.bound: dict[str, str] = {}  # name → local, bound inside the loop
+        self.from_env: dict[str, str] = {}  # name → local, read from `env` before the loop
+        self.taken: set[str] = set()
+        self.temps = 0
+
+    def local(self, name: str) -> str:
+        """The local variable for `name`: the name itself where it is a Python identifier that no
+        helper of the loop uses (Chinese names are; helpers are ASCII), else `_n<k>`."""
+        plain = (name.isidentifier() and not name.isascii() and not keyword.iskeyword(name)
+                 and unicodedata.normalize("NFKC", name) == name)  # fmt: skip
+        local = name if plain and name not in self.taken else f"_n{len(self.taken)}"
+        self.taken.add(local)
+        return local
+
+    def bind(self, name: str) -> str:
+        if name not in self.bound:
+            self.bound[name] = self.from_env.get(name) or self.local(name)
+        return self.bound[name]
+
+    def compile(self, node: ast.Node) -> str:
+        if isinstance(node, ast.Call) and node.func in ("max", "min") and len(node.args) >= 2:
+            # max/min written out: a call of the builtin costs more than the comparison. max keeps
+            # the first of equal values (a ≥ b → a), min too (a ≤ b → a), as the builtins do.
+            op = ">=" if node.func == "max" else "<="
+            code = self.compile(node.args[0])
+            for arg in node.args[1:]:
+                a, b = self.temporary(code), self.temporary(self.compile(arg))
+                code = f"({a[0]} if {a[1]} {op} {b[1]} else {b[0]})"
+            return code
+        return super().compile(node)
+
+    def temporary(self, code: str) -> tuple[str, str]:
+        """(how to read `code` again, how to compute it the first time): a local, or a walrus."""
+        if code.isidentifier() or (code.startswith("(") and code.endswith(")") and code[1:-1].isidentifier()):
+            return code, code
+        self.temps += 1
+        return f"_m{self.temps}", f"(_m{self.temps} := {code})"
+
+    def name(self, name: str) -> str:
+        if name in self.bound:
+            return self.bound[name]
+        if name not in self.from_env:
+            self.from_env[name] = self.local(name)
+        return self.from_env[name]
+
+
+class KernelWriter:
+    """Writes `_records_N` for one kind of record, or says why it cannot (then the kind has none)."""
+
+    def __init__(self, policy: Policy, sched: Schedule, constants: dict[str, tuple[str, Any]]) -> None:
+        self.p, self.sched, self.constants = policy, sched, constants
+        self.by_name = {c.name: c for c in policy.computes}
+
+    def supported(self, names: tuple[str, ...]) -> bool:
+        """Values over all records have no place in a record's loop; everything else is written out."""
+        return all(self.by_name[n].kind in ("value", "tiers", "running_sum", "running_count") for n in names)
+
+    def write(self, w: PyWriter, kind: str, names: tuple[str, ...], number: int,
+              specs: dict[str, FactSpec]) -> str:
+        p, by_name = self.p, self.by_name
+        rec = p.records[kind]
+        x = _Locals(p, self.constants)
+        self.x = x
+        inside = set(rec.fields) | set(names)
+        tables = self.tables(names, inside)
+        body = PyWriter()
+        body.level = 2
+        # The fields, checked as _as_given takes them: the ordering field first.
+        fields = sorted(rec.fields, key=lambda n: n != rec.order)
+        for n in fields:
+            self.field(body, n, specs[n], kind, rec.order)
+        if rec.period is not None and rec.order is not None:
+            day = x.bound[rec.order]
+            body.line(f"key = {day}.year" if rec.period == "year" else f"key = ({day}.year, {day}.month)")
+        running = [n for n in names if by_name[n].kind in ("running_sum", "running_count")]
+        for n in running:
+            x.bind(n)
+        if running and rec.period is not None and rec.order is not None:
+            body.line("if key != period:")
+            with body.indent():
+                body.line("period = key")
+                for n in running:
+                    body.line(f"{x.bound[n]} = Decimal(0)  # {n}")
+        body.line("refused: list[dict[str, Any]] = []")
+        self.chosen: set[str] = set()
+        for j, n in enumerate(names):
+            self.step(body, by_name[n], j, inside, tables)
+        for n in running:
+            c = by_name[n]
+            add = x.name(c.of or "") if c.kind == "running_sum" else "1"
+            if c.where is not None:
+                body.line(f"if {self.code(c.where)}:")
+                with body.indent():
+                    body.line(f"{x.bound[n]} += {add}")
+            else:
+                body.line(f"{x.bound[n]} += {add}")
+        self.entry(body, kind, names)
+
+        name = f"_records_{number}"
+        w.line(f"def {name}(run: _Run, rows: Sequence[Any], env: Env) -> "
+               "tuple[list[Row], list[Env], dict[str, Decimal]] | None:")  # fmt: skip
+        with w.indent():
+            w.line(f'"""The 「{kind}」 records with the trace off: their rows, what later values read of them')
+            w.line("and the payments' sums; None when they are not as given (see")
+            w.line('compiler/evaluate/codegen_kernel.py)."""')
+            w.line(f"steps = PLAN.records[{kind!r}].steps")
+            for pname, local in tables.items():
+                w.line(f"{local} = run.table(PLAN.params[{pname!r}])  # {pname}")
+            if x.from_env:
+                w.comment("The person's values the steps read.")
+            for n, local in x.from_env.items():
+                w.line(f"{local} = env[{n!r}]")
+            w.line("out: list[Row] = []")
+            w.line("done: list[Env] = []")
+            paid = [n for n in names if by_name[n].payment]
+            for i, n in enumerate(paid):
+                w.line(f"paid{i} = Decimal(0)  # {n}")
+            if rec.order is not None:
+                w.line("previous: Any = None")
+            if running and rec.period is not None and rec.order is not None:
+                w.line("period: Any = None")
+            for n in running:
+                w.line(f"{x.bound[n]} = Decimal(0)  # {n}")
+            w.line("for record in rows:")
+            with w.indent():
+                w.line(f"if record.__class__ is not dict or not record.keys() <= {x.const(frozenset(rec.fields))}:")
+                with w.indent():
+                    w.line("return None")
+                for line in body.lines:
+                    w.lines.append(line)
+            sums = ", ".join(f"{n!r}: paid{i}" for i, n in enumerate(paid))
+            w.line(f"return out, done, {{{sums}}}")
+        w.line()
+        w.line()
+        return name
+
+    # -- pieces ------------------------------------------------------------------------------
+
+    def outputs(self) -> set[str]:
+        p = self.p
+        return set(p.evaluation.outputs or [c.name for c in p.computes if c.payment])
+
+    def tables(self, names: tuple[str, ...], inside: set[str]) -> dict[str, str]:
+        """The table parameters a record chooses by key whose values read nothing (constants, or the
+        region's): looked up once per region (run.table), then per record by its key."""
+        out: dict[str, str] = {}
+        for n in names:
+            for pname in self.sched.params[n]:
+                param = self.p.parameters[pname]
+                constant = all(not list(ast.names(e.node)) for e in param.table.values())
+                if param.by in inside and param.date_fact is None and constant and pname not in out:
+                    out[pname] = f"t{len(out)}"
+        return out
+
+    def code(self, expr: Expr) -> str:
+        return _unwrap(self.x.compile(expr.node))
+
+    def field(self, w: PyWriter, name: str, spec: FactSpec, kind: str, order: str | None) -> None:
+        """Read one field into its local; decline unless `_as_given` would take it as it is."""
+        x = self.x
+        local = x.bind(name)
+        if spec.has_default:
+            w.line(f"{local} = record.get({name!r}, {x.const(spec.default)})")
+        else:
+            w.line(f"{local} = record.get({name!r})")
+        tests: list[str] = []
+        if spec.kind == "num":
+            empty_ok = f"{local} is not None and " if spec.optional else ""
+            if spec.whole:
+                w.line(f"if {empty_ok}{local}.__class__ is not int:")
+                with w.indent():
+                    w.line("return None")
+            else:
+                w.line(f"if {local}.__class__ is Decimal:")
+                with w.indent():
+                    w.line(f"if not {local}.is_finite():")
+                    with w.indent():
+                        w.line("return None")
+                w.line(f"elif {empty_ok}{local}.__class__ is not int:")
+                with w.indent():
+                    w.line("return None")
+            if spec.minimum is not None:
+                tests.append(f"{local} < {self.bound(spec.minimum)}")
+            if spec.maximum is not None:
+                tests.append(f"{local} > {self.bound(spec.maximum)}")
+        elif spec.kind == "text":
+            tests.append(f"{local}.__class__ is not str")
+            if spec.values is not None:
+                tests.append(f"{local} not in {x.const(spec.values)}")
+        elif spec.kind == "bool":
+            tests.append(f"{local}.__class__ is not bool")
+        else:
+            tests.append(f"{local}.__class__ is not dt.date")
+            if name == order:
+                tests.append(f"(previous is not None and {local} < previous)")
+                validity = dc.validity(self.p)
+                if validity is not None:
+                    start, until = validity[0], validity[1]
+                    tests.append(f"{local} < {x.const(start)}")
+                    if until is not None:
+                        tests.append(f"{local} > {x.const(until)}")
+        if tests:
+            test = " or ".join(tests)
+            if spec.optional:
+                test = f"{local} is not None and ({test})"
+            self.branch(w, "if", test)
+            with w.indent():
+                w.line("return None")
+        if name == order:
+            w.line(f"previous = {local}")
+
+    def bound(self, value: Any) -> str:
+        if value == value.to_integral_value():
+            return repr(int(value))  # exact against int and Decimal, and cheaper
+        return self.x.const(value)
+
+    def params(self, w: PyWriter, c: Computed, inside: set[str], tables: dict[str, str]) -> None:
+        """Choose the parameters a step reads that depend on the record, into locals."""
+        x = self.x
+        for pname in self.sched.params[c.name]:
+            param = self.p.parameters[pname]
+            if pname in self.chosen or not (param.by in inside or param.date_fact in inside):
+                continue
+            self.chosen.add(pname)
+            local = x.bind(pname)
+            if pname in tables:
+                w.line(f"{local} = {tables[pname]}.get({x.name(param.by or '')})  # {pname}")
+                w.line(f"if {local} is None:")
+                with w.indent():
+                    w.line("return None")  # an empty or unknown key: run.param says which
+            else:
+                # A value by the record's date (or computed from other values): the runtime's
+                # choice over what the record has bound so far.
+                bound = ", ".join(f"{n!r}: {v}" for n, v in x.bound.items() if n != pname)
+                self.line(w, f"g = {{**env, {bound}}}")
+                w.line(f"{local} = run.param(PLAN.params[{pname!r}], g, [])")
+
+    def step(self, w: PyWriter, c: Computed, j: int, inside: set[str], tables: dict[str, str]) -> None:
+        if c.kind in ("running_sum", "running_count"):
+            return  # bound before the steps, added to after them
+        x = self.x
+        cite = c.clause.cite
+        self.params(w, c, inside, tables)
+        # Compile before binding: a value never reads itself.
+        where = self.code(c.where) if c.where is not None else None
+        local = x.bind(c.name)
+        w.comment(f"{cite} {c.name}" + ("（支付）" if c.payment else ""))
+        if where is not None:
+            self.branch(w, "if", f"not ({where})")
+            with w.indent():
+                w.line(f"{local} = Decimal(0)")
+            w.line("else:")
+            with w.indent():
+                self.compute(w, c, j, local)
+        else:
+            self.compute(w, c, j, local)
+
+    def compute(self, w: PyWriter, c: Computed, j: int, local: str) -> None:
+        target = "value" if c.payment else local
+        if c.kind == "value" and c.value is not None:
+            self.assign(w, target, self.code(c.value))
+        elif c.tiers is not None:
+            t = c.tiers
+            self.assign(w, "basis", self.code(t.of))
+            word = "if"
+            for b in t.bands:
+                tests = []
+                if b.band.lower is not None:
+                    tests.append(f"basis {'>=' if b.band.lower_inclusive else '>'} {self.bound(b.band.lower)}")
+                if b.band.upper is not None:
+                    tests.append(f"basis {'<=' if b.band.upper_inclusive else '<'} {self.bound(b.band.upper)}")
+                w.line(f"{word} {' and '.join(tests) or 'True'}:  # {b.range_src}")
+                with w.indent():
+                    self.assign(w, target, self.code(b.value))
+                word = "elif"
+            w.line("else:")
+            with w.indent():
+                if t.otherwise is not None:
+                    self.assign(w, target, self.code(t.otherwise))
+                else:
+                    w.line("return None")  # no band: the step says so
+        if not c.payment:
+            return
+        p = self.p
+        rules = (*p.eligibility, *p.exclusions)
+        index = {r.id: i for i, r in enumerate(rules)}
+        word = "if"
+        for r in rules:
+            if r.applies_to is not None and c.name not in r.applies_to:
+                continue
+            test = self.code(r.when)
+            self.branch(w, word, f"{'not ' if r.kind == 'eligibility' else ''}({test})")
+            with w.indent():
+                w.line(f"{local} = Decimal(0)")
+                w.line(f"refused.append(refusal_entry({c.name!r}, PLAN.conditions[{index[r.id]}]))")
+            word = "elif"
+        # Rounded to 分 as _money rounds (an int, or a value beyond 28 digits, through _money itself).
+        rounded = f"value.quantize(CENT, ROUND_HALF_UP) if value.__class__ is Decimal else _money(steps[{j}], value)"
+        if word == "elif":
+            w.line("else:")
+            with w.indent():
+                self.assign(w, local, rounded)
+        else:
+            self.assign(w, local, rounded)
+
+    def branch(self, w: PyWriter, word: str, test: str) -> None:
+        """`if test:` (or elif), the test in parentheses when it must be split over lines."""
+        text = f"{word} {test}:"
+        if 4 * w.level + len(text) > WIDTH:
+            text = f"{word} ({test}):"
+        for part in wrap_code(text, 4 * w.level):
+            w.line(part)
+
+    def assign(self, w: PyWriter, target: str, code: str) -> None:
+        """`target = code`, the value in parentheses when it must be split over lines (the
+        splitter breaks only inside brackets)."""
+        text = f"{target} = {code}"
+        if 4 * (w.level + 1) + len(text) > WIDTH:
+            text = f"{target} = ({code})"
+        self.line(w, text)
+
+    def line(self, w: PyWriter, code: str) -> None:
+        for text in wrap_code(code, 4 * (w.level + 1)):
+            w.line(text)
+
+    def later(self, kind: str) -> dict[str, None] | None:
+        """What the person's later values read of each record of `kind` (a total or count over
+        them sums or filters by), or None when none reads them."""
+        later: dict[str, None] | None = None
+        for c in self.p.computes:
+            if c.kind in ("total", "count") and dc.record_of(self.p, c, self.sched) == kind:
+                later = later if later is not None else {}
+                if c.of:
+                    later[c.of] = None
+                if c.where is not None:
+                    later.update(dict.fromkeys(n.name for n in ast.names(c.where.node)))
+        return later
+
+    def columns(self, names: tuple[str, ...]) -> list[str]:
+        """RecordKind.columns: the values the result shows and the payments, in step order."""
+        outputs = self.outputs()
+        return [n for n in names if n in outputs or self.by_name[n].payment]
+
+    def entry(self, w: PyWriter, kind: str, names: tuple[str, ...]) -> None:
+        """The record's row (refusals, no trace, the values of RecordKind.columns), the payments'
+        sums and what later values read of the record."""
+        x = self.x
+        paid = [n for n in names if self.by_name[n].payment]
+        for i, n in enumerate(paid):
+            w.line(f"paid{i} += {x.bound[n]}")
+        later = self.later(kind)
+        if later is not None:
+            self.line(w, "done.append({" + ", ".join(f"{n!r}: {x.name(n)}" for n in later) + "})")
+        self.line(w, "out.append((refused, None, " + ", ".join(x.bound[n] for n in self.columns(names)) + "))")
