@@ -248,3 +248,68 @@ def test_readme_cotton_example_is_what_the_evaluator_prints() -> None:
     for line in block.splitlines():
         assert line in printed, line
     assert 100 * 300 + 100 * 200 + 50 * 640 + 10 * 4000 == 122000
+
+
+@pytest.mark.parametrize("cases", ["xj-outpatient-mutual-aid", "xj-cotton-textile"])
+def test_the_generated_record_loops_compute_the_cases(cases: str) -> None:
+    """With the trace off, every case that computes is computed by the generated record loops
+    (on its records as read), not by the steps one by one: otherwise the differential tests of
+    the cases would not test the loops at all. Cases that must fail are the steps' to explain."""
+    from compiler.evaluate import computation_cases
+    from compiler.evaluate.codegen_computation import generate_computation
+    from compiler.evaluate.precompiled import compile_module
+
+    policy_path, loaded = computation_cases.load(ROOT / f"policies/{cases}/final.cases.yaml")
+    policy = load_policy(policy_path)
+    module = compile_module(generate_computation(policy, policy_path.read_text(encoding="utf-8"), "p.yaml"),
+                            "<loops>", "policyc_loops_test")  # the module's namespace
+    calls: list[bool] = []
+    settle = module["_settle"]
+
+    def watched(*args: Any, fast: bool, as_given: bool = False) -> Any:
+        result = settle(*args, fast=fast, as_given=as_given)
+        calls.append(fast)
+        return result
+
+    module["_settle"] = watched
+    computed = 0
+    for case in loaded:
+        if "error" in case.expect:
+            continue
+        calls.clear()
+        module["evaluate"](case.facts, case.records, case.region, case.as_of, trace=False)
+        assert calls == [True], case.name
+        computed += 1
+    assert computed >= 30
+    # Records given as the loops take them (Decimal, date) are taken as given, without reading.
+    facts, visits = {}, [{"就诊日期": dt.date(2025, 3, 1), "就诊方式": "定点医疗机构门诊", "医疗机构级别": "一级",
+                          "政策范围内费用": Decimal("100.00")}]  # fmt: skip
+    if cases == "xj-outpatient-mutual-aid":
+        region = yaml.safe_load(REGION.read_text(encoding="utf-8"))
+        module["_settle"] = lambda *a, fast, as_given=False: (calls.append(as_given), settle(*a, fast=fast,
+                                                                                         as_given=as_given))[1]
+        calls.clear()
+        module["evaluate"](facts, {"就诊": visits}, region, dt.date(2025, 12, 31), trace=False)
+        assert calls == [True]
+
+
+def test_a_fault_in_the_record_loop_is_an_internal_error() -> None:
+    """A loop that raises where the steps one by one compute is a fault of the generated code: an
+    internal error, never a result of the steps passed off as the loop's, nor a policy error."""
+    from compiler.evaluate.codegen_computation import generate_computation
+    from compiler.evaluate.precompiled import compile_module
+
+    policy = load_policy(POLICY)
+    module = compile_module(generate_computation(policy, POLICY.read_text(encoding="utf-8"), "p.yaml"),
+                            "<faulty>", "policyc_faulty_test")
+
+    def faulty(run: Any, rows: Any, env: Any) -> Any:
+        return Decimal(1) / 0  # decimal.DivisionByZero, an ArithmeticError
+
+    module["PLAN"].records["就诊"].kernel = faulty
+    region = yaml.safe_load(REGION.read_text(encoding="utf-8"))
+    visits = [{"就诊日期": dt.date(2025, 3, 1), "就诊方式": "定点医疗机构门诊", "医疗机构级别": "一级",
+               "政策范围内费用": Decimal("100.00")}]  # fmt: skip
+    with pytest.raises(RuntimeError, match="生成的记录循环出错"):
+        module["evaluate"]({}, {"就诊": visits}, region, dt.date(2025, 12, 31), trace=False)
+    assert module["evaluate"]({}, {"就诊": visits}, region, dt.date(2025, 12, 31))["total"] == "48"  # (100 − 40) × 80%

@@ -207,20 +207,17 @@ class KernelWriter:
             w.line(f"{local} = record.get({name!r})")
         tests: list[str] = []
         if spec.kind == "num":
+            # An int, or a finite Decimal (whole, for a count: as read, "3人" is Decimal(3)).
             empty_ok = f"{local} is not None and " if spec.optional else ""
-            if spec.whole:
-                w.line(f"if {empty_ok}{local}.__class__ is not int:")
+            w.line(f"if {local}.__class__ is Decimal:")
+            with w.indent():
+                whole = f" or {local} != {local}.to_integral_value()" if spec.whole else ""
+                w.line(f"if not {local}.is_finite(){whole}:")
                 with w.indent():
                     w.line("return None")
-            else:
-                w.line(f"if {local}.__class__ is Decimal:")
-                with w.indent():
-                    w.line(f"if not {local}.is_finite():")
-                    with w.indent():
-                        w.line("return None")
-                w.line(f"elif {empty_ok}{local}.__class__ is not int:")
-                with w.indent():
-                    w.line("return None")
+            w.line(f"elif {empty_ok}{local}.__class__ is not int:")
+            with w.indent():
+                w.line("return None")
             if spec.minimum is not None:
                 tests.append(f"{local} < {self.bound(spec.minimum)}")
             if spec.maximum is not None:

@@ -587,15 +587,21 @@ def _compute(
     region: Mapping[str, Any] | None, as_of: dt.date, trace: bool,
 ) -> _Done:
     """The settlement: with the trace off through the generated record loops where there are
-    any, and the steps one by one where they decline."""
+    any — on the records as given, else on the records as read (converted: "1000元", "2024-05-10")
+    — and the steps one by one where the loops decline even those."""
     if trace or not plan.kernels:
         return _settle(plan, raw_facts, raw_records, region, as_of, trace, fast=False)
-    try:
-        return _settle(plan, raw_facts, raw_records, region, as_of, False, fast=True)
-    except _Declined as exc:
-        declined: BaseException | None = exc.cause
-    except _EXPLAINED as exc:  # which error comes first is the steps' to say
-        declined = exc
+    declined: BaseException | None = None
+    for as_given in (True, False):
+        try:
+            return _settle(plan, raw_facts, raw_records, region, as_of, False, fast=True, as_given=as_given)
+        except _Declined as exc:
+            # Records as read are as the loops take them: declining those is for the steps to explain.
+            declined = exc.cause if exc.cause is not None or as_given else exc
+        except _EXPLAINED as exc:  # which error comes first is the steps' to say
+            declined = exc
+        if declined is not None:
+            break
     result = _settle(plan, raw_facts, raw_records, region, as_of, False, fast=False)
     if declined is not None:
         # The steps one by one computed what the loop could not: a fault in the generated loop.
@@ -605,7 +611,7 @@ def _compute(
 
 def _settle(
     plan: Computation, raw_facts: Mapping[str, Any], raw_records: Mapping[str, Any] | None,
-    region: Mapping[str, Any] | None, as_of: dt.date, trace: bool, *, fast: bool,
+    region: Mapping[str, Any] | None, as_of: dt.date, trace: bool, *, fast: bool, as_given: bool = False,
 ) -> _Done:
     require_date(as_of)
     facts = plan.read_facts(raw_facts)
@@ -617,7 +623,7 @@ def _settle(
     for name, kind in plan.records.items():
         raw: Any = given.get(name)
         # A loop that reads records as given checks them itself (and declines what it cannot take).
-        taken = fast and kind.kernel is not None and kind.raw_ok and raw.__class__ is list
+        taken = as_given and kind.kernel is not None and kind.raw_ok and raw.__class__ is list
         rows[name] = raw if taken else read_records(kind, raw, plan.validity)
     values, sources, notice = _region_of(plan, region)
     assert plan.region_cache is not None
