@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import keyword
 import unicodedata
+from decimal import Decimal
 from typing import Any
 
 from compiler.evaluate import derive_computation as dc
@@ -101,10 +102,14 @@ class KernelWriter:
               specs: dict[str, FactSpec]) -> str:
         p, by_name = self.p, self.by_name
         rec = p.records[kind]
+        self.kind = kind
         x = _Locals(p, self.constants)
         self.x = x
         inside = set(rec.fields) | set(names)
         tables = self.tables(names, inside)
+        self.groups: dict[str, list[str]] = {}
+        for pname, group in tables.items():
+            self.groups.setdefault(group, []).append(pname)
         body = PyWriter()
         body.level = 2
         # The fields, checked as _as_given takes them: the ordering field first.
@@ -145,9 +150,26 @@ class KernelWriter:
             w.line(f'"""The 「{kind}」 records with the trace off: their rows, what later values read of them')
             w.line("and the payments' sums; None when they are not as given (see")
             w.line('compiler/evaluate/codegen_kernel.py)."""')
-            w.line(f"steps = PLAN.records[{kind!r}].steps")
-            for pname, local in tables.items():
-                w.line(f"{local} = run.table(PLAN.params[{pname!r}])  # {pname}")
+            if tables:
+                # The tables this loop reads, chosen once per region (kept with the region's values):
+                # the tables by the same key as one, each key giving the values of all of them.
+                groups = self.groups
+                w.line(f"tables = run.tables.get({number})")
+                w.line("if tables is None:")
+                with w.indent():
+                    w.line(f"tables = run.tables[{number}] = (")
+                    with w.indent():
+                        for members in groups.values():
+                            if len(members) == 1:
+                                w.line(f"run.table(PLAN.params[{members[0]!r}]),")
+                            else:
+                                chosen = ", ".join(f"PLAN.params[{m!r}]" for m in members)
+                                self.line(w, f"run.table_group(({chosen})),")
+                    w.line(")")
+                unpacked = ", ".join(groups)
+                w.line(f"{unpacked if len(groups) > 1 else f'({unpacked},)'} = tables")
+                for local, members in groups.items():
+                    w.comment(f"{local}: {'、'.join(members)}")
             if x.from_env:
                 w.comment("The person's values the steps read.")
             for n, local in x.from_env.items():
@@ -184,14 +206,16 @@ class KernelWriter:
 
     def tables(self, names: tuple[str, ...], inside: set[str]) -> dict[str, str]:
         """The table parameters a record chooses by key whose values read nothing (constants, or the
-        region's): looked up once per region (run.table), then per record by its key."""
+        region's): looked up once per region (run.table), then per record by its key; the local
+        of each, one for the tables by the same key."""
         out: dict[str, str] = {}
+        by_key: dict[str, str] = {}
         for n in names:
             for pname in self.sched.params[n]:
                 param = self.p.parameters[pname]
                 constant = all(not list(ast.names(e.node)) for e in param.table.values())
                 if param.by in inside and param.date_fact is None and constant and pname not in out:
-                    out[pname] = f"t{len(out)}"
+                    out[pname] = by_key.setdefault(param.by, f"t{len(by_key)}")
         return out
 
     def code(self, expr: Expr) -> str:
@@ -204,7 +228,8 @@ class KernelWriter:
         if spec.has_default:
             w.line(f"{local} = record.get({name!r}, {x.const(spec.default)})")
         else:
-            w.line(f"{local} = record.get({name!r})")
+            # A required field: absent, the KeyError declines the records (the steps name the field).
+            w.line(f"{local} = record.get({name!r})" if spec.optional else f"{local} = record[{name!r}]")
         tests: list[str] = []
         if spec.kind == "num":
             # An int, or a finite Decimal (whole, for a count: as read, "3人" is Decimal(3)).
@@ -263,10 +288,22 @@ class KernelWriter:
             self.chosen.add(pname)
             local = x.bind(pname)
             if pname in tables:
-                w.line(f"{local} = {tables[pname]}.get({x.name(param.by or '')})  # {pname}")
-                w.line(f"if {local} is None:")
+                members = self.groups[tables[pname]]
+                key = x.name(param.by or "")
+                if len(members) == 1:
+                    w.line(f"{local} = {tables[pname]}.get({key})  # {pname}")
+                    w.line(f"if {local} is None:")
+                else:
+                    # All the tables by this key at once (the steps choose them all for every record).
+                    w.line(f"row = {tables[pname]}.get({key})  # {'、'.join(members)}")
+                    w.line("if row is None:")
                 with w.indent():
                     w.line("return None")  # an empty or unknown key: run.param says which
+                if len(members) > 1:
+                    for m in members:
+                        self.chosen.add(m)
+                        x.bind(m)
+                    w.line(f"{', '.join(x.bound[m] for m in members)} = row")
             else:
                 # A value by the record's date (or computed from other values): the runtime's
                 # choice over what the record has bound so far.
@@ -287,7 +324,7 @@ class KernelWriter:
         if where is not None:
             self.branch(w, "if", f"not ({where})")
             with w.indent():
-                w.line(f"{local} = Decimal(0)")
+                w.line(f"{local} = {x.const(Decimal(0))}")
             w.line("else:")
             with w.indent():
                 self.compute(w, c, j, local)
@@ -330,11 +367,12 @@ class KernelWriter:
             test = self.code(r.when)
             self.branch(w, word, f"{'not ' if r.kind == 'eligibility' else ''}({test})")
             with w.indent():
-                w.line(f"{local} = Decimal(0)")
+                w.line(f"{local} = {self.x.const(Decimal(0))}")
                 w.line(f"refused.append(refusal_entry({c.name!r}, PLAN.conditions[{index[r.id]}]))")
             word = "elif"
         # Rounded to 分 as _money rounds (an int, or a value beyond 28 digits, through _money itself).
-        rounded = f"value.quantize(CENT, ROUND_HALF_UP) if value.__class__ is Decimal else _money(steps[{j}], value)"
+        step = f"PLAN.records[{self.kind!r}].steps[{j}]"  # for _money's message, when it has one to give
+        rounded = f"value.quantize(CENT, ROUND_HALF_UP) if value.__class__ is Decimal else _money({step}, value)"
         if word == "elif":
             w.line("else:")
             with w.indent():
@@ -386,7 +424,9 @@ class KernelWriter:
         x = self.x
         paid = [n for n in names if self.by_name[n].payment]
         for i, n in enumerate(paid):
-            w.line(f"paid{i} += {x.bound[n]}")
+            w.line(f"if {x.bound[n]}:")  # most are 0
+            with w.indent():
+                w.line(f"paid{i} += {x.bound[n]}")
         later = self.later(kind)
         if later is not None:
             self.line(w, "done.append({" + ", ".join(f"{n!r}: {x.name(n)}" for n in later) + "})")

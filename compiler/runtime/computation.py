@@ -233,12 +233,14 @@ class _Run:
 
     def __init__(
         self, plan: Computation, region: Env, sources: dict[str, str], notice: str | None, tracing: bool,
-        fast: bool = False, tables: dict[str, Any] | None = None,
+        fast: bool = False, tables: dict[str | int, Any] | None = None,
     ) -> None:
         self.plan, self.region, self.sources, self.notice, self.tracing = plan, region, sources, notice, tracing
         self.done: dict[str, list[Env]] = {}  # each record kind's records with their values, once computed
         self.fast = fast  # the generated record loops run (trace off)
-        self.tables = {} if tables is None else tables
+        # Kept with the region's values: constant parameters and tables by name, and each record
+        # loop's tables by its number (generated code).
+        self.tables: dict[str | int, Any] = {} if tables is None else tables
         self.sums: dict[str, dict[str, Decimal]] = {}  # each payment's sum over a kind's records (a kernel's)
 
     def param(self, param: ParamItem, env: Env, trace: list[dict[str, Any]]) -> Any:
@@ -291,7 +293,7 @@ class _Run:
         each key it may be read with (aliases included), as `param` would choose it; for a
         generated record loop, which looks one up per record. Remembered with the region."""
         tables = self.tables
-        out = tables.get(param.name)
+        out: dict[Any, Any] | None = tables.get(param.name)
         if out is None:
             out = tables[param.name] = {}
             for raw in (*param.keys, *param.alias):
@@ -301,6 +303,13 @@ class _Run:
                 elif key in param.keys:
                     out[raw] = param.values[param.keys.index(key)]({})
         return out
+
+    def table_group(self, params: tuple[ParamItem, ...]) -> dict[Any, tuple[Any, ...]]:
+        """Tables by the same key as one (for a generated record loop): each key any of them may
+        be read with gives the value of each; a key one of them lacks is left out (the loop
+        declines it, and the steps one by one say which table has no such key)."""
+        tables = [self.table(p) for p in params]
+        return {k: tuple(t[k] for t in tables) for k in tables[0] if all(k in t for t in tables)}
 
     def step(self, step: Step, env: Env, trace: list[dict[str, Any]], refused: list[dict[str, Any]],
              done: dict[str, list[Env]]) -> None:
@@ -400,7 +409,7 @@ class _Run:
                 if not param.constant:
                     self.param(param, env, trace)
                 elif name in self.tables:
-                    env[name] = self.tables[name]
+                    env[name] = self.tables[name]  # chosen for an earlier person of the same region
                 else:
                     self.tables[name] = self.param(param, env, trace)
         if self.fast and kind.kernel is not None:
@@ -534,18 +543,23 @@ def settle(
 
 
 class Amounts:
-    """What `settle_amounts` returns: the numbers of a settlement without its document — each
-    payment's total and the total (Decimal, in 元), and each kind of record's rows: (refusals,
-    None, *the values of RecordKind.columns), values as computed (Decimal in base units), for a
-    fund that settles millions of records and keeps only the numbers. The region's notice comes
-    with them (示例数据，非官方 unless the region file is official)."""
+    """A settlement's numbers (what `settle_amounts` returns, and what `settle` writes its document
+    from): each payment's total and the total (`payments`, `total`: Decimal in 元); per kind of
+    record its rows (`rows`: one tuple per record — its refusals, its trace or None, then the
+    values named in `columns[kind]`, as computed: Decimal in base units); the person's refused
+    payments and trace; the person's values (`env`: facts, parameters chosen, values computed);
+    the region's notice (示例数据，非官方 unless the region file is official) and sources. For a fund
+    that settles millions of records and keeps only the numbers."""
 
-    __slots__ = ("payments", "total", "rows", "columns", "notice", "refused")
+    __slots__ = ("env", "payments", "total", "rows", "columns", "refused", "trace", "notice", "sources")
 
-    def __init__(self, done: _Done, plan: Computation) -> None:
-        self.payments, self.total, self.rows, self.notice = done.payments, done.total, done.rows, done.notice
+    def __init__(self, plan: Computation, env: Env, payments: dict[str, Decimal], rows: dict[str, list[Row]],
+                 refused: list[dict[str, Any]], trace: list[dict[str, Any]], notice: str | None,
+                 sources: dict[str, str]) -> None:  # fmt: skip
+        self.env, self.payments, self.rows, self.refused, self.trace = env, payments, rows, refused, trace
+        self.total = sum(payments.values(), Decimal(0))
         self.columns = plan.columns
-        self.refused = done.refused  # the person's refused payments (a record's are in its row)
+        self.notice, self.sources = notice, sources
 
 
 def settle_amounts(
@@ -553,20 +567,7 @@ def settle_amounts(
     region: Mapping[str, Any] | None, as_of: dt.date,
 ) -> Amounts:
     """The same settlement as `settle` with the trace off, returning the numbers only (Amounts)."""
-    return Amounts(_compute(plan, raw_facts, raw_records, region, as_of, False), plan)
-
-
-class _Done:
-    """A settlement computed: the person's values, the payments and each kind's record rows."""
-
-    __slots__ = ("env", "payments", "total", "rows", "refused", "trace", "notice", "sources")
-
-    def __init__(self, env: Env, payments: dict[str, Decimal], rows: dict[str, list[Row]],
-                 refused: list[dict[str, Any]], trace: list[dict[str, Any]], notice: str | None,
-                 sources: dict[str, str]) -> None:  # fmt: skip
-        self.env, self.payments, self.rows, self.refused, self.trace = env, payments, rows, refused, trace
-        self.total = sum(payments.values(), Decimal(0))
-        self.notice, self.sources = notice, sources
+    return _compute(plan, raw_facts, raw_records, region, as_of, False)
 
 
 class _Declined(Exception):
@@ -578,14 +579,15 @@ class _Declined(Exception):
         self.cause = cause
 
 
-# What the steps one by one may raise for input they explain (the loops raise them too, or their cause).
-_EXPLAINED = (TypeError, ArithmeticError, EvaluationError, RecordsError, RegionError)
+# What the steps one by one may raise for input they explain (the loops raise them too, or their
+# cause: a KeyError is a required field the record lacks).
+_EXPLAINED = (TypeError, ArithmeticError, KeyError, EvaluationError, RecordsError, RegionError)
 
 
 def _compute(
     plan: Computation, raw_facts: Mapping[str, Any], raw_records: Mapping[str, Any] | None,
     region: Mapping[str, Any] | None, as_of: dt.date, trace: bool,
-) -> _Done:
+) -> Amounts:
     """The settlement: with the trace off through the generated record loops where there are
     any — on the records as given, else on the records as read (converted: "1000元", "2024-05-10")
     — and the steps one by one where the loops decline even those."""
@@ -612,7 +614,7 @@ def _compute(
 def _settle(
     plan: Computation, raw_facts: Mapping[str, Any], raw_records: Mapping[str, Any] | None,
     region: Mapping[str, Any] | None, as_of: dt.date, trace: bool, *, fast: bool, as_given: bool = False,
-) -> _Done:
+) -> Amounts:
     require_date(as_of)
     facts = plan.read_facts(raw_facts)
     given = dict(raw_records or {})
@@ -655,7 +657,7 @@ def _settle(
             run.step(entry, env, person_trace, refused, run.done)
             if entry.payment:
                 payments[entry.name] = env[entry.name]
-    return _Done(env, payments, records, refused, person_trace, notice, sources)
+    return Amounts(plan, env, payments, records, refused, person_trace, notice, sources)
 
 
 _PLAIN = Shown("", Decimal(1))
