@@ -14,9 +14,10 @@ Needs the `scale` extra (pyarrow, dask[distributed]).
    so a row group is the unit a worker takes, and no shuffle is needed. (A claims extract that is
    not grouped would be shuffled on the key first, as `policyc batch --engine dask` does.)
 2. Each engine reads the row groups, turns each into the evaluator's input (facts, the visits in
-   date order), runs `evaluate(..., trace=False)` of the committed generated module
+   date order), runs the committed generated module
    (generated/xj-outpatient-mutual-aid/final.py, shipped as source text and compiled in the
-   worker: nothing is run from a cache or a temporary file), and writes the payment of every visit
+   worker: nothing is run from a cache or a temporary file) — `evaluate_amounts`, the same
+   settlement's numbers without the result document — and writes the payment of every visit
    to a Parquet part file (decimal128, no floats), returning its visit count and exact sum.
 3. Printed: wall time, visits/second, the speed-up over the single process, peak memory (maximum
    resident set) of the single process and of each worker, and the sums, which must be equal.
@@ -97,7 +98,7 @@ def decide_group(source: str, region: dict[str, Any], path: str, group: int, out
 
     namespace: dict[str, Any] = {"__name__": "policyc_generated_outpatient"}
     exec(compile(source, str(GENERATED), "exec"), namespace)  # noqa: S102 - the committed module's text
-    evaluate = namespace["evaluate"]
+    evaluate = namespace["evaluate_amounts"]  # the numbers of each settlement, without its document
     table = pq.ParquetFile(path).read_row_group(group)
     rows = table.to_pylist()
     keys: list[int] = []
@@ -113,12 +114,13 @@ def decide_group(source: str, region: dict[str, Any], path: str, group: int, out
         facts = {"符合条件的退休人员": first["符合条件的退休人员"],
                  "本年度共用限额此前已支付": first["本年度共用限额此前已支付"]}
         visits = [{k: v for k, v in ((n, r[n]) for n in FIELDS) if v is not None} for r in rows[start:end]]
-        result = evaluate(facts, {"就诊": visits}, region, AS_OF, trace=False)
-        for visit in result["records"]["就诊"]:
-            amount = Decimal(visit["payments"]["本次普通门诊统筹支付"]) + Decimal(visit["payments"]["本次日间手术统筹支付"])
+        result = evaluate(facts, {"就诊": visits}, region, AS_OF)
+        columns = result.columns["就诊"]  # each row: refusals, trace (None), then these values
+        ordinary, surgery = 2 + columns.index("本次普通门诊统筹支付"), 2 + columns.index("本次日间手术统筹支付")
+        for row in result.rows["就诊"]:
             keys.append(key)
-            paid.append(amount)
-        total += Decimal(result["total"])
+            paid.append(row[ordinary] + row[surgery])
+        total += result.total
         start = end
     out = pa.table({"参保人年度": pa.array(keys, pa.int64()), "统筹基金支付": pa.array(paid, pa.decimal128(14, 2))})
     pq.write_table(out, Path(out_dir) / f"part-{group:05d}.parquet")

@@ -127,7 +127,7 @@ class KernelWriter:
             with body.indent():
                 body.line("period = key")
                 for n in running:
-                    body.line(f"{x.bound[n]} = Decimal(0)  # {n}")
+                    body.line(f"{x.bound[n]} = {self.zero(n)}  # {n}")
         body.line("refused: list[dict[str, Any]] = []")
         self.chosen: set[str] = set()
         for j, n in enumerate(names):
@@ -184,7 +184,7 @@ class KernelWriter:
             if running and rec.period is not None and rec.order is not None:
                 w.line("period: Any = None")
             for n in running:
-                w.line(f"{x.bound[n]} = Decimal(0)  # {n}")
+                w.line(f"{x.bound[n]} = {self.zero(n)}  # {n}")
             w.line("for record in rows:")
             with w.indent():
                 w.line(f"if record.__class__ is not dict or not record.keys() <= {x.const(frozenset(rec.fields))}:")
@@ -274,9 +274,17 @@ class KernelWriter:
             w.line(f"previous = {local}")
 
     def bound(self, value: Any) -> str:
-        if value == value.to_integral_value():
-            return repr(int(value))  # exact against int and Decimal, and cheaper
-        return self.x.const(value)
+        return self.x.const(value)  # a Decimal: most fields are (a Decimal compares faster with a Decimal)
+
+    def zero(self, name: str) -> str:
+        """A running value's start: a count is an int in the loop (exact, and its arithmetic and
+        comparisons with an int are many times cheaper), shown as the Decimal the steps give."""
+        return "0" if self.by_name[name].kind == "running_count" else "Decimal(0)"
+
+    def as_stepped(self, name: str) -> str:
+        """A local as the steps one by one would hold it (a count as a Decimal)."""
+        local = self.x.name(name)
+        return f"Decimal({local})" if name in self.by_name and self.by_name[name].kind == "running_count" else local
 
     def params(self, w: PyWriter, c: Computed, inside: set[str], tables: dict[str, str]) -> None:
         """Choose the parameters a step reads that depend on the record, into locals."""
@@ -307,7 +315,7 @@ class KernelWriter:
             else:
                 # A value by the record's date (or computed from other values): the runtime's
                 # choice over what the record has bound so far.
-                bound = ", ".join(f"{n!r}: {v}" for n, v in x.bound.items() if n != pname)
+                bound = ", ".join(f"{n!r}: {self.as_stepped(n)}" for n in x.bound if n != pname)
                 self.line(w, f"g = {{**env, {bound}}}")
                 w.line(f"{local} = run.param(PLAN.params[{pname!r}], g, [])")
 
@@ -429,5 +437,5 @@ class KernelWriter:
                 w.line(f"paid{i} += {x.bound[n]}")
         later = self.later(kind)
         if later is not None:
-            self.line(w, "done.append({" + ", ".join(f"{n!r}: {x.name(n)}" for n in later) + "})")
-        self.line(w, "out.append((refused, None, " + ", ".join(x.bound[n] for n in self.columns(names)) + "))")
+            self.line(w, "done.append({" + ", ".join(f"{n!r}: {self.as_stepped(n)}" for n in later) + "})")
+        self.line(w, "out.append((refused, None, " + ", ".join(self.as_stepped(n) for n in self.columns(names)) + "))")

@@ -233,14 +233,14 @@ class _Run:
 
     def __init__(
         self, plan: Computation, region: Env, sources: dict[str, str], notice: str | None, tracing: bool,
-        fast: bool = False, tables: dict[str | int, Any] | None = None,
+        fast: bool = False, tables: dict[Any, Any] | None = None,
     ) -> None:
         self.plan, self.region, self.sources, self.notice, self.tracing = plan, region, sources, notice, tracing
         self.done: dict[str, list[Env]] = {}  # each record kind's records with their values, once computed
         self.fast = fast  # the generated record loops run (trace off)
-        # Kept with the region's values: constant parameters and tables by name, and each record
-        # loop's tables by its number (generated code).
-        self.tables: dict[str | int, Any] = {} if tables is None else tables
+        # Kept with the region's values: tables by name, each loop's constants by ("constants", kind),
+        # and each generated record loop's tables by its number.
+        self.tables: dict[Any, Any] = {} if tables is None else tables
         self.sums: dict[str, dict[str, Decimal]] = {}  # each payment's sum over a kind's records (a kernel's)
 
     def param(self, param: ParamItem, env: Env, trace: list[dict[str, Any]]) -> Any:
@@ -403,15 +403,19 @@ class _Run:
 
     def records(self, kind: RecordKind, rows: Sequence[Any], env: Env, trace: list[dict[str, Any]]) -> list[Row]:
         """Each record's row: (its refusals, its trace or None, *the values of kind.columns)."""
-        for name in kind.before_loop if not self.tracing else ():  # traced runs choose them where first read
-            if name not in env:
-                param = self.plan.params[name]
-                if not param.constant:
-                    self.param(param, env, trace)
-                elif name in self.tables:
-                    env[name] = self.tables[name]  # chosen for an earlier person of the same region
-                else:
-                    self.tables[name] = self.param(param, env, trace)
+        if not self.tracing:  # traced runs choose them where first read
+            # A constant is the same whoever reads it: chosen once per region, then set as a whole.
+            constants: Env | None = self.tables.get(("constants", kind.name))
+            if constants is None:
+                constants = self.tables[("constants", kind.name)] = {
+                    n: self.param(self.plan.params[n], {}, trace)
+                    for n in kind.before_loop if self.plan.params[n].constant}  # fmt: skip
+            for name, value in constants.items():
+                if name not in env:  # (a value the person's steps chose is the same constant)
+                    env[name] = value
+            for name in kind.before_loop:
+                if name not in env:
+                    self.param(self.plan.params[name], env, trace)
         if self.fast and kind.kernel is not None:
             # The generated module's loop with the steps written out (trace off); the same steps,
             # in the same order, through the same parameter choice, refusals and rounding.
@@ -649,10 +653,12 @@ def _settle(
         if isinstance(entry, RecordKind):
             records[entry.name] = run.records(entry, rows[entry.name], env, person_trace)
             sums = run.sums.get(entry.name)
-            for s in entry.steps:
-                if s.payment:
-                    payments[s.name] = sums[s.name] if sums is not None else \
-                        sum((r[s.name] for r in run.done[entry.name]), Decimal(0))
+            if sums is not None:
+                payments.update(sums)
+            else:
+                for s in entry.steps:
+                    if s.payment:
+                        payments[s.name] = sum((r[s.name] for r in run.done[entry.name]), Decimal(0))
         else:
             run.step(entry, env, person_trace, refused, run.done)
             if entry.payment:

@@ -204,7 +204,7 @@ class Computation:
         self.outputs = outputs  # the values each record's (or the person's) summary shows
         self.shown = dict(shown or {})  # how each fact, field, parameter and value is printed
         # The region last read (a copy, compared by value), its values and the tables chosen from it.
-        self.region_cache: tuple[Any, tuple[Env, dict[str, str], str | None], dict[str | int, Any]] | None = None
+        self.region_cache: tuple[Any, tuple[Env, dict[str, str], str | None], dict[Any, Any]] | None = None
         # How the person's values are shown (their step's unit), and whether any loop has a kernel.
         self.person_shown = {s.name: s.shown for s in schedule if isinstance(s, Step)}
         self.kernels = any(k.kernel is not None for k in self.records.values())
