@@ -28,7 +28,9 @@ Engines, each timed end to end on the whole workload:
 * OpenFisca — the same per-visit formula written as an OpenFisca user would: building the
   tax-benefit system (entities, variables, parameters from the 办法's numbers and the same region
   file), turning the workload into arrays, building the simulation and calculating the fund's
-  payment per visit, then summing it.
+  payment per visit, then summing it; timed twice: calculating the payment only, and also every
+  other value the generated evaluator's result shows for a visit (本年度普通门诊累计支付,
+  本次转入大额医疗费用补助, 本次个人负担) — the same work as the generated evaluator does.
 
 Modelling in OpenFisca. Two entities: `visit` is the person entity (one row per visit: OpenFisca
 computes over arrays of a person entity) and `person_year` the group entity whose members are its
@@ -347,6 +349,23 @@ def openfisca_system(region: Mapping[str, Any]) -> Any:
     def fund_paid(v: Any, period: Any) -> Any:
         return v("ordinary_paid", period) + v("day_surgery_paid", period)
 
+    # The other values the generated evaluator's result shows for each visit (evaluation.outputs).
+    def day_surgery_share(v: Any, period: Any, parameters: Any) -> Any:  # 第十七条 日间手术按比例应付
+        p = parameters(period).outpatient
+        due = np.maximum(v("reimbursable", period) - v("deductible", period), 0) * p.inpatient_rate[v("applied_level", period)]
+        return np.where(v("kind", period) == Kind.day_surgery, due, 0)
+
+    def overflow(v: Any, period: Any) -> Any:  # 第十八条 本次转入大额医疗费用补助
+        return np.maximum(v("day_surgery_share", period) - v("day_surgery_paid", period), 0)
+
+    def personal_burden(v: Any, period: Any) -> Any:  # 第十四条第一款 本次个人负担
+        return np.maximum(v("cost", period) - v("chronic_part", period) - v("ordinary_paid", period)
+                          - v("day_surgery_paid", period) - v("overflow", period), 0)  # fmt: skip
+
+    def ordinary_year_total(v: Any, period: Any) -> Any:  # 第十四条第二款 本年度普通门诊累计支付
+        paid = v("ordinary_paid", period).astype(np.float64)
+        return before_in_group(v, paid) + paid
+
     formulas = [
         make("applied_level", visit, Enum, applied_level, possible_values=Level, default_value=Level.yiji),
         make("covered", visit, bool, covered),
@@ -360,6 +379,10 @@ def openfisca_system(region: Mapping[str, Any]) -> Any:
         make("day_surgery_due", visit, float, day_surgery_due),
         make("day_surgery_paid", visit, float, day_surgery_paid),
         make("fund_paid", visit, float, fund_paid),
+        make("day_surgery_share", visit, float, day_surgery_share),
+        make("overflow", visit, float, overflow),
+        make("personal_burden", visit, float, personal_burden),
+        make("ordinary_year_total", visit, float, ordinary_year_total),
     ]
     system = TaxBenefitSystem([visit, person_year])
     system.parameters = parameters
@@ -415,8 +438,15 @@ def openfisca_inputs(people: Sequence[PersonYear]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def openfisca_paid(system: Any, arrays: Mapping[str, Any]) -> Any:
-    """The simulation over the arrays; what the fund pays for each visit (float32)."""
+# What the generated evaluator's result shows for each visit, as OpenFisca variables.
+SHOWN = {"本次普通门诊统筹支付": "ordinary_paid", "本次日间手术统筹支付": "day_surgery_paid",
+         "本年度普通门诊累计支付": "ordinary_year_total", "本次转入大额医疗费用补助": "overflow",
+         "本次个人负担": "personal_burden"}  # fmt: skip
+
+
+def openfisca_paid(system: Any, arrays: Mapping[str, Any], shown: dict[str, Any] | None = None) -> Any:
+    """The simulation over the arrays; what the fund pays for each visit (float32). With `shown`,
+    also every other value the generated evaluator shows for a visit, calculated into it."""
     import numpy as np
     from openfisca_core.simulations import SimulationBuilder  # type: ignore[import-untyped,unused-ignore]
 
@@ -431,18 +461,24 @@ def openfisca_paid(system: Any, arrays: Mapping[str, Any]) -> Any:
     for entity in ("visit", "person_year"):
         for name, values in arrays[entity].items():
             simulation.set_input(name, period, values)
-    return simulation.calculate("fund_paid", period)
+    paid = simulation.calculate("fund_paid", period)
+    if shown is not None:
+        for name, variable in SHOWN.items():
+            shown[name] = simulation.calculate(variable, period)
+    return paid
 
 
-def run_openfisca(people: Sequence[PersonYear], phases: dict[str, float] | None = None) -> tuple[Any, Any]:
+def run_openfisca(people: Sequence[PersonYear], phases: dict[str, float] | None = None,
+                  shown: dict[str, Any] | None = None) -> tuple[Any, Any]:
     """End to end: the system, the input arrays, the simulation. (per-visit payments, their sum);
-    `phases` receives the wall time of each of the three."""
+    `phases` receives the wall time of each of the three; with `shown`, every value the generated
+    evaluator shows for a visit is calculated too (the same work as the generated evaluator)."""
     t0 = time.perf_counter()
     system = openfisca_system(read_region())
     t1 = time.perf_counter()
     arrays = openfisca_inputs(people)
     t2 = time.perf_counter()
-    paid = openfisca_paid(system, arrays)
+    paid = openfisca_paid(system, arrays, shown)
     total = paid.sum()
     if phases is not None:
         phases.update({"tax-benefit system": t1 - t0, "input arrays": t2 - t1,
@@ -557,7 +593,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # Rounds: every engine once per round, in turn, so that a slow spell of a shared machine falls
     # on all of them; each engine's best round is its time (the median is printed too).
-    timings: dict[str, list[tuple[float, float]]] = {"documents": [], "amounts": [], "openfisca": [], "hand": []}
+    timings: dict[str, list[tuple[float, float]]] = {"documents": [], "amounts": [], "openfisca": [],
+                                                     "openfisca-shown": [], "hand": []}  # fmt: skip
+    shown: dict[str, Any] = {}
 
     def timed(engine: str, run: Callable[[], Any]) -> Any:
         t, c = time.perf_counter(), time.process_time()
@@ -571,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
         amounts = timed("amounts", lambda: run_generated_amounts(module, people))
         phases.clear()
         paid, of_sum = timed("openfisca", lambda: run_openfisca(people, phases))
+        timed("openfisca-shown", lambda: run_openfisca(people, None, shown))
         hand_sum, hand = timed("hand", lambda: run_hand_written(people))
 
     def best(engine: str) -> tuple[float, float, float]:
@@ -587,16 +626,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rounds: {args.rounds} (each engine once per round, in turn; best round shown)")
     line("generated, documents", "documents", f"{exact} 元", "; evaluate(..., trace=False): the result documents")
     line("generated, amounts", "amounts", f"{amounts} 元", "; evaluate_amounts: the numbers, no document")
-    line("OpenFisca (float32)", "openfisca", f"{float(of_sum):.2f} 元", f"; {of64:.2f} summed in float64")
+    line("OpenFisca (float32)", "openfisca", f"{float(of_sum):.2f} 元", f"; {of64:.2f} summed in float64; "
+         "the fund's payment only")
+    line("OpenFisca, same values", "openfisca-shown", f"{float(of_sum):.2f} 元",
+         "; also the other values the generated result shows for a visit")
     print("  OpenFisca phases   : " + "，".join(f"{k} {v:.2f} s" for k, v in phases.items()) + " (last round)")
     print(f"  OpenFisca − exact  : {float(of_sum) - float(exact):+.2f} 元 (float32 sum), "
           f"{of64 - float(exact):+.4f} 元 (float32 amounts summed in float64)")  # fmt: skip
-    of_s, of_cpu, of_median = best("openfisca")
-    for label, engine in (("result documents", "documents"), ("amounts", "amounts")):
-        g_s, g_cpu, g_median = best(engine)
-        verdict = "generated at least as fast" if g_s <= of_s else "generated SLOWER than OpenFisca"
-        print(f"  ratio OpenFisca time / generated time ({label}): {of_s / g_s:.2f}  ({verdict}); "
-              f"process time {of_cpu / g_cpu:.2f}; medians {of_median / g_median:.2f}", flush=True)  # fmt: skip
+    for of_label, of_engine in (("payment only", "openfisca"), ("same values", "openfisca-shown")):
+        of_s, of_cpu, of_median = best(of_engine)
+        for label, engine in (("result documents", "documents"), ("amounts", "amounts")):
+            g_s, g_cpu, g_median = best(engine)
+            verdict = "generated at least as fast" if g_s <= of_s else "generated SLOWER than OpenFisca"
+            print(f"  ratio OpenFisca ({of_label}) time / generated time ({label}): {of_s / g_s:.2f}  ({verdict}); "
+                  f"process time {of_cpu / g_cpu:.2f}; medians {of_median / g_median:.2f}", flush=True)  # fmt: skip
     line("hand-written Decimal", "hand", f"{hand_sum} 元", "; yardstick: no checks, no result document")
     hw_cpu = best("hand")[1]
     print(f"  hand-written − exact: {hand_sum - exact} 元, amounts − exact: {amounts - exact} 元; generated / "
@@ -624,6 +667,12 @@ def main(argv: list[str] | None = None) -> int:
     checked, over, worst, at = cross_check(module, sample, paid)
     print(f"cross-check: {checked} visits of {len(sample)} person-years: {over} differ by more than 1分, "
           f"the largest per-visit difference is {worst:.4f} 元 (at {at:.2f} 元)", flush=True)  # fmt: skip
+    region = read_region()
+    values = [r["values"] for facts, visits in sample
+              for r in module.evaluate(facts, {"就诊": visits}, region, AS_OF, trace=False)["records"]["就诊"]]
+    worst_by = {name: max(abs(float(shown[name][i]) - float(v[name])) for i, v in enumerate(values)) for name in SHOWN}
+    print("cross-check of the other values shown (largest per-visit difference, 元): "
+          + "，".join(f"{name} {diff:.4f}" for name, diff in worst_by.items()), flush=True)
     if args.profile:
         print(phases_generated(module, people, args.profile))
         print(profile_generated(module, people, args.profile))

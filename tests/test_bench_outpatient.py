@@ -77,3 +77,21 @@ def test_trace_on_gives_the_same_sum(bench: ModuleType) -> None:
     people = bench.workload(300, 5)
     module = bench.load_generated()
     assert bench.run_generated(module, people, trace=True) == bench.run_generated(module, people, trace=False)
+
+
+def test_amounts_and_the_values_openfisca_shows_agree(bench: ModuleType) -> None:
+    """The numbers-only path gives the documents' sum; OpenFisca, asked for every value the
+    generated result shows for a visit, computes the same values (to float32's 分)."""
+    people = bench.workload(1500, 11)
+    module = bench.load_generated()
+    assert bench.run_generated_amounts(module, people) == bench.run_generated(module, people, trace=False)
+    shown: dict[str, object] = {}
+    bench.run_openfisca(people, None, shown)
+    region = bench.read_region()
+    values = [r["values"] for facts, visits in people
+              for r in module.evaluate(facts, {"就诊": visits}, region, bench.AS_OF, trace=False)["records"]["就诊"]]
+    assert set(shown) == set(bench.SHOWN)
+    for name, column in shown.items():
+        diffs = [abs(float(column[i]) - float(v[name])) for i, v in enumerate(values)]  # type: ignore[index]
+        assert max(diffs) <= 0.01 * 40, name
+        assert sum(d > 0.011 for d in diffs) <= len(diffs) // 50, name
