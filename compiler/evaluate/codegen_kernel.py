@@ -178,7 +178,7 @@ class KernelWriter:
             w.line("done: list[Env] = []")
             paid = [n for n in names if by_name[n].payment]
             for i, n in enumerate(paid):
-                w.line(f"paid{i} = Decimal(0)  # {n}")
+                w.line(f"paid{i} = {x.const(Decimal(0))}  # {n}")
             if rec.order is not None:
                 w.line("previous: Any = None")
             if running and rec.period is not None and rec.order is not None:
@@ -279,7 +279,7 @@ class KernelWriter:
     def zero(self, name: str) -> str:
         """A running value's start: a count is an int in the loop (exact, and its arithmetic and
         comparisons with an int are many times cheaper), shown as the Decimal the steps give."""
-        return "0" if self.by_name[name].kind == "running_count" else "Decimal(0)"
+        return "0" if self.by_name[name].kind == "running_count" else self.x.const(Decimal(0))
 
     def as_stepped(self, name: str) -> str:
         """A local as the steps one by one would hold it (a count as a Decimal)."""

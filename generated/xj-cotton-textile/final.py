@@ -1926,7 +1926,7 @@ def _records_1(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
     compiler/evaluate/codegen_kernel.py)."""
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = Decimal(0)  # 出疆棉运费补贴
+    paid0 = _K4  # 出疆棉运费补贴
     previous: Any = None
     for record in rows:
         if record.__class__ is not dict or not record.keys() <= _K5:
@@ -1970,7 +1970,7 @@ def _records_2(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
     正式在册职工人数 = env['正式在册职工人数']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = Decimal(0)  # 棉纱出疆运费补贴
+    paid0 = _K4  # 棉纱出疆运费补贴
     previous: Any = None
     for record in rows:
         if record.__class__ is not dict or not record.keys() <= _K9:
@@ -2031,7 +2031,7 @@ def _records_3(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
     正式在册职工人数 = env['正式在册职工人数']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = Decimal(0)  # 其他纱线出疆运费补贴
+    paid0 = _K4  # 其他纱线出疆运费补贴
     previous: Any = None
     for record in rows:
         if record.__class__ is not dict or not record.keys() <= _K11:
@@ -2077,7 +2077,7 @@ def _records_4(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
     正式在册职工人数 = env['正式在册职工人数']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = Decimal(0)  # 织布出疆运费补贴
+    paid0 = _K4  # 织布出疆运费补贴
     previous: Any = None
     for record in rows:
         if record.__class__ is not dict or not record.keys() <= _K15:
@@ -2139,7 +2139,7 @@ def _records_14(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
     正式在册职工人数 = env['正式在册职工人数']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = Decimal(0)  # 新疆籍职工稳定就业补贴
+    paid0 = _K4  # 新疆籍职工稳定就业补贴
     for record in rows:
         if record.__class__ is not dict or not record.keys() <= _K21:
             return None
@@ -2189,8 +2189,8 @@ def _records_15(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
     个人缴费补贴比例 = env['个人缴费补贴比例']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = Decimal(0)  # 企业社会保险补贴
-    paid1 = Decimal(0)  # 个人社会保险补贴
+    paid0 = _K4  # 企业社会保险补贴
+    paid1 = _K4  # 个人社会保险补贴
     previous: Any = None
     for record in rows:
         if record.__class__ is not dict or not record.keys() <= _K23:
@@ -2270,7 +2270,7 @@ def _records_18(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
     人才引进名额 = env['人才引进名额']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = Decimal(0)  # 人才引进补贴
+    paid0 = _K4  # 人才引进补贴
     此前已计入名额人数 = 0  # 此前已计入名额人数
     for record in rows:
         if record.__class__ is not dict or not record.keys() <= _K25:
@@ -2324,8 +2324,8 @@ def _records_19(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
     正式在册职工人数 = env['正式在册职工人数']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = Decimal(0)  # 企业贷款贴息
-    本年度此前各笔贴息 = Decimal(0)  # 本年度此前各笔贴息
+    paid0 = _K4  # 企业贷款贴息
+    本年度此前各笔贴息 = _K4  # 本年度此前各笔贴息
     for record in rows:
         if record.__class__ is not dict or not record.keys() <= _K28:
             return None
@@ -2387,7 +2387,7 @@ def _records_22(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
     正式在册职工人数 = env['正式在册职工人数']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = Decimal(0)  # 印染专项补贴
+    paid0 = _K4  # 印染专项补贴
     previous: Any = None
     for record in rows:
         if record.__class__ is not dict or not record.keys() <= _K29:
@@ -2457,7 +2457,7 @@ def _records_23(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
     列入规划的污水处理厂 = env['列入规划的污水处理厂']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = Decimal(0)  # 污水处理厂运营补贴
+    paid0 = _K4  # 污水处理厂运营补贴
     previous: Any = None
     for record in rows:
         if record.__class__ is not dict or not record.keys() <= _K31:

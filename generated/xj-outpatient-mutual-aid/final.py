@@ -1494,13 +1494,13 @@ def _records_1(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
     本年度共用限额此前已支付 = env['本年度共用限额此前已支付']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = Decimal(0)  # 本次普通门诊统筹支付
-    paid1 = Decimal(0)  # 本次日间手术统筹支付
+    paid0 = _K2  # 本次普通门诊统筹支付
+    paid1 = _K2  # 本次日间手术统筹支付
     previous: Any = None
     period: Any = None
     本年度此前普通门诊就诊次数 = 0  # 本年度此前普通门诊就诊次数
-    本年度此前普通门诊统筹已支付 = Decimal(0)  # 本年度此前普通门诊统筹已支付
-    本年度此前日间手术统筹已支付 = Decimal(0)  # 本年度此前日间手术统筹已支付
+    本年度此前普通门诊统筹已支付 = _K2  # 本年度此前普通门诊统筹已支付
+    本年度此前日间手术统筹已支付 = _K2  # 本年度此前日间手术统筹已支付
     for record in rows:
         if record.__class__ is not dict or not record.keys() <= _K12:
             return None
@@ -1547,8 +1547,8 @@ def _records_1(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
         if key != period:
             period = key
             本年度此前普通门诊就诊次数 = 0  # 本年度此前普通门诊就诊次数
-            本年度此前普通门诊统筹已支付 = Decimal(0)  # 本年度此前普通门诊统筹已支付
-            本年度此前日间手术统筹已支付 = Decimal(0)  # 本年度此前日间手术统筹已支付
+            本年度此前普通门诊统筹已支付 = _K2  # 本年度此前普通门诊统筹已支付
+            本年度此前日间手术统筹已支付 = _K2  # 本年度此前日间手术统筹已支付
         refused: list[dict[str, Any]] = []
         # 第十九条 普通门诊可报费用
         普通门诊可报费用 = _m1 if (_m1 := (政策范围内费用 - 门诊慢特病限额内费用)) >= _K2 else _K2
