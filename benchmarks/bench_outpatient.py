@@ -355,8 +355,14 @@ def openfisca_system(region: Mapping[str, Any]) -> Any:
         due = np.maximum(v("reimbursable", period) - v("deductible", period), 0) * p.inpatient_rate[v("applied_level", period)]
         return np.where(v("kind", period) == Kind.day_surgery, due, 0)
 
-    def overflow(v: Any, period: Any) -> Any:  # 第十八条 本次转入大额医疗费用补助
-        return np.maximum(v("day_surgery_share", period) - v("day_surgery_paid", period), 0)
+    def overflow(v: Any, period: Any, parameters: Any) -> Any:  # 第十八条 本次转入大额医疗费用补助
+        # What exceeds the shared limit left before this visit, for a covered day surgery only.
+        limit = parameters(period).outpatient.shared_annual_limit
+        left = np.maximum(limit - v.person_year("shared_used_before", period).astype(np.float64), 0)
+        paid = v("day_surgery_paid", period).astype(np.float64)
+        remaining = np.maximum(left - before_in_group(v, paid), 0)
+        over = np.maximum(v("day_surgery_share", period) - remaining, 0)
+        return np.where(v("covered", period), over, 0)
 
     def personal_burden(v: Any, period: Any) -> Any:  # 第十四条第一款 本次个人负担
         return np.maximum(v("cost", period) - v("chronic_part", period) - v("ordinary_paid", period)
