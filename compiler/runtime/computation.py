@@ -405,15 +405,15 @@ class _Run:
         """Each record's row: (its refusals, its trace or None, *the values of kind.columns)."""
         if not self.tracing:  # traced runs choose them where first read
             # A constant is the same whoever reads it: chosen once per region, then set as a whole.
-            constants: Env | None = self.tables.get(("constants", kind.name))
+            constants: Env | None = self.tables.get(kind.constants_key)
             if constants is None:
-                constants = self.tables[("constants", kind.name)] = {
+                constants = self.tables[kind.constants_key] = {
                     n: self.param(self.plan.params[n], {}, trace)
                     for n in kind.before_loop if self.plan.params[n].constant}  # fmt: skip
             for name, value in constants.items():
                 if name not in env:  # (a value the person's steps chose is the same constant)
                     env[name] = value
-            for name in kind.before_loop:
+            for name in kind.before_loop_chosen:
                 if name not in env:
                     self.param(self.plan.params[name], env, trace)
         if self.fast and kind.kernel is not None:
@@ -561,7 +561,7 @@ class Amounts:
                  refused: list[dict[str, Any]], trace: list[dict[str, Any]], notice: str | None,
                  sources: dict[str, str]) -> None:  # fmt: skip
         self.env, self.payments, self.rows, self.refused, self.trace = env, payments, rows, refused, trace
-        self.total = sum(payments.values(), Decimal(0))
+        self.total = sum(payments.values(), _ZERO)
         self.columns = plan.columns
         self.notice, self.sources = notice, sources
 
@@ -667,3 +667,4 @@ def _settle(
 
 
 _PLAIN = Shown("", Decimal(1))
+_ZERO = Decimal(0)

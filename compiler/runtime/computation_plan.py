@@ -147,7 +147,8 @@ class RecordKind:
     computed for each record, in order."""
 
     __slots__ = ("name", "label", "order", "period", "specs", "steps", "defaults", "base_units", "kernel",
-                 "raw_ok", "before_loop", "columns", "shown_columns", "paid_columns")  # fmt: skip
+                 "raw_ok", "before_loop", "before_loop_chosen", "constants_key", "columns", "shown_columns",
+                 "paid_columns")  # fmt: skip
 
     def __init__(
         self, name: str, label: str, *, order: str | None, period: str | None, specs: Mapping[str, FactSpec],
@@ -170,6 +171,8 @@ class RecordKind:
         # Parameters that no record chooses (no key or date among the record's fields and values),
         # chosen once for the person before the loop; filled in by Computation.
         self.before_loop: tuple[str, ...] = ()
+        self.before_loop_chosen: tuple[str, ...] = ()  # those that are not constants (chosen for each person)
+        self.constants_key = ("constants", name)  # where a run keeps the constants with the region's values
         # What each record's row holds after its refusals and trace: the values the result shows
         # and the payments, in step order (Computation fills them in: the outputs are the plan's).
         self.columns: tuple[str, ...] = ()
@@ -214,6 +217,7 @@ class Computation:
             chosen = (n for s in kind.steps for n in s.params
                       if self.params[n].by not in inside and self.params[n].on not in inside)
             kind.before_loop = tuple(dict.fromkeys(chosen))
+            kind.before_loop_chosen = tuple(n for n in kind.before_loop if not self.params[n].constant)
             kind.columns = tuple(s.name for s in kind.steps if s.name in outputs or s.payment)
             steps = {s.name: s for s in kind.steps}
             kind.shown_columns = tuple((2 + i, n, steps[n].shown) for i, n in enumerate(kind.columns) if n in outputs)
