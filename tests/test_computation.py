@@ -313,3 +313,22 @@ def test_a_fault_in_the_record_loop_is_an_internal_error() -> None:
     with pytest.raises(RuntimeError, match="生成的记录循环出错"):
         module["evaluate"]({}, {"就诊": visits}, region, dt.date(2025, 12, 31), trace=False)
     assert module["evaluate"]({}, {"就诊": visits}, region, dt.date(2025, 12, 31))["total"] == "48"  # (100 − 40) × 80%
+
+
+def test_a_kind_whose_fields_the_loop_cannot_take_has_no_loop() -> None:
+    """A set field is always converted (`_as_given` never takes one), so a loop could never take
+    such records: the kind gets no generated loop and runs through the steps one by one."""
+    from compiler.evaluate.codegen_computation import generate_computation
+    from compiler.evaluate.precompiled import compile_module
+
+    source = _policy_with("      就诊类别:\n", "      附加标记:\n        type: set\n        values: [甲, 乙]\n"
+                          "        optional: true\n        label: 附加标记\n        clause: a14.p1\n      就诊类别:\n")
+    policy = policy_from_tree(parse_yaml(source, "p.yaml"), "p.yaml")
+    module = compile_module(generate_computation(policy, source, "p.yaml"), "<set field>", "policyc_set_field_test")
+    assert module["PLAN"].records["就诊"].kernel is None
+    region = yaml.safe_load(REGION.read_text(encoding="utf-8"))
+    visits = [{"就诊日期": dt.date(2025, 3, 1), "就诊方式": "定点医疗机构门诊", "医疗机构级别": "一级",
+               "政策范围内费用": Decimal("100.00"), "附加标记": ["甲"]}]  # fmt: skip
+    quick = module["evaluate"]({}, {"就诊": visits}, region, dt.date(2025, 12, 31), trace=False)
+    assert quick["total"] == "48"
+    assert module["evaluate_amounts"]({}, {"就诊": visits}, region, dt.date(2025, 12, 31)).total == Decimal(48)

@@ -203,7 +203,7 @@ class _Generator:
                 field_specs = {n: dc.spec_of(f) for n, f in rec.fields.items()}
                 loop = KernelWriter(p, self.sched, self.x.constants)
                 kernel = loop.write(self.kernels, kind, names, len(entries) + 1, field_specs) \
-                    if loop.supported(names) else "None"
+                    if loop.supported(names, field_specs) else "None"
                 specs = self.specs(field_specs)
                 entries.append(_args("RecordKind", [
                     repr(kind), repr(rec.label), f"order={rec.order!r}", f"period={rec.period!r}", f"specs={specs}",

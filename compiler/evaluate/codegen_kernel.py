@@ -94,9 +94,12 @@ class KernelWriter:
         self.p, self.sched, self.constants = policy, sched, constants
         self.by_name = {c.name: c for c in policy.computes}
 
-    def supported(self, names: tuple[str, ...]) -> bool:
-        """Values over all records have no place in a record's loop; everything else is written out."""
-        return all(self.by_name[n].kind in ("value", "tiers", "running_sum", "running_count") for n in names)
+    def supported(self, names: tuple[str, ...], specs: dict[str, FactSpec]) -> bool:
+        """Whether the loop can be written: values over all records have no place in it, and it
+        takes fields of the kinds `_as_given` takes (a set is always converted, so a loop could
+        never take its records); such a kind runs through the steps one by one."""
+        return all(self.by_name[n].kind in ("value", "tiers", "running_sum", "running_count") for n in names) \
+            and all(sp.kind in ("num", "text", "bool", "date") for sp in specs.values())
 
     def write(self, w: PyWriter, kind: str, names: tuple[str, ...], number: int,
               specs: dict[str, FactSpec]) -> str:
