@@ -5,8 +5,8 @@ numbers, and a fund settles millions of visits, so the generated module also wri
 record's loop out as one function, `_records_N`: every record field, computed value, running
 value and parameter is a local variable (named as the 办法 names it, where Python allows), the
 steps run as statements in the schedule's order, and each record's result entry is built in
-place. Measured on the outpatient evaluator, a visit costs a few microseconds this way against
-tens through the steps one by one.
+place. Measured on the outpatient evaluator (callgrind, `evaluate_amounts`): about 36k
+instructions a visit this way, against 151k through the steps one by one.
 
 The loop takes records only as `_as_given` takes them (a dict of known fields, each of its
 checked type and inside its domain, in base units; in date order inside the 办法's validity) and
