@@ -477,13 +477,6 @@ def record_entries(kind: RecordKind, rows: list[Row]) -> list[dict[str, Any]]:
     return out
 
 
-def value_json(value: Any, shown: Shown) -> Any:
-    """A value as a result reports it: an amount in 元 as amount_json, others in their unit."""
-    if shown.money and value.__class__ is Decimal:
-        return amount_json(value)
-    return _json(value, shown)
-
-
 def refusal_entry(payment: str, cond: Condition) -> dict[str, Any]:
     """How a refused payment is reported: the condition, its clause and its reason."""
     return {"payment": payment, "condition": cond.id, "clause": cond.clause, "cite": cond.cite, "reason": cond.reason}
