@@ -19,7 +19,7 @@ from compiler.evaluate.codegen import (
     write_runtimes,
 )
 from compiler.evaluate.codegen_computation import _args, _block, _Names
-from compiler.evaluate.derive import fact_specs
+from compiler.evaluate.derive import fact_specs, optional_facts
 from compiler.evaluate.precompiled import policy_digest
 from compiler.evaluate.pywriter import PyWriter, py_literal
 from compiler.model.compliance import Compliance
@@ -123,7 +123,7 @@ class _Generator:
                     _emit_return(w, code)
                 w.line("except (TypeError, ArithmeticError) as exc:")
                 with w.indent():
-                    optional = py_literal(dc.optional_names(self.p, expr))
+                    optional = py_literal(optional_facts(self.p, expr))
                     _call(w, "raise rule_error", [repr(cite), _text(expr.text), "exc", "f", optional], " from None")
         w.line()
         w.line()

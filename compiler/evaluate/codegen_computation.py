@@ -22,7 +22,7 @@ from compiler.evaluate.codegen import (
     write_runtimes,
 )
 from compiler.evaluate.codegen_kernel import KernelWriter
-from compiler.evaluate.derive import fact_specs
+from compiler.evaluate.derive import fact_specs, optional_facts
 from compiler.evaluate.expressions import ExprCompiler
 from compiler.evaluate.precompiled import policy_digest
 from compiler.evaluate.pywriter import WIDTH, PyWriter, py_literal, wrap_code
@@ -101,7 +101,7 @@ class _Generator:
                         w.line(line)
                 w.line("except (TypeError, ArithmeticError) as exc:")
                 with w.indent():
-                    optional = py_literal(dc.optional_names(self.p, expr))
+                    optional = py_literal(optional_facts(self.p, expr))
                     _call(w, "raise rule_error", [repr(cite), repr(expr.text), "exc", "f", optional], " from None")
         w.line()
         w.line()

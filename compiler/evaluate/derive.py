@@ -52,10 +52,13 @@ def fact_specs(policy: Policy) -> dict[str, FactSpec]:
 
 
 def optional_facts(policy: Policy, expr: Expr) -> tuple[str, ...]:
-    """The optional facts a rule reads, in the order written: an error message names those that
-    were empty (both engines say the same)."""
+    """The optional facts and record fields a rule reads, in the order written: an error message
+    names those that were empty (both engines say the same)."""
+    optional = {n for n, f in policy.facts.items() if f.optional}
+    for rec in policy.records.values():
+        optional |= {n for n, f in rec.fields.items() if f.optional}
     names = dict.fromkeys(n.name for n in ast.names(expr.node))
-    return tuple(n for n in names if n in policy.facts and policy.facts[n].optional)
+    return tuple(n for n in names if n in optional)
 
 
 def fixed_amount(award: Award) -> Decimal | None:

@@ -142,15 +142,6 @@ def _mentions_percent(policy: Policy, c: Computed, seen: frozenset[str] = frozen
     return False
 
 
-def optional_names(policy: Policy, expr: Expr) -> tuple[str, ...]:
-    """The optional facts and record fields an expression reads, in the order written."""
-    optional = {n for n, f in policy.facts.items() if f.optional}
-    for rec in policy.records.values():
-        optional |= {n for n, f in rec.fields.items() if f.optional}
-    names = dict.fromkeys(n.name for n in ast.names(expr.node))
-    return tuple(n for n in names if n in optional)
-
-
 def validity(policy: Policy) -> tuple[dt.date, dt.date | None, str, str] | None:
     m = policy.meta
     if m.effective_date is None:

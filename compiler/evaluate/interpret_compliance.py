@@ -11,9 +11,8 @@ from typing import Any
 from compiler.evaluate import derive_compliance as dcl
 from compiler.evaluate import derive_computation as dc
 from compiler.evaluate.derive import fact_specs
-from compiler.evaluate.interpreter import Interpreter, Q, _Null, _UnitError
+from compiler.evaluate.interpreter import Interpreter, input_dims
 from compiler.model.compliance import Compliance
-from compiler.model.expr import Expr
 from compiler.model.policy import Policy
 from compiler.runtime import compliance as rt
 from compiler.runtime import core as evalrt
@@ -26,25 +25,8 @@ class ComplianceInterpreter(Interpreter):
         assert policy.compliance is not None
         self.p = policy
         self.specs = fact_specs(policy)
-        dims: dict[str, Any] = {n: f.unit.dims for n, f in policy.facts.items() if f.unit is not None}
-        for rec in policy.records.values():
-            dims.update({n: f.unit.dims for n, f in rec.fields.items() if f.unit is not None})
-        self.fact_dims = dims
+        self.fact_dims = input_dims(policy)
         self.inspection = self.build_inspection(policy.compliance)
-
-    def run(self, expr: Expr, env: dict[str, Any], cite: str) -> Any:
-        try:
-            return self.ev(expr.node, env)
-        except _UnitError as exc:
-            raise evalrt.EvaluationError(cite, f"「{expr.text}」{exc}", expr.text) from None
-        except (_Null, ArithmeticError, TypeError) as exc:
-            raise evalrt.rule_error(cite, expr.text, exc, env, dc.optional_names(self.p, expr)) from None
-
-    def fn(self, expr: Expr, cite: str) -> rt.Check:
-        def call(env: dict[str, Any]) -> Any:
-            value = self.run(expr, env, cite)
-            return value.v if isinstance(value, Q) else value
-        return call
 
     def build_inspection(self, c: Compliance) -> rt.Inspection:
         p = self.p
@@ -55,9 +37,9 @@ class ComplianceInterpreter(Interpreter):
             records=tuple(rt.RecordKind(k, r.label, specs={n: dc.spec_of(f) for n, f in r.fields.items()},
                                         key=dcl.record_keys(p)[k]) for k, r in p.records.items()),
             duties=tuple(rt.Duty(
-                o.id, o.address, o.cite, check=o.check, severity=o.severity, test=self.fn(o.requires, o.cite),
+                o.id, o.address, o.cite, check=o.check, severity=o.severity, test=self.expr_fn(o.requires, o.cite),
                 text=o.requires.text, reason=o.reason, per=o.per,
-                applies=self.fn(o.when, o.cite) if o.when is not None else None, breach=o.breach, evidence=o.evidence,
+                applies=self.expr_fn(o.when, o.cite) if o.when is not None else None, breach=o.breach, evidence=o.evidence,
             ) for o in c.obligations),
             measures=tuple(rt.Measures(
                 m.address, m.cite, rectify=m.rectify, disqualify=m.disqualify, recover=m.recover, revoke=m.revoke,
@@ -65,11 +47,11 @@ class ComplianceInterpreter(Interpreter):
             ) for m in c.measures),
             violations=dcl.violations(c),
             payments=tuple(rt.PaymentItem(
-                pay.id, pay.name, pay.address, pay.cite, amount=self.fn(pay.amount, pay.cite), text=pay.amount.text,
-                per=pay.per, applies=self.fn(pay.when, pay.cite) if pay.when is not None else None,
+                pay.id, pay.name, pay.address, pay.cite, amount=self.expr_fn(pay.amount, pay.cite), text=pay.amount.text,
+                per=pay.per, applies=self.expr_fn(pay.when, pay.cite) if pay.when is not None else None,
                 proposed=pay.proposed,
             ) for pay in c.payments),
-            consistency=tuple(rt.Consistent(r.id, r.field, r.message, test=self.fn(r.requires, "检查记录"),
+            consistency=tuple(rt.Consistent(r.id, r.field, r.message, test=self.expr_fn(r.requires, "检查记录"),
                                             record=r.record) for r in c.consistency),
             validity=dc.validity(p),
         )

@@ -10,8 +10,8 @@ from typing import Any
 
 from compiler.evaluate import derive_computation as dc
 from compiler.evaluate.derive import fact_specs
-from compiler.evaluate.interpreter import Interpreter, Q, _Null, _UnitError
-from compiler.model.policy import Computed, ConditionRule, Expr, Policy
+from compiler.evaluate.interpreter import Interpreter, input_dims
+from compiler.model.policy import Computed, ConditionRule, Policy
 from compiler.runtime import computation as rt
 from compiler.runtime import core as evalrt
 
@@ -22,9 +22,7 @@ class ComputingInterpreter(Interpreter):
     def __init__(self, policy: Policy) -> None:  # noqa: D107 - the award plan is not built
         self.p = policy
         self.specs = fact_specs(policy)
-        dims: dict[str, Any] = {n: f.unit.dims for n, f in policy.facts.items() if f.unit is not None}
-        for rec in policy.records.values():
-            dims.update({n: f.unit.dims for n, f in rec.fields.items() if f.unit is not None})
+        dims = input_dims(policy)
         dims.update({n: p.unit.dims for n, p in policy.parameters.items() if p.unit is not None})
         for c in policy.computes:
             d = dc.dims_of(policy, c)
@@ -32,20 +30,6 @@ class ComputingInterpreter(Interpreter):
                 dims[c.name] = d
         self.fact_dims = dims
         self.computation = self.build_computation()
-
-    def run(self, expr: Expr, env: dict[str, Any], cite: str) -> Any:
-        try:
-            return self.ev(expr.node, env)
-        except _UnitError as exc:
-            raise evalrt.EvaluationError(cite, f"「{expr.text}」{exc}", expr.text) from None
-        except (_Null, ArithmeticError, TypeError) as exc:
-            raise evalrt.rule_error(cite, expr.text, exc, env, dc.optional_names(self.p, expr)) from None
-
-    def value_fn(self, expr: Expr, cite: str) -> rt.Fn:
-        def fn(env: dict[str, Any]) -> Any:
-            value = self.run(expr, env, cite)
-            return value.v if isinstance(value, Q) else value
-        return fn
 
     def parameter(self, name: str, env: dict[str, Any]) -> Any:  # pragma: no cover - settle resolves them
         raise KeyError(name)
@@ -56,18 +40,18 @@ class ComputingInterpreter(Interpreter):
         shown = rt.Shown(unit, scale)
         common: dict[str, Any] = {"shown": shown, "payment": c.payment, "params": sched.params[c.name],
                                   "label": c.label, "record": None, "names": dc.names_read(c)}
-        where = self.value_fn(c.where, cite) if c.where is not None else None
+        where = self.expr_fn(c.where, cite) if c.where is not None else None
         common["where"] = where
         common["where_text"] = c.where.text if c.where is not None else ""
         if c.kind == "value" and c.value is not None:
             return rt.Step(c.name, c.clause.address, cite, kind="value", text=c.value.text,
-                           fn=self.value_fn(c.value, cite), **common)
+                           fn=self.expr_fn(c.value, cite), **common)
         if c.kind == "tiers" and c.tiers is not None:
             t = c.tiers
             bands = tuple(rt.Band(b.band.lower, b.band.lower_inclusive, b.band.upper, b.band.upper_inclusive,
-                                  self.value_fn(b.value, cite), str(b.range_src)) for b in t.bands)
-            return rt.Step(c.name, c.clause.address, cite, kind="tiers", text=t.of.text, fn=self.value_fn(t.of, cite),
-                           bands=bands, otherwise=self.value_fn(t.otherwise, cite) if t.otherwise else None, **common)
+                                  self.expr_fn(b.value, cite), str(b.range_src)) for b in t.bands)
+            return rt.Step(c.name, c.clause.address, cite, kind="tiers", text=t.of.text, fn=self.expr_fn(t.of, cite),
+                           bands=bands, otherwise=self.expr_fn(t.otherwise, cite) if t.otherwise else None, **common)
         if c.kind in ("total", "count"):
             common["record"] = dc.record_of(self.p, c, sched)
         text = c.of or (c.where.text if c.where is not None else c.name)
@@ -75,7 +59,7 @@ class ComputingInterpreter(Interpreter):
 
     def condition(self, rule: ConditionRule) -> rt.Condition:
         c = rule.clause
-        return rt.Condition(rule.id, c.address, c.cite, reason=rule.reason, test=self.value_fn(rule.when, c.cite),
+        return rt.Condition(rule.id, c.address, c.cite, reason=rule.reason, test=self.expr_fn(rule.when, c.cite),
                             exclusion=rule.kind == "exclusion", text=rule.when.text, applies_to=rule.applies_to)
 
     def param(self, name: str) -> rt.ParamItem:
@@ -88,10 +72,10 @@ class ComputingInterpreter(Interpreter):
         if param.by is not None:
             keys = tuple(param.table) or dc.keys_of(self.p, param.by, param.alias)
             return rt.ParamItem(name, param.clause or "", cite, by=param.by, alias=param.alias, keys=keys,
-                                values=tuple(self.value_fn(e, cite) for e in param.table.values()), **common)
+                                values=tuple(self.expr_fn(e, cite) for e in param.table.values()), **common)
         on = param.date_fact or ("评价日期" if len(param.values) > 1 else None)
         return rt.ParamItem(name, param.clause or "", cite, on=on,
-                            values=tuple(self.value_fn(v.value, cite) for v in param.values),
+                            values=tuple(self.expr_fn(v.value, cite) for v in param.values),
                             starts=tuple(v.start for v in param.values),
                             untils=tuple(dc.until(param.values, i) for i in range(len(param.values))), **common)
 

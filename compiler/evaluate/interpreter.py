@@ -63,13 +63,21 @@ class _Null(Exception):
         self.name = name
 
 
+def input_dims(policy: Policy) -> dict[str, Any]:
+    """The dimension of every fact and record field that has a unit (what `ev` checks against)."""
+    dims: dict[str, Any] = {n: f.unit.dims for n, f in policy.facts.items() if f.unit is not None}
+    for rec in policy.records.values():
+        dims.update({n: f.unit.dims for n, f in rec.fields.items() if f.unit is not None})
+    return dims
+
+
 class Interpreter:
     """Evaluates one policy; build once, call `evaluate` per application."""
 
     def __init__(self, policy: Policy) -> None:
         self.p = policy
         self.specs = fact_specs(policy)
-        self.fact_dims = {n: f.unit.dims for n, f in policy.facts.items() if f.unit is not None}
+        self.fact_dims = input_dims(policy)
         self.plan = self.build_plan()
 
     # -- expressions ----------------------------------------------------------------------
@@ -185,8 +193,15 @@ class Interpreter:
             return self.ev(expr.node, env)
         except _UnitError as exc:  # only the interpreter checks units at run time
             raise evalrt.EvaluationError(cite, f"「{expr.text}」{exc}", expr.text) from None
-        except (_Null, ArithmeticError) as exc:
+        except (_Null, ArithmeticError, TypeError) as exc:  # rule_error re-raises what no empty fact explains
             raise evalrt.rule_error(cite, expr.text, exc, env, optional_facts(self.p, expr)) from None
+
+    def expr_fn(self, expr: Expr, cite: str) -> Callable[[dict[str, Any]], Any]:
+        """`expr` as a callable over an environment, its value in base units (a runtime's callable)."""
+        def call(env: dict[str, Any]) -> Any:
+            value = self.run(expr, env, cite)
+            return value.v if isinstance(value, Q) else value
+        return call
 
     def money_value(self, value: Any, cite: str, text: str) -> Decimal:
         """An amount in 元 rounded to 分."""
