@@ -464,13 +464,13 @@ def record_entries(kind: RecordKind, rows: list[Row]) -> list[dict[str, Any]]:
         for i, name, sh in shown:
             value = row[i]
             if sh.money and value.__class__ is Decimal:
-                values[name] = amount_json(value) if value else "0"  # most are 0
+                values[name] = amount_json(value)
             else:
                 values[name] = _json(value, sh)
         payments = {}
         for i, name, shared in paid:
             value = row[i]
-            payments[name] = values[name] if shared else amount_json(value) if value else "0"
+            payments[name] = values[name] if shared else amount_json(value)
         trace = row[1]
         out.append({"index": index + 1, "values": values, "payments": payments, "refused": row[0],
                     "trace": trace if trace is not None else []})  # fmt: skip
@@ -531,7 +531,7 @@ def settle(
         "notice": done.notice,
         "region_sources": done.sources,
         "values": {n: _json(done.env[n], plan.person_shown.get(n, _PLAIN)) for n in plan.outputs if n in done.env},
-        "payments": {n: amount_json(v) if v else "0" for n, v in done.payments.items()},  # most are 0
+        "payments": {n: amount_json(v) for n, v in done.payments.items()},
         "total": amount_json(done.total),
         "refused": done.refused,
         "records": {k: record_entries(plan.records[k], rows) for k, rows in done.rows.items()},

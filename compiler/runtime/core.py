@@ -356,6 +356,8 @@ def money_text(value: Decimal) -> str:
 
 def amount_json(value: Decimal) -> str:
     """An amount in 元 for JSON: integers without decimals, otherwise two decimals."""
+    if not value:
+        return "0"  # most amounts of a settlement are (a day surgery is not an ordinary visit)
     if value == value.to_integral_value():
         return str(int(value))
     return str(value.quantize(CENT))
