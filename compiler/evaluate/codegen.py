@@ -62,6 +62,21 @@ def write_runtimes(w: PyWriter, parts: tuple[tuple[str, ModuleType], ...]) -> No
     w.line()
 
 
+def write_imports(w: PyWriter, modules: tuple[str, ...], abc: tuple[str, ...], *, itemgetter: bool = False) -> None:
+    """A generated module's imports: the standard-library modules its runtimes and functions use
+    (`modules`, e.g. "datetime as dt"; `abc` from collections.abc), in the order ruff sorts them."""
+    w.line("from __future__ import annotations")
+    w.line()
+    for module in sorted(modules):
+        w.line(f"import {module}")
+    w.line(f"from collections.abc import {', '.join(abc)}")
+    w.line("from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation")
+    if itemgetter:
+        w.line("from operator import itemgetter")
+    w.line("from typing import Any")
+    w.line()
+
+
 def write_constants(w: PyWriter, constants: dict[str, tuple[str, Any]]) -> None:
     """The module-level constants an expression compiler made (ExprCompiler.constants)."""
     w.line("# --- constants ---")
@@ -275,17 +290,7 @@ class _Generator:
         w.line("EvaluationError. The decision procedure below is a copy of compiler/runtime/procedure.py.")
         w.line('"""')
         w.line()
-        w.line("from __future__ import annotations")
-        w.line()
-        w.line("import datetime as dt")
-        w.line("import difflib")
-        w.line("import re")
-        w.line("from collections.abc import Callable, Mapping")
-        w.line("from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation")
-        if self.uses_itemgetter:
-            w.line("from operator import itemgetter")
-        w.line("from typing import Any")
-        w.line()
+        write_imports(w, ("datetime as dt", "difflib", "re"), ("Callable", "Mapping"), itemgetter=self.uses_itemgetter)
         write_identity(w, p, digest, self.path)
         w.line(f"EFFECTIVE = {py_literal(meta.effective_date)}")
         w.line(f"VALID_UNTIL = {py_literal(meta.valid_until)}")

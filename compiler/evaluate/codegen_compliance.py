@@ -16,9 +16,10 @@ from compiler.evaluate.codegen import (
     _unwrap,
     write_constants,
     write_identity,
+    write_imports,
     write_runtimes,
 )
-from compiler.evaluate.codegen_computation import _args, _block, _Names
+from compiler.evaluate.codegen_computation import _args, _block, _Names, write_facts
 from compiler.evaluate.derive import fact_specs, optional_facts
 from compiler.evaluate.precompiled import policy_digest
 from compiler.evaluate.pywriter import PyWriter, py_literal
@@ -202,15 +203,7 @@ class _Generator:
         w.line("compiler/runtime/compliance.py.")
         w.line('"""')
         w.line()
-        w.line("from __future__ import annotations")
-        w.line()
-        w.line("import datetime as dt")
-        w.line("import difflib")
-        w.line("import re")
-        w.line("from collections.abc import Callable, Mapping, Sequence")
-        w.line("from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation")
-        w.line("from typing import Any")
-        w.line()
+        write_imports(w, ("datetime as dt", "difflib", "re"), ("Callable", "Mapping", "Sequence"))
         write_identity(w, p, digest, self.path)
         w.line("KIND = 'compliance'")
         write_runtimes(w, (("runtime (copied from compiler/runtime/core.py)", core),
@@ -218,15 +211,7 @@ class _Generator:
         write_constants(w, self.x.constants)
         for line in self.functions.lines:
             w.line(line)
-        w.line("# The facts of the inspection record: kind, unit, accepted units, values, default, domain.")
-        _block(w, "FACTS: dict[str, FactSpec] = ", facts)
-        w.line()
-        w.line()
-        w.line("def _facts(raw: Mapping[str, Any]) -> dict[str, Any]:")
-        with w.indent():
-            w.line("return coerce_facts(FACTS, raw)")
-        w.line()
-        w.line()
+        write_facts(w, facts, "the inspection record")
         w.line("PLAN = Inspection(")
         with w.indent():
             w.line(f"POLICY, VERSION, DOC_NUMBER, holder={self.c.holder!r}, read_facts=_facts,")

@@ -19,6 +19,7 @@ from compiler.evaluate.codegen import (
     _value,
     write_constants,
     write_identity,
+    write_imports,
     write_runtimes,
 )
 from compiler.evaluate.codegen_kernel import KernelWriter
@@ -236,16 +237,7 @@ class _Generator:
         w.line("of millions of records.")
         w.line('"""')
         w.line()
-        w.line("from __future__ import annotations")
-        w.line()
-        w.line("import copy")
-        w.line("import datetime as dt")
-        w.line("import difflib")
-        w.line("import re")
-        w.line("from collections.abc import Callable, Mapping, Sequence")
-        w.line("from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation")
-        w.line("from typing import Any")
-        w.line()
+        write_imports(w, ("copy", "datetime as dt", "difflib", "re"), ("Callable", "Mapping", "Sequence"))
         write_identity(w, p, digest, self.path)
         w.line("KIND = 'computation'")
         write_runtimes(w, (("runtime (copied from compiler/runtime/core.py)", core),
@@ -256,15 +248,7 @@ class _Generator:
             w.line(line)
         for line in self.kernels.lines:
             w.line(line)
-        w.line("# The facts of the person (or company): kind, unit, accepted units, values, default, domain.")
-        _block(w, "FACTS: dict[str, FactSpec] = ", facts)
-        w.line()
-        w.line()
-        w.line("def _facts(raw: Mapping[str, Any]) -> Env:")
-        with w.indent():
-            w.line("return coerce_facts(FACTS, raw)")
-        w.line()
-        w.line()
+        write_facts(w, facts, "the person (or company)")
         w.line("PLAN = Computation(")
         with w.indent():
             w.line("POLICY, VERSION, DOC_NUMBER, read_facts=_facts,")
@@ -302,6 +286,19 @@ class _Generator:
             w.line('"""The same settlement with the trace off, as numbers (Decimal) without the result document."""')
             w.line("return settle_amounts(PLAN, facts, records, region, as_of)")
         return w.source()
+
+
+def write_facts(w: PyWriter, facts: str, about: str) -> None:
+    """`FACTS` (each fact's FactSpec, as the literal `facts`) and `_facts`, which checks them."""
+    w.line(f"# The facts of {about}: kind, unit, accepted units, values, default, domain.")
+    _block(w, "FACTS: dict[str, FactSpec] = ", facts)
+    w.line()
+    w.line()
+    w.line("def _facts(raw: Mapping[str, Any]) -> dict[str, Any]:")
+    with w.indent():
+        w.line("return coerce_facts(FACTS, raw)")
+    w.line()
+    w.line()
 
 
 def _args(head: str, args: list[str]) -> str:
