@@ -23,7 +23,8 @@ from compiler.documents.guide.year import YearParams
 from compiler.documents.workdays import WorkCalendar
 
 
-def _rel(path: Path, root: Path | None) -> str:
+def relative_path(path: Path, root: Path | None) -> str:
+    """A source's path as provenance records it: relative to the project root when inside it."""
     if root is not None:
         try:
             return path.resolve().relative_to(root.resolve()).as_posix()
@@ -46,7 +47,7 @@ def template_sources(policy_path: Path, kind: str, root: Path | None) -> list[So
         for directory in template_dirs(policy_path):
             path = directory / name
             if path.is_file():
-                printed = f"policyc:templates/{name}" if directory == PACKAGE_TEMPLATES else _rel(path, root)
+                printed = f"policyc:templates/{name}" if directory == PACKAGE_TEMPLATES else relative_path(path, root)
                 data = path.read_bytes()
                 found[name] = Source(printed, data)
                 try:
@@ -60,11 +61,11 @@ def template_sources(policy_path: Path, kind: str, root: Path | None) -> list[So
 
 def guide_sources(policy_path: Path, kind: str, params: YearParams, calendar: WorkCalendar,
              root: Path | None) -> list[Source]:
-    out = [Source(_rel(policy_path, root), policy_path.read_bytes()),
-           Source(_rel(params.path, root), params.path.read_bytes())]
+    out = [Source(relative_path(policy_path, root), policy_path.read_bytes()),
+           Source(relative_path(params.path, root), params.path.read_bytes())]
     for sched in sorted(calendar.schedules.values(), key=lambda s: s.year):
         if sched.file in calendar.consulted:
-            out.append(Source(_rel(sched.path, root), sched.path.read_bytes()))
+            out.append(Source(relative_path(sched.path, root), sched.path.read_bytes()))
     return out + template_sources(policy_path, kind, root)
 
 

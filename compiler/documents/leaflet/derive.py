@@ -19,7 +19,7 @@ from typing import Any
 
 from compiler.documents.guide.cite import SHORT
 from compiler.documents.guide.data import Entry, Source, balance_title, fund_name
-from compiler.documents.guide.provenance import content_hash, template_sources
+from compiler.documents.guide.provenance import content_hash, relative_path, template_sources
 from compiler.documents.leaflet.data import (
     KIND,
     LeafletData,
@@ -40,16 +40,6 @@ from compiler.runtime import computation as rt
 from compiler.runtime import core as evalrt
 from compiler.source.diagnostics import Collector, Diagnostic, PolicyError, did_you_mean
 from compiler.source.yamlsrc import YMap, plain
-
-
-def _rel(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.as_posix()
-
 
 _HALF = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "?": "？", "!": "！"}
 _CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’]"
@@ -382,9 +372,10 @@ def derive(policy: Policy, params: LeafletParams, root: Path | None, policy_path
     number = f"{policy.meta.doc_number}，" if policy.meta.doc_number else ""
     short = d.short
     reference = f"《{policy.meta.title}》（{number}以下简称{short}）"
-    sources = [Source(_rel(policy_path, root), policy_path.read_bytes()), Source(_rel(params.path, root), params.path.read_bytes())]
+    sources = [Source(relative_path(policy_path, root), policy_path.read_bytes()),
+               Source(relative_path(params.path, root), params.path.read_bytes())]
     if params.region is not None:
-        sources.append(Source(_rel(params.region, root), params.region.read_bytes()))
+        sources.append(Source(relative_path(params.region, root), params.region.read_bytes()))
     sources += template_sources(policy_path, KIND, root)
     return LeafletData(policy, params, KIND, title, balance_title(title), short, reference, params.audience, scope,
                        sections, region_part, examples, sources, content_hash(sources))
