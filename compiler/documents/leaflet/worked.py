@@ -70,6 +70,9 @@ class Explainer:
         self.interp = interp
         self.shown = {n: rt.Shown(u, s) for n, (u, s) in dc.shown_all(policy).items()}
         self.computes = {c.name: c for c in policy.computes}
+        # While a line is written: the clauses of the caps that held (a payment held to the shared
+        # limit applies the clause that sets the limit as well as its own).
+        self.held: list[Clause] = []
         self.reads: dict[str, set[str]] = {}
         for c in policy.computes:
             names = {n.name for e in _exprs(c) for n in ast.names(e)}
@@ -206,6 +209,10 @@ class Explainer:
                 text = basis if basis == basis_value else f"{basis}＝{basis_value}"
                 return f"{text}，未超过{'、'.join(caps)}"
             held = [self.cap(a, values[i], env) for i, a in enumerate(args) if i and values[i] == result]
+            cap = self.effective(args[chosen], env)
+            defined = self.computes.get(cap.name) if isinstance(cap, ast.Name) else None
+            if defined is not None:
+                self.held.append(defined.clause)
             first = basis if basis == basis_value else f"{basis}＝{basis_value}"
             return f"{first}，超过{held[0]}，按{self.text_of(args[chosen], result, env)}计"
         word = "较大者" if func == "max" else "较小者"
@@ -302,13 +309,15 @@ class Explainer:
             return Line(str(entry["detail"]), [c.clause])
         assert c.value is not None
         node = c.value.node
+        self.held = []
         worked = self.formula(node, env)
+        clauses = list({x.address: x for x in (c.clause, *self.held)}.values())
         if worked == shown:
             exception = isinstance(node, ast.Conditional) and bool(self.value(node.test, env))
             if c.payment or (exception and not isinstance(env.get(name), Decimal)):
                 return Line(f"{self.label(name)}：{shown}", [c.clause])
             return None
-        return Line(f"{self.label(name)}：{worked}" + ("" if "，" in worked else f"＝{shown}"), [c.clause])
+        return Line(f"{self.label(name)}：{worked}" + ("" if "，" in worked else f"＝{shown}"), clauses)
 
     def rule_clauses(self, rule: ConditionRule) -> list[Clause]:
         """A condition's clause and those of the fields it reads (急诊抢救 → 第二十八条)."""
