@@ -332,3 +332,41 @@ def test_a_kind_whose_fields_the_loop_cannot_take_has_no_loop() -> None:
     quick = module["evaluate"]({}, {"就诊": visits}, region, dt.date(2025, 12, 31), trace=False)
     assert quick["total"] == "48"
     assert module["evaluate_amounts"]({}, {"就诊": visits}, region, dt.date(2025, 12, 31)).total == Decimal(48)
+
+
+def test_the_record_loop_takes_only_the_fields_it_knows() -> None:
+    """The loop counts the fields it knows off each record's size: a record with a key the policy
+    does not know is declined (the steps name the key), a known optional field given as empty is
+    taken as empty, and one left out as its default."""
+    from compiler.evaluate.codegen_computation import generate_computation
+    from compiler.evaluate.precompiled import compile_module
+
+    policy = load_policy(POLICY)
+    module = compile_module(generate_computation(policy, POLICY.read_text(encoding="utf-8"), "p.yaml"),
+                            "<fields>", "policyc_fields_test")
+    kind = module["PLAN"].records["就诊"]
+    loop, made = kind.kernel, []
+
+    def watched(run: Any, rows: Any, env: Any) -> Any:
+        result = loop(run, rows, env)
+        made.append(result is not None)
+        return result
+
+    kind.kernel = watched
+    region = yaml.safe_load(REGION.read_text(encoding="utf-8"))
+    base = {"就诊日期": dt.date(2025, 3, 1), "就诊方式": "定点医疗机构门诊", "医疗机构级别": "一级",
+            "政策范围内费用": Decimal("100.00")}  # fmt: skip
+    every = {**base, "就诊类别": "普通门诊", "依托实体医疗机构级别": None, "急诊抢救": False, "住院期间": False,
+             "门诊慢特病限额内费用": Decimal(0)}  # fmt: skip
+    for visits in ([base], [every], [base, every]):
+        made.clear()
+        quick = module["evaluate"]({}, {"就诊": visits}, region, dt.date(2025, 12, 31), trace=False)
+        traced = module["evaluate"]({}, {"就诊": visits}, region, dt.date(2025, 12, 31))
+        assert made == [True] and quick["payments"] == traced["payments"]
+    for unknown in ({**base, "备注": "x"}, {**every, "备注": "x"}):
+        made.clear()
+        with pytest.raises(module["RecordsError"], match="备注") as quick_error:
+            module["evaluate"]({}, {"就诊": [base, unknown]}, region, dt.date(2025, 12, 31), trace=False)
+        with pytest.raises(module["RecordsError"]) as traced_error:
+            module["evaluate"]({}, {"就诊": [base, unknown]}, region, dt.date(2025, 12, 31))
+        assert made[0] is False and str(quick_error.value) == str(traced_error.value)

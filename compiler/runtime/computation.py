@@ -410,9 +410,12 @@ class _Run:
                 constants = self.tables[kind.constants_key] = {
                     n: self.param(self.plan.params[n], {}, trace)
                     for n in kind.before_loop if self.plan.params[n].constant}  # fmt: skip
-            for name, value in constants.items():
-                if name not in env:  # (a value the person's steps chose is the same constant)
-                    env[name] = value
+            if env.keys().isdisjoint(constants):
+                env.update(constants)
+            else:
+                for name, value in constants.items():
+                    if name not in env:  # (a value the person's steps chose is the same constant)
+                        env[name] = value
             for name in kind.before_loop_chosen:
                 if name not in env:
                     self.param(self.plan.params[name], env, trace)
@@ -661,3 +664,6 @@ def _settle(
 
 _PLAIN = Shown("", Decimal(1))
 _ZERO = Decimal(0)
+# A record field not given at all: what a generated loop reads it as, to tell it from one given as
+# None and to count the fields it knows (evaluate/codegen_kernel.py).
+_ABSENT = object()
