@@ -158,8 +158,9 @@ def load_generated() -> ModuleType:
 
 
 def run_generated(module: ModuleType, people: Sequence[PersonYear], *, trace: bool) -> Decimal:
-    """Every person-year through `evaluate`; the exact sum of what the fund pays."""
-    region = read_region()
+    """Every person-year through `evaluate`; the exact sum of what the fund pays. The region file is
+    read once for the roster (`read_region_file`), as OpenFisca's tax-benefit system is built once."""
+    region = module.read_region_file(read_region())
     evaluate: Callable[..., dict[str, Any]] = module.evaluate
     total = Decimal(0)
     for facts, visits in people:
@@ -170,7 +171,7 @@ def run_generated(module: ModuleType, people: Sequence[PersonYear], *, trace: bo
 def run_generated_amounts(module: ModuleType, people: Sequence[PersonYear]) -> Decimal:
     """Every person-year through `evaluate_amounts` (the same settlement, trace off, numbers only:
     what a fund keeps of millions of visits); the exact sum of what the fund pays."""
-    region = read_region()
+    region = module.read_region_file(read_region())
     evaluate: Callable[..., Any] = module.evaluate_amounts
     total = Decimal(0)
     for facts, visits in people:

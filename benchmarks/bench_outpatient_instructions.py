@@ -44,13 +44,14 @@ def _child(engine: str, visits: int, seed: int, run: bool) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     hand = Outpatient(region)
+    read = module.read_region_file(region)  # once for the roster, in both runs
     if not run:
         return
     for facts, visit_list in people:
         if engine == "amounts":
-            module.evaluate_amounts(facts, {"就诊": visit_list}, region, bench.AS_OF)
+            module.evaluate_amounts(facts, {"就诊": visit_list}, read, bench.AS_OF)
         elif engine == "documents":
-            module.evaluate(facts, {"就诊": visit_list}, region, bench.AS_OF, trace=False)
+            module.evaluate(facts, {"就诊": visit_list}, read, bench.AS_OF, trace=False)
         else:
             hand.person_year(facts, visit_list)
 

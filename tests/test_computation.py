@@ -370,3 +370,35 @@ def test_the_record_loop_takes_only_the_fields_it_knows() -> None:
         with pytest.raises(module["RecordsError"]) as traced_error:
             module["evaluate"]({}, {"就诊": [base, unknown]}, region, dt.date(2025, 12, 31))
         assert made[0] is False and str(quick_error.value) == str(traced_error.value)
+
+
+def test_a_region_file_read_once_settles_as_its_content(engines: tuple[Any, Any]) -> None:
+    """A roster reads its region file once (`read_region_file`) and passes the Region to every
+    settlement: the same results as the file's content; a Region read for another policy, or a
+    region file with a value missing, is a RegionError, never a result."""
+    from compiler.evaluate.codegen_computation import generate_computation
+    from compiler.evaluate.precompiled import compile_module
+
+    policy = load_policy(POLICY)
+    module = compile_module(generate_computation(policy, POLICY.read_text(encoding="utf-8"), "p.yaml"),
+                            "<region>", "policyc_region_test")
+    region = yaml.safe_load(REGION.read_text(encoding="utf-8"))
+    read = module["read_region_file"](region)
+    visits = [{"就诊日期": dt.date(2025, 3, 1), "就诊方式": "定点医疗机构门诊", "医疗机构级别": "二级",
+               "政策范围内费用": Decimal(1000)}, {"就诊日期": dt.date(2025, 4, 1), "就诊方式": "定点医疗机构门诊",
+               "医疗机构级别": "三级", "政策范围内费用": Decimal(3000), "就诊类别": "日间手术"}]  # fmt: skip
+    for trace in (True, False):
+        assert module["evaluate"]({}, {"就诊": visits}, read, dt.date(2025, 12, 31), trace=trace) == \
+            module["evaluate"]({}, {"就诊": visits}, region, dt.date(2025, 12, 31), trace=trace)
+    assert module["evaluate_amounts"]({}, {"就诊": visits}, read, dt.date(2025, 12, 31)).total == \
+        Decimal(module["evaluate"]({}, {"就诊": visits}, region, dt.date(2025, 12, 31))["total"])
+    other = compile_module(generate_computation(policy, POLICY.read_text(encoding="utf-8"), "p.yaml"),
+                           "<other>", "policyc_region_other_test")
+    with pytest.raises(module["RegionError"], match="read_region_file"):
+        module["evaluate_amounts"]({}, {"就诊": visits}, other["read_region_file"](region), dt.date(2025, 12, 31))
+    foreign = module["Region"](other["PLAN"], {}, {}, None)  # this module's kind of Region, another plan
+    with pytest.raises(module["RegionError"], match="另一办法"):
+        module["evaluate_amounts"]({}, {"就诊": visits}, foreign, dt.date(2025, 12, 31))
+    del region["parameters"]["首次住院起付线"]
+    with pytest.raises(module["RegionError"], match="首次住院起付线"):
+        module["read_region_file"](region)

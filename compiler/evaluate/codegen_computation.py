@@ -225,6 +225,7 @@ class _Generator:
         w.line("")
         w.line("    evaluate(facts, records, region, as_of) -> dict")
         w.line("    evaluate_amounts(facts, records, region, as_of) -> Amounts")
+        w.line("    read_region_file(region) -> Region")
         w.line("")
         w.line("facts maps fact names (see FACTS) to values; records maps each record kind to its list of")
         w.line("records (see PLAN); region is the region file's content (or None); as_of is a datetime.date.")
@@ -234,7 +235,8 @@ class _Generator:
         w.line("procedure below is a copy of compiler/runtime/computation.py (and computation_plan.py).")
         w.line("evaluate_amounts computes the same settlement with the trace off and returns its numbers")
         w.line("(Amounts: Decimal totals, each record's row of values) without the document, for rosters")
-        w.line("of millions of records.")
+        w.line("of millions of records; read_region_file reads the region file once for such a roster (pass")
+        w.line("its Region as `region`: no settlement then compares or reads the file again).")
         w.line('"""')
         w.line()
         write_imports(w, ("copy", "datetime as dt", "difflib", "re"), ("Callable", "Mapping", "Sequence"))
@@ -269,8 +271,8 @@ class _Generator:
         w.line()
         w.line("def evaluate(")
         with w.indent():
-            w.line("facts: Mapping[str, Any], records: Mapping[str, Any] | None, region: Mapping[str, Any] | None,")
-            w.line("as_of: dt.date, *, trace: bool = True,")
+            w.line("facts: Mapping[str, Any], records: Mapping[str, Any] | None,")
+            w.line("region: Mapping[str, Any] | Region | None, as_of: dt.date, *, trace: bool = True,")
         w.line(") -> dict[str, Any]:")
         with w.indent():
             w.line('"""Compute one person\'s (or company\'s) values and payments; see the module docstring."""')
@@ -279,12 +281,18 @@ class _Generator:
         w.line()
         w.line("def evaluate_amounts(")
         with w.indent():
-            w.line("facts: Mapping[str, Any], records: Mapping[str, Any] | None, region: Mapping[str, Any] | None,")
-            w.line("as_of: dt.date,")
+            w.line("facts: Mapping[str, Any], records: Mapping[str, Any] | None,")
+            w.line("region: Mapping[str, Any] | Region | None, as_of: dt.date,")
         w.line(") -> Amounts:")
         with w.indent():
             w.line('"""The same settlement with the trace off, as numbers (Decimal) without the result document."""')
             w.line("return settle_amounts(PLAN, facts, records, region, as_of)")
+        w.line()
+        w.line()
+        w.line("def read_region_file(region: Mapping[str, Any] | None) -> Region:")
+        with w.indent():
+            w.line('"""The region file read once, to pass to every settlement of a roster instead of its content."""')
+            w.line("return prepare_region(PLAN, region)")
         return w.source()
 
 

@@ -45,6 +45,7 @@ from compiler.runtime.computation_plan import Env as Env
 from compiler.runtime.computation_plan import Fn as Fn
 from compiler.runtime.computation_plan import ParamItem as ParamItem
 from compiler.runtime.computation_plan import RecordKind as RecordKind
+from compiler.runtime.computation_plan import Region as Region
 from compiler.runtime.computation_plan import Row as Row
 from compiler.runtime.computation_plan import Shown as Shown
 from compiler.runtime.computation_plan import Step as Step
@@ -154,14 +155,25 @@ def _check_dated(
         raise RecordsError(kind, index, field, f"「{field}」{zh_date(day)}不在本办法施行期间（{span}，依据{cite}）")
 
 
-def _region_of(plan: Computation, region: Mapping[str, Any] | None) -> tuple[Env, dict[str, str], str | None]:
-    """read_region, remembered for the last region given: a roster evaluates every person with the
-    same region file. The region is compared by value (not identity), so a changed one is read again."""
+def prepare_region(plan: Computation, region: Mapping[str, Any] | Region | None) -> Region:
+    """The region file read for `plan` once (RegionError naming what is missing or invalid), to be
+    passed to every settlement of a roster in place of the file's mapping."""
+    return _region_of(plan, region)
+
+
+def _region_of(plan: Computation, region: Mapping[str, Any] | Region | None) -> Region:
+    """The region as read for `plan`: a Region as it is; a mapping read again only when it differs
+    from the last one given (a roster gives every person the same file) — compared by value, not
+    identity, so a changed one is read again."""
+    if isinstance(region, Region):
+        if region.plan is not plan:
+            raise RegionError(f"地区参数是为另一办法（{region.plan.policy} {region.plan.version}）读取的", ())
+        return region
     cached = plan.region_cache
     if cached is not None and cached[0] == region:
         return cached[1]
-    read = read_region(plan, region)
-    plan.region_cache = (copy.deepcopy(region), read, {})
+    read = Region(plan, *read_region(plan, region))
+    plan.region_cache = (copy.deepcopy(region), read)
     return read
 
 
@@ -177,6 +189,8 @@ def read_region(plan: Computation, region: Mapping[str, Any] | None) -> tuple[En
         if required:
             raise RegionError("本办法的下列参数由统筹地区确定，需要地区参数文件：" + "、".join(required), required)
         return {}, {}, None
+    if not isinstance(region, Mapping):  # (a Region read by another module is not one of ours)
+        raise RegionError("地区参数应为地区参数文件的内容（「parameters: …」），或本办法 read_region_file 读取的结果", ())
     given = region.get("parameters") or {}
     if not isinstance(given, Mapping):
         raise RegionError("地区参数文件的 parameters 应为「参数名: 取值」", ())
@@ -520,7 +534,7 @@ def _json(value: Any, shown: Shown) -> Any:
 
 def settle(
     plan: Computation, raw_facts: Mapping[str, Any], raw_records: Mapping[str, Any] | None,
-    region: Mapping[str, Any] | None, as_of: dt.date, trace: bool = True,
+    region: Mapping[str, Any] | Region | None, as_of: dt.date, trace: bool = True,
 ) -> dict[str, Any]:
     """Compute every value and payment of one person (or company) and their records: the result
     document (policyc-computation/1), amounts in 元 as text, with the trace if asked for."""
@@ -564,7 +578,7 @@ class Amounts:
 
 def settle_amounts(
     plan: Computation, raw_facts: Mapping[str, Any], raw_records: Mapping[str, Any] | None,
-    region: Mapping[str, Any] | None, as_of: dt.date,
+    region: Mapping[str, Any] | Region | None, as_of: dt.date,
 ) -> Amounts:
     """The same settlement as `settle` with the trace off, returning the numbers only (Amounts)."""
     return _compute(plan, raw_facts, raw_records, region, as_of, False)
@@ -586,7 +600,7 @@ _EXPLAINED = (TypeError, ArithmeticError, KeyError, EvaluationError, RecordsErro
 
 def _compute(
     plan: Computation, raw_facts: Mapping[str, Any], raw_records: Mapping[str, Any] | None,
-    region: Mapping[str, Any] | None, as_of: dt.date, trace: bool,
+    region: Mapping[str, Any] | Region | None, as_of: dt.date, trace: bool,
 ) -> Amounts:
     """The settlement: with the trace off through the generated record loops where there are
     any — on the records as given, else on the records as read (converted: "1000元", "2024-05-10")
@@ -613,7 +627,7 @@ def _compute(
 
 def _settle(
     plan: Computation, raw_facts: Mapping[str, Any], raw_records: Mapping[str, Any] | None,
-    region: Mapping[str, Any] | None, as_of: dt.date, trace: bool, *, fast: bool, as_given: bool = False,
+    region: Mapping[str, Any] | Region | None, as_of: dt.date, trace: bool, *, fast: bool, as_given: bool = False,
 ) -> Amounts:
     require_date(as_of)
     facts = plan.read_facts(raw_facts)
@@ -627,9 +641,9 @@ def _settle(
         # A loop that reads records as given checks them itself (and declines what it cannot take).
         taken = as_given and kind.kernel is not None and kind.raw_ok and raw.__class__ is list
         rows[name] = raw if taken else read_records(kind, raw, plan.validity)
-    values, sources, notice = _region_of(plan, region)
-    assert plan.region_cache is not None
-    run = _Run(plan, values, sources, notice, trace, fast, plan.region_cache[2])
+    read = _region_of(plan, region)
+    notice = read.notice
+    run = _Run(plan, read.values, read.sources, notice, trace, fast, read.tables)
     env: Env = dict(facts)
     env["评价日期"] = as_of
     person_trace: list[dict[str, Any]] = []
@@ -659,7 +673,7 @@ def _settle(
             run.step(entry, env, person_trace, refused, run.done)
             if entry.payment:
                 payments[entry.name] = env[entry.name]
-    return Amounts(plan, env, payments, records, refused, person_trace, notice, sources)
+    return Amounts(plan, env, payments, records, refused, person_trace, notice, read.sources)
 
 
 _PLAIN = Shown("", Decimal(1))

@@ -206,8 +206,8 @@ class Computation:
         self.validity = validity  # (施行日期, 有效期至 or None, clause, cite)
         self.outputs = outputs  # the values each record's (or the person's) summary shows
         self.shown = dict(shown or {})  # how each fact, field, parameter and value is printed
-        # The region last read (a copy, compared by value), its values and the tables chosen from it.
-        self.region_cache: tuple[Any, tuple[Env, dict[str, str], str | None], dict[Any, Any]] | None = None
+        # The region last read (a copy, compared by value) and what was read of it.
+        self.region_cache: tuple[Any, Region] | None = None
         # How the person's values are shown (their step's unit), and whether any loop has a kernel.
         self.person_shown = {s.name: s.shown for s in schedule if isinstance(s, Step)}
         self.kernels = any(k.kernel is not None for k in self.records.values())
@@ -225,3 +225,17 @@ class Computation:
             kind.paid_columns = tuple((2 + i, n, n in outputs and steps[n].shown.money)
                                       for i, n in enumerate(kind.columns) if steps[n].payment)  # fmt: skip
         self.columns = {k.name: k.columns for k in self.records.values()}  # what each record's row holds
+
+
+class Region:
+    """A region file read for one plan: its values in base units, where each came from and the
+    notice (read_region), and what the record loops chose from them (`tables`: tables by name,
+    each loop's constants and tables). A caller settling many persons with one file reads it once
+    (`prepare_region`) and passes this instead of the file's mapping: no settlement then compares
+    or reads the file again."""
+
+    __slots__ = ("plan", "values", "sources", "notice", "tables")
+
+    def __init__(self, plan: Computation, values: Env, sources: dict[str, str], notice: str | None) -> None:
+        self.plan, self.values, self.sources, self.notice = plan, values, sources, notice
+        self.tables: dict[Any, Any] = {}
