@@ -189,7 +189,9 @@ class KernelWriter:
             for i, n in enumerate(paid):
                 w.line(f"paid{i} = {x.const(Decimal(0))}  # {n}")
             if rec.order is not None:
-                w.line("previous: Any = None")
+                validity = dc.validity(self.p)
+                first = f"{x.const(validity[0])}" if validity is not None else "dt.date.min"
+                w.line(f"previous = {first}  # the date the next record may not be before")
             if running and rec.period is not None and rec.order is not None:
                 w.line("period: Any = None")
             for n in running:
@@ -274,13 +276,12 @@ class KernelWriter:
         else:
             tests.append(f"{local}.__class__ is not dt.date")
             if name == order:
-                tests.append(f"(previous is not None and {local} < previous)")
+                # `previous` starts at the 办法's first day (see write): one comparison declines a
+                # record out of order and one dated before the validity.
+                tests.append(f"{local} < previous")
                 validity = dc.validity(self.p)
-                if validity is not None:
-                    start, until = validity[0], validity[1]
-                    tests.append(f"{local} < {x.const(start)}")
-                    if until is not None:
-                        tests.append(f"{local} > {x.const(until)}")
+                if validity is not None and validity[1] is not None:
+                    tests.append(f"{local} > {x.const(validity[1])}")
         if tests:
             test = " or ".join(tests)
             if spec.optional:

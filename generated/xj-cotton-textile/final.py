@@ -1266,9 +1266,9 @@ _ABSENT = object()
 
 # --- constants ---
 _K1 = Decimal('1')
-_K2 = dt.date(2024, 1, 1)
-_K3 = dt.date(2027, 12, 31)
-_K4 = Decimal('0')
+_K2 = dt.date(2027, 12, 31)
+_K3 = Decimal('0')
+_K4 = dt.date(2024, 1, 1)
 _K5 = {'吨': Decimal('1000'), '万吨': Decimal('10000000'), '公斤': Decimal('1'), '千克': Decimal('1')}
 _K6 = Decimal('0.001')
 _K7 = Decimal('40')
@@ -1476,13 +1476,13 @@ def _v20(f: Env) -> Any:
 def _v21(f: Env) -> Any:
     # 六（一） 新增就业补贴标准 其他情形
     # 0元/人
-    return _K4
+    return _K3
 
 
 def _v22(f: Env) -> Any:
     # 六（一） 一次性新增就业补贴
     # max(稳定就业一年以上新入职职工人数 × 新增就业补贴标准 - 已领取一次性新增就业补贴, 0元)
-    return max(((f['稳定就业一年以上新入职职工人数'] * f['新增就业补贴标准']) - f['已领取一次性新增就业补贴']), _K4)
+    return max(((f['稳定就业一年以上新入职职工人数'] * f['新增就业补贴标准']) - f['已领取一次性新增就业补贴']), _K3)
 
 
 def _v23(f: Env) -> Any:
@@ -1527,7 +1527,7 @@ def _v28(f: Env) -> Any:
 def _v29(f: Env) -> Any:
     # 九 人才引进补贴
     # 如果 已享受人才引进补贴年数 < 人才引进补贴年限 则 人才引进补贴标准 否则 0元
-    return f['人才引进补贴标准'] if (f['已享受人才引进补贴年数'] < f['人才引进补贴年限']) else _K4
+    return f['人才引进补贴标准'] if (f['已享受人才引进补贴年数'] < f['人才引进补贴年限']) else _K3
 
 
 def _v30(f: Env) -> Any:
@@ -1545,7 +1545,7 @@ def _v31(f: Env) -> Any:
 def _v32(f: Env) -> Any:
     # 十 企业贷款贴息
     # max(min(按比例应贴息, 贷款贴息年度上限 - 本年度此前已获贷款贴息 - 本年度此前各笔贴息), 0元)
-    return max(min(f['按比例应贴息'], ((f['贷款贴息年度上限'] - f['本年度此前已获贷款贴息']) - f['本年度此前各笔贴息'])), _K4)
+    return max(min(f['按比例应贴息'], ((f['贷款贴息年度上限'] - f['本年度此前已获贷款贴息']) - f['本年度此前各笔贴息'])), _K3)
 
 
 def _v33(f: Env) -> Any:
@@ -1951,15 +1951,14 @@ def _records_1(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
     compiler/evaluate/codegen_kernel.py)."""
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = _K4  # 出疆棉运费补贴
-    previous: Any = None
+    paid0 = _K3  # 出疆棉运费补贴
+    previous = _K4  # the date the next record may not be before
     for record in rows:
         if record.__class__ is not dict:
             return None
         unread = len(record)
         棉花发运日期 = record['棉花发运日期']
-        if (棉花发运日期.__class__ is not dt.date or (previous is not None and 棉花发运日期 < previous) or
-            棉花发运日期 < _K2 or 棉花发运日期 > _K3):
+        if 棉花发运日期.__class__ is not dt.date or 棉花发运日期 < previous or 棉花发运日期 > _K2:
             return None
         previous = 棉花发运日期
         出疆棉数量 = record['出疆棉数量']
@@ -1968,7 +1967,7 @@ def _records_1(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
                 return None
         elif 出疆棉数量.__class__ is not int:
             return None
-        if 出疆棉数量 < _K4:
+        if 出疆棉数量 < _K3:
             return None
         unread -= 2  # the required fields, each read (else KeyError)
         if unread:
@@ -1999,15 +1998,14 @@ def _records_2(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
     正式在册职工人数 = env['正式在册职工人数']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = _K4  # 棉纱出疆运费补贴
-    previous: Any = None
+    paid0 = _K3  # 棉纱出疆运费补贴
+    previous = _K4  # the date the next record may not be before
     for record in rows:
         if record.__class__ is not dict:
             return None
         unread = len(record)
         棉纱发运日期 = record['棉纱发运日期']
-        if (棉纱发运日期.__class__ is not dt.date or (previous is not None and 棉纱发运日期 < previous) or
-            棉纱发运日期 < _K2 or 棉纱发运日期 > _K3):
+        if 棉纱发运日期.__class__ is not dt.date or 棉纱发运日期 < previous or 棉纱发运日期 > _K2:
             return None
         previous = 棉纱发运日期
         纱线支数 = record['纱线支数']
@@ -2016,7 +2014,7 @@ def _records_2(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
                 return None
         elif 纱线支数.__class__ is not int:
             return None
-        if 纱线支数 < _K4:
+        if 纱线支数 < _K3:
             return None
         棉纱出疆数量 = record['棉纱出疆数量']
         if 棉纱出疆数量.__class__ is Decimal:
@@ -2024,7 +2022,7 @@ def _records_2(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
                 return None
         elif 棉纱出疆数量.__class__ is not int:
             return None
-        if 棉纱出疆数量 < _K4:
+        if 棉纱出疆数量 < _K3:
             return None
         unread -= 3  # the required fields, each read (else KeyError)
         if unread:
@@ -2041,7 +2039,7 @@ def _records_2(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
         # 二（一） 棉纱出疆运费补贴（支付）
         value = 棉纱出疆数量 * 棉纱运费补贴单价
         if not (((纺织服装生产企业 and 在新疆境内依法登记注册并纳税) and 在自治区备案并独立核算) and (正式在册职工人数 >= 20)):
-            棉纱出疆运费补贴 = _K4
+            棉纱出疆运费补贴 = _K3
             refused.append(refusal_entry('棉纱出疆运费补贴', PLAN.conditions[7]))
         else:
             棉纱出疆运费补贴 = (value.quantize(CENT, ROUND_HALF_UP) if value.__class__ is Decimal else
@@ -2064,15 +2062,14 @@ def _records_3(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
     正式在册职工人数 = env['正式在册职工人数']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = _K4  # 其他纱线出疆运费补贴
-    previous: Any = None
+    paid0 = _K3  # 其他纱线出疆运费补贴
+    previous = _K4  # the date the next record may not be before
     for record in rows:
         if record.__class__ is not dict:
             return None
         unread = len(record)
         其他纱线发运日期 = record['其他纱线发运日期']
-        if (其他纱线发运日期.__class__ is not dt.date or (previous is not None and 其他纱线发运日期 < previous) or
-            其他纱线发运日期 < _K2 or 其他纱线发运日期 > _K3):
+        if 其他纱线发运日期.__class__ is not dt.date or 其他纱线发运日期 < previous or 其他纱线发运日期 > _K2:
             return None
         previous = 其他纱线发运日期
         其他纱线出疆数量 = record['其他纱线出疆数量']
@@ -2081,7 +2078,7 @@ def _records_3(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
                 return None
         elif 其他纱线出疆数量.__class__ is not int:
             return None
-        if 其他纱线出疆数量 < _K4:
+        if 其他纱线出疆数量 < _K3:
             return None
         unread -= 2  # the required fields, each read (else KeyError)
         if unread:
@@ -2090,7 +2087,7 @@ def _records_3(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
         # 二（二） 其他纱线出疆运费补贴（支付）
         value = 其他纱线出疆数量 * 其他纱线运费补贴标准
         if not (((纺织服装生产企业 and 在新疆境内依法登记注册并纳税) and 在自治区备案并独立核算) and (正式在册职工人数 >= 20)):
-            其他纱线出疆运费补贴 = _K4
+            其他纱线出疆运费补贴 = _K3
             refused.append(refusal_entry('其他纱线出疆运费补贴', PLAN.conditions[7]))
         else:
             其他纱线出疆运费补贴 = (value.quantize(CENT, ROUND_HALF_UP) if value.__class__ is Decimal else
@@ -2114,15 +2111,14 @@ def _records_4(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
     正式在册职工人数 = env['正式在册职工人数']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = _K4  # 织布出疆运费补贴
-    previous: Any = None
+    paid0 = _K3  # 织布出疆运费补贴
+    previous = _K4  # the date the next record may not be before
     for record in rows:
         if record.__class__ is not dict:
             return None
         unread = len(record)
         织布发运日期 = record['织布发运日期']
-        if (织布发运日期.__class__ is not dt.date or (previous is not None and 织布发运日期 < previous) or
-            织布发运日期 < _K2 or 织布发运日期 > _K3):
+        if 织布发运日期.__class__ is not dt.date or 织布发运日期 < previous or 织布发运日期 > _K2:
             return None
         previous = 织布发运日期
         非地产纱线占比 = record['非地产纱线占比']
@@ -2139,7 +2135,7 @@ def _records_4(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
                 return None
         elif 织布出疆数量.__class__ is not int:
             return None
-        if 织布出疆数量 < _K4:
+        if 织布出疆数量 < _K3:
             return None
         unread -= 3  # the required fields, each read (else KeyError)
         if unread:
@@ -2156,7 +2152,7 @@ def _records_4(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
         # 二（三） 织布出疆运费补贴（支付）
         value = 织布出疆数量 * 织布运费补贴单价
         if not (((纺织服装生产企业 and 在新疆境内依法登记注册并纳税) and 在自治区备案并独立核算) and (正式在册职工人数 >= 20)):
-            织布出疆运费补贴 = _K4
+            织布出疆运费补贴 = _K3
             refused.append(refusal_entry('织布出疆运费补贴', PLAN.conditions[7]))
         else:
             织布出疆运费补贴 = (value.quantize(CENT, ROUND_HALF_UP) if value.__class__ is Decimal else
@@ -2180,7 +2176,7 @@ def _records_14(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
     正式在册职工人数 = env['正式在册职工人数']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = _K4  # 新疆籍职工稳定就业补贴
+    paid0 = _K3  # 新疆籍职工稳定就业补贴
     for record in rows:
         if record.__class__ is not dict:
             return None
@@ -2191,7 +2187,7 @@ def _records_14(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
                 return None
         elif 第二年稳定就业月数.__class__ is not int:
             return None
-        if 第二年稳定就业月数 < _K4 or 第二年稳定就业月数 > _K16:
+        if 第二年稳定就业月数 < _K3 or 第二年稳定就业月数 > _K16:
             return None
         第三年稳定就业月数 = record['第三年稳定就业月数']
         if 第三年稳定就业月数.__class__ is Decimal:
@@ -2199,7 +2195,7 @@ def _records_14(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
                 return None
         elif 第三年稳定就业月数.__class__ is not int:
             return None
-        if 第三年稳定就业月数 < _K4 or 第三年稳定就业月数 > _K16:
+        if 第三年稳定就业月数 < _K3 or 第三年稳定就业月数 > _K16:
             return None
         unread -= 2  # the required fields, each read (else KeyError)
         if unread:
@@ -2208,7 +2204,7 @@ def _records_14(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
         # 六（二） 新疆籍职工稳定就业补贴（支付）
         value = (第二年稳定就业月数 * 新疆籍职工第二年补贴标准) + (第三年稳定就业月数 * 新疆籍职工第三年补贴标准)
         if not (((纺织服装生产企业 and 在新疆境内依法登记注册并纳税) and 在自治区备案并独立核算) and (正式在册职工人数 >= 20)):
-            新疆籍职工稳定就业补贴 = _K4
+            新疆籍职工稳定就业补贴 = _K3
             refused.append(refusal_entry('新疆籍职工稳定就业补贴', PLAN.conditions[7]))
         else:
             新疆籍职工稳定就业补贴 = (value.quantize(CENT,
@@ -2234,16 +2230,15 @@ def _records_15(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
     个人缴费补贴比例 = env['个人缴费补贴比例']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = _K4  # 企业社会保险补贴
-    paid1 = _K4  # 个人社会保险补贴
-    previous: Any = None
+    paid0 = _K3  # 企业社会保险补贴
+    paid1 = _K3  # 个人社会保险补贴
+    previous = _K4  # the date the next record may not be before
     for record in rows:
         if record.__class__ is not dict:
             return None
         unread = len(record)
         缴费月份 = record['缴费月份']
-        if (缴费月份.__class__ is not dt.date or (previous is not None and 缴费月份 < previous) or
-            缴费月份 < _K2 or 缴费月份 > _K3):
+        if 缴费月份.__class__ is not dt.date or 缴费月份 < previous or 缴费月份 > _K2:
             return None
         previous = 缴费月份
         劳动合同履行月序 = record['劳动合同履行月序']
@@ -2260,7 +2255,7 @@ def _records_15(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
                 return None
         elif 企业实际缴纳社会保险费.__class__ is not int:
             return None
-        if 企业实际缴纳社会保险费 < _K4:
+        if 企业实际缴纳社会保险费 < _K3:
             return None
         个人实际缴纳社会保险费 = record['个人实际缴纳社会保险费']
         if 个人实际缴纳社会保险费.__class__ is Decimal:
@@ -2268,7 +2263,7 @@ def _records_15(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
                 return None
         elif 个人实际缴纳社会保险费.__class__ is not int:
             return None
-        if 个人实际缴纳社会保险费 < _K4:
+        if 个人实际缴纳社会保险费 < _K3:
             return None
         unread -= 4  # the required fields, each read (else KeyError)
         if unread:
@@ -2277,10 +2272,10 @@ def _records_15(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
         # 七 企业社会保险补贴（支付）
         value = 企业实际缴纳社会保险费 * 企业缴费补贴比例
         if not (((纺织服装生产企业 and 在新疆境内依法登记注册并纳税) and 在自治区备案并独立核算) and (正式在册职工人数 >= 20)):
-            企业社会保险补贴 = _K4
+            企业社会保险补贴 = _K3
             refused.append(refusal_entry('企业社会保险补贴', PLAN.conditions[7]))
         elif (劳动合同履行月序 > 社会保险补贴期限):
-            企业社会保险补贴 = _K4
+            企业社会保险补贴 = _K3
             refused.append(refusal_entry('企业社会保险补贴', PLAN.conditions[11]))
         else:
             企业社会保险补贴 = (value.quantize(CENT, ROUND_HALF_UP) if value.__class__ is Decimal else
@@ -2288,10 +2283,10 @@ def _records_15(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
         # 七 个人社会保险补贴（支付）
         value = 个人实际缴纳社会保险费 * 个人缴费补贴比例
         if not (((纺织服装生产企业 and 在新疆境内依法登记注册并纳税) and 在自治区备案并独立核算) and (正式在册职工人数 >= 20)):
-            个人社会保险补贴 = _K4
+            个人社会保险补贴 = _K3
             refused.append(refusal_entry('个人社会保险补贴', PLAN.conditions[7]))
         elif (劳动合同履行月序 > 社会保险补贴期限):
-            个人社会保险补贴 = _K4
+            个人社会保险补贴 = _K3
             refused.append(refusal_entry('个人社会保险补贴', PLAN.conditions[11]))
         else:
             个人社会保险补贴 = (value.quantize(CENT, ROUND_HALF_UP) if value.__class__ is Decimal else
@@ -2319,7 +2314,7 @@ def _records_18(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
     人才引进名额 = env['人才引进名额']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = _K4  # 人才引进补贴
+    paid0 = _K3  # 人才引进补贴
     此前已计入名额人数 = 0  # 此前已计入名额人数
     for record in rows:
         if record.__class__ is not dict:
@@ -2327,7 +2322,7 @@ def _records_18(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
         unread = len(record)
         已享受人才引进补贴年数 = record.get('已享受人才引进补贴年数', _ABSENT)
         if 已享受人才引进补贴年数 is _ABSENT:
-            已享受人才引进补贴年数 = _K4
+            已享受人才引进补贴年数 = _K3
         else:
             unread -= 1
         if 已享受人才引进补贴年数.__class__ is Decimal:
@@ -2335,24 +2330,24 @@ def _records_18(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
                 return None
         elif 已享受人才引进补贴年数.__class__ is not int:
             return None
-        if 已享受人才引进补贴年数 < _K4:
+        if 已享受人才引进补贴年数 < _K3:
             return None
         if unread:
             return None
         refused: list[dict[str, Any]] = []
         # 九 人才引进补贴（支付）
-        value = 人才引进补贴标准 if (已享受人才引进补贴年数 < 人才引进补贴年限) else _K4
+        value = 人才引进补贴标准 if (已享受人才引进补贴年数 < 人才引进补贴年限) else _K3
         if not (企业所在地区 == '南疆地区'):
-            人才引进补贴 = _K4
+            人才引进补贴 = _K3
             refused.append(refusal_entry('人才引进补贴', PLAN.conditions[2]))
         elif not (((纺织服装生产企业 and 在新疆境内依法登记注册并纳税) and 在自治区备案并独立核算) and (正式在册职工人数 >= 20)):
-            人才引进补贴 = _K4
+            人才引进补贴 = _K3
             refused.append(refusal_entry('人才引进补贴', PLAN.conditions[7]))
         elif (已享受人才引进补贴年数 >= 人才引进补贴年限):
-            人才引进补贴 = _K4
+            人才引进补贴 = _K3
             refused.append(refusal_entry('人才引进补贴', PLAN.conditions[12]))
         elif (此前已计入名额人数 >= 人才引进名额):
-            人才引进补贴 = _K4
+            人才引进补贴 = _K3
             refused.append(refusal_entry('人才引进补贴', PLAN.conditions[13]))
         else:
             人才引进补贴 = (value.quantize(CENT, ROUND_HALF_UP) if value.__class__ is Decimal else
@@ -2380,8 +2375,8 @@ def _records_19(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
     正式在册职工人数 = env['正式在册职工人数']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = _K4  # 企业贷款贴息
-    本年度此前各笔贴息 = _K4  # 本年度此前各笔贴息
+    paid0 = _K3  # 企业贷款贴息
+    本年度此前各笔贴息 = _K3  # 本年度此前各笔贴息
     for record in rows:
         if record.__class__ is not dict:
             return None
@@ -2392,7 +2387,7 @@ def _records_19(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
                 return None
         elif 贷款本金.__class__ is not int:
             return None
-        if 贷款本金 < _K4:
+        if 贷款本金 < _K3:
             return None
         实际贷款利率 = record['实际贷款利率']
         if 实际贷款利率.__class__ is Decimal:
@@ -2420,9 +2415,9 @@ def _records_19(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
         按比例应贴息 = (贷款本金 * 贴息计算利率) * 贴息比例
         # 十 企业贷款贴息（支付）
         value = (_m3 if (_m3 := (按比例应贴息 if 按比例应贴息 <= (_m2 := ((贷款贴息年度上限 - 本年度此前已获贷款贴息) -
-            本年度此前各笔贴息)) else _m2)) >= _K4 else _K4)
+            本年度此前各笔贴息)) else _m2)) >= _K3 else _K3)
         if not (((纺织服装生产企业 and 在新疆境内依法登记注册并纳税) and 在自治区备案并独立核算) and (正式在册职工人数 >= 20)):
-            企业贷款贴息 = _K4
+            企业贷款贴息 = _K3
             refused.append(refusal_entry('企业贷款贴息', PLAN.conditions[7]))
         else:
             企业贷款贴息 = (value.quantize(CENT, ROUND_HALF_UP) if value.__class__ is Decimal else
@@ -2447,15 +2442,14 @@ def _records_22(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
     正式在册职工人数 = env['正式在册职工人数']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = _K4  # 印染专项补贴
-    previous: Any = None
+    paid0 = _K3  # 印染专项补贴
+    previous = _K4  # the date the next record may not be before
     for record in rows:
         if record.__class__ is not dict:
             return None
         unread = len(record)
         统计期末日 = record['统计期末日']
-        if (统计期末日.__class__ is not dt.date or (previous is not None and 统计期末日 < previous) or
-            统计期末日 < _K2 or 统计期末日 > _K3):
+        if 统计期末日.__class__ is not dt.date or 统计期末日 < previous or 统计期末日 > _K2:
             return None
         previous = 统计期末日
         实际印染废水排放量 = record['实际印染废水排放量']
@@ -2464,7 +2458,7 @@ def _records_22(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
                 return None
         elif 实际印染废水排放量.__class__ is not int:
             return None
-        if 实际印染废水排放量 < _K4:
+        if 实际印染废水排放量 < _K3:
             return None
         水重复利用率 = record['水重复利用率']
         if 水重复利用率.__class__ is Decimal:
@@ -2497,10 +2491,10 @@ def _records_22(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
         # 十一（三） 印染专项补贴（支付）
         value = (实际印染废水排放量 * 印染废水处理补贴标准) * 疆内使用率补贴系数
         if not ((水重复利用率 >= 水重复利用率要求) and 废水和盐排放达标):
-            印染专项补贴 = _K4
+            印染专项补贴 = _K3
             refused.append(refusal_entry('印染专项补贴', PLAN.conditions[5]))
         elif not (((纺织服装生产企业 and 在新疆境内依法登记注册并纳税) and 在自治区备案并独立核算) and (正式在册职工人数 >= 20)):
-            印染专项补贴 = _K4
+            印染专项补贴 = _K3
             refused.append(refusal_entry('印染专项补贴', PLAN.conditions[7]))
         else:
             印染专项补贴 = (value.quantize(CENT, ROUND_HALF_UP) if value.__class__ is Decimal else
@@ -2521,15 +2515,14 @@ def _records_23(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
     列入规划的污水处理厂 = env['列入规划的污水处理厂']
     out: list[Row] = []
     done: list[Env] = []
-    paid0 = _K4  # 污水处理厂运营补贴
-    previous: Any = None
+    paid0 = _K3  # 污水处理厂运营补贴
+    previous = _K4  # the date the next record may not be before
     for record in rows:
         if record.__class__ is not dict:
             return None
         unread = len(record)
         处理日期 = record['处理日期']
-        if (处理日期.__class__ is not dt.date or (previous is not None and 处理日期 < previous) or
-            处理日期 < _K2 or 处理日期 > _K3):
+        if 处理日期.__class__ is not dt.date or 处理日期 < previous or 处理日期 > _K2:
             return None
         previous = 处理日期
         印染污水达标处理量 = record['印染污水达标处理量']
@@ -2538,7 +2531,7 @@ def _records_23(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
                 return None
         elif 印染污水达标处理量.__class__ is not int:
             return None
-        if 印染污水达标处理量 < _K4:
+        if 印染污水达标处理量 < _K3:
             return None
         unread -= 2  # the required fields, each read (else KeyError)
         if unread:
@@ -2549,7 +2542,7 @@ def _records_23(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], li
         # 十一（四） 污水处理厂运营补贴（支付）
         value = 当日计补处理量 * 污水处理补贴标准
         if not (列入规划的污水处理厂):
-            污水处理厂运营补贴 = _K4
+            污水处理厂运营补贴 = _K3
             refused.append(refusal_entry('污水处理厂运营补贴', PLAN.conditions[6]))
         else:
             污水处理厂运营补贴 = (value.quantize(CENT, ROUND_HALF_UP) if value.__class__ is Decimal else

@@ -1269,13 +1269,13 @@ _K1 = Decimal('1')
 _K2 = Decimal('0')
 _K3 = Decimal('0.01')
 _K4 = Decimal('0.00')
-_K5 = dt.date(2024, 4, 26)
-_K6 = dt.date(2029, 4, 25)
-_K7 = '普通门诊'
-_K8 = frozenset({'日间手术', '普通门诊'})
-_K9 = frozenset({'互联网医院门诊', '定点医疗机构门诊', '定点零售药店外配处方', '非定点医药机构'})
-_K10 = frozenset({'一级', '三级', '二级', '未定级'})
-_K11 = False
+_K5 = dt.date(2029, 4, 25)
+_K6 = '普通门诊'
+_K7 = frozenset({'日间手术', '普通门诊'})
+_K8 = frozenset({'互联网医院门诊', '定点医疗机构门诊', '定点零售药店外配处方', '非定点医药机构'})
+_K9 = frozenset({'一级', '三级', '二级', '未定级'})
+_K10 = False
+_K11 = dt.date(2024, 4, 26)
 _K12 = {
     '元': Decimal('1'),
     '亿元': Decimal('100000000'),
@@ -1520,7 +1520,7 @@ def _records_1(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
     done: list[Env] = []
     paid0 = _K2  # 本次普通门诊统筹支付
     paid1 = _K2  # 本次日间手术统筹支付
-    previous: Any = None
+    previous = _K11  # the date the next record may not be before
     period: Any = None
     本年度此前普通门诊就诊次数 = 0  # 本年度此前普通门诊就诊次数
     本年度此前普通门诊统筹已支付 = _K2  # 本年度此前普通门诊统筹已支付
@@ -1530,40 +1530,39 @@ def _records_1(run: _Run, rows: Sequence[Any], env: Env) -> tuple[list[Row], lis
             return None
         unread = len(record)
         就诊日期 = record['就诊日期']
-        if (就诊日期.__class__ is not dt.date or (previous is not None and 就诊日期 < previous) or
-            就诊日期 < _K5 or 就诊日期 > _K6):
+        if 就诊日期.__class__ is not dt.date or 就诊日期 < previous or 就诊日期 > _K5:
             return None
         previous = 就诊日期
         就诊类别 = record.get('就诊类别', _ABSENT)
         if 就诊类别 is _ABSENT:
-            就诊类别 = _K7
+            就诊类别 = _K6
         else:
             unread -= 1
-        if 就诊类别.__class__ is not str or 就诊类别 not in _K8:
+        if 就诊类别.__class__ is not str or 就诊类别 not in _K7:
             return None
         就诊方式 = record['就诊方式']
-        if 就诊方式.__class__ is not str or 就诊方式 not in _K9:
+        if 就诊方式.__class__ is not str or 就诊方式 not in _K8:
             return None
         医疗机构级别 = record['医疗机构级别']
-        if 医疗机构级别.__class__ is not str or 医疗机构级别 not in _K10:
+        if 医疗机构级别.__class__ is not str or 医疗机构级别 not in _K9:
             return None
         依托实体医疗机构级别 = record.get('依托实体医疗机构级别', _ABSENT)
         if 依托实体医疗机构级别 is _ABSENT:
             依托实体医疗机构级别 = None
         else:
             unread -= 1
-        if 依托实体医疗机构级别 is not None and (依托实体医疗机构级别.__class__ is not str or 依托实体医疗机构级别 not in _K10):
+        if 依托实体医疗机构级别 is not None and (依托实体医疗机构级别.__class__ is not str or 依托实体医疗机构级别 not in _K9):
             return None
         急诊抢救 = record.get('急诊抢救', _ABSENT)
         if 急诊抢救 is _ABSENT:
-            急诊抢救 = _K11
+            急诊抢救 = _K10
         else:
             unread -= 1
         if 急诊抢救.__class__ is not bool:
             return None
         住院期间 = record.get('住院期间', _ABSENT)
         if 住院期间 is _ABSENT:
-            住院期间 = _K11
+            住院期间 = _K10
         else:
             unread -= 1
         if 住院期间.__class__ is not bool:
@@ -1828,10 +1827,10 @@ PLAN = Computation(
             period='year',
             specs={
                 '就诊日期': FactSpec('date'),
-                '就诊类别': FactSpec('text', values=_K8, has_default=True, default='普通门诊'),
-                '就诊方式': FactSpec('text', values=_K9),
-                '医疗机构级别': FactSpec('text', values=_K10),
-                '依托实体医疗机构级别': FactSpec('text', values=_K10, optional=True),
+                '就诊类别': FactSpec('text', values=_K7, has_default=True, default='普通门诊'),
+                '就诊方式': FactSpec('text', values=_K8),
+                '医疗机构级别': FactSpec('text', values=_K9),
+                '依托实体医疗机构级别': FactSpec('text', values=_K9, optional=True),
                 '急诊抢救': FactSpec('bool', has_default=True, default=False),
                 '住院期间': FactSpec('bool', has_default=True, default=False),
                 '政策范围内费用': FactSpec('num', unit='元', units=_K12, minimum=Decimal('0')),
